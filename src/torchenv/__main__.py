@@ -1,0 +1,3 @@
+from torchenv.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Pure checks: (Facts, Knowledge) -> Findings, in layer order, and the verdict drawn from them."""
+
+from __future__ import annotations
+
+from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
+from ..model.finding import LAYERS
+
+# Importing the modules registers their checks, bottom layer first.
+from . import hardware, torch_build, libraries, compute, environment  # noqa: E402,F401,I001
+from .common import gpu_present
+from .registry import REGISTRY, Skip, check, run_checks
+
+__all__ = ["REGISTRY", "Skip", "check", "diagnose", "run_checks"]
+
+
+def diagnose(facts: Facts, knowledge, *, torchenv_version: str) -> DoctorReport:
+    findings, skipped = run_checks(facts, knowledge)
+    ordered = tuple(sorted(findings, key=lambda f: (f.severity.rank, LAYERS.index(f.layer))))
+    return DoctorReport(
+        verdict=verdict_for(ordered),
+        cuda_usable=cuda_usable(facts, ordered),
+        summary=summarise(facts, ordered),
+        findings=ordered,
+        skipped=tuple(skipped),
+        facts=facts,
+        knowledge_version=knowledge.version,
+        torchenv_version=torchenv_version,
+    )
+
+
+def cuda_usable(facts: Facts, findings: tuple[Finding, ...]) -> bool | None:
+    torch = facts.torch
+    if known(torch) and torch.cuda_available is True:
+        if known(torch.smoke):
+            return all(s.ok for s in torch.smoke)
+        return False if torch.status != "ok" else True
+    if known(torch) and (torch.cuda_available is False or torch.status in ("missing", "import-error", "crashed", "hung")):
+        return False
+    if gpu_present(facts) is False:
+        return False
+    if any(f.severity is Severity.ERROR and f.layer in ("hardware", "driver", "cuda") for f in findings):
+        return False
+    return None
+
+
+def summarise(facts: Facts, findings: tuple[Finding, ...]) -> str:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    if errors:
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"Broken: {errors[0].title}{more}"
+    torch = facts.torch
+    stack = ""
+    if known(torch) and torch.status == "ok" and known(torch.version):
+        gpus = ", ".join(sorted({d.name for d in torch.devices})) or "no GPU"
+        cuda = f"CUDA {torch.cuda}" if known(torch.cuda) and torch.cuda else "CPU build"
+        smoke = " smoke test passed;" if known(torch.smoke) and torch.smoke and all(s.ok for s in torch.smoke) else ""
+        stack = f"torch {torch.version} ({cuda}) on {gpus};{smoke}"
+    if warnings:
+        return f"Works, with {len(warnings)} warning(s): {stack} {warnings[0].title}".replace("  ", " ")
+    if not stack:
+        return "Healthy as far as checked (torch was not probed)"
+    return f"Healthy: {stack.rstrip(';')}"

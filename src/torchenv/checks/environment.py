@@ -1,0 +1,103 @@
+"""Checks of the surroundings: which interpreter runs, shared memory, toolkits on the system."""
+
+from __future__ import annotations
+
+import os
+
+from ..model import Facts, Finding, Severity, known
+from .common import version_tuple
+from .registry import Skip, check
+
+MIN_SHM_BYTES = 1 << 30  # below 1 GiB, DataLoader workers die with "Bus error" on real batches
+
+
+def _prefix_of(executable: str) -> str:
+    """/x/env/bin/python -> /x/env (the folder holding bin/ or Scripts/)."""
+    folder = os.path.dirname(executable)
+    return os.path.dirname(folder) if os.path.basename(folder) in ("bin", "Scripts") else folder
+
+
+@check("wrong-interpreter")
+def check_interpreter(facts: Facts, knowledge):
+    if not known(facts.python):
+        raise Skip("the interpreter was not probed")
+    env = facts.python
+    evidence = []
+    active = facts.environment.get("VIRTUAL_ENV") or facts.environment.get("CONDA_PREFIX")
+    if active and os.path.realpath(active) != os.path.realpath(env.prefix):
+        variable = "VIRTUAL_ENV" if facts.environment.get("VIRTUAL_ENV") else "CONDA_PREFIX"
+        evidence.append(f"{variable}={active} is active, but the interpreter checked lives in {env.prefix}")
+    shell = facts.shell if known(facts.shell) else None
+    if shell and shell.pip_on_path and known(shell.pip_interpreter) and shell.python_on_path:
+        pip_prefix = _prefix_of(shell.pip_interpreter)
+        python_prefix = _prefix_of(shell.python_on_path)
+        shims = "/shims" in shell.python_on_path or "/shims" in shell.pip_on_path
+        if not shims and os.path.realpath(pip_prefix) != os.path.realpath(python_prefix):
+            evidence.append(
+                f"`pip` on PATH ({shell.pip_on_path}) installs into {shell.pip_interpreter}, "
+                f"but `python` on PATH is {shell.python_on_path}"
+            )
+    if not evidence:
+        return
+    yield Finding(
+        id="wrong-interpreter",
+        category="wrong-interpreter",
+        severity=Severity.WARNING,
+        layer="environment",
+        title="The interpreter you run is not the environment you install into",
+        evidence=tuple(evidence),
+        explanation="Packages installed with one interpreter's pip are invisible to another: the classic "
+        "'I installed torch but import fails' or 'I installed the CUDA build but still get the CPU one'. "
+        "Jupyter kernels have the same problem when the kernel is not the environment's Python.",
+        fix=f"Always install with the interpreter you run: `{env.executable} -m pip install ...`; in Jupyter, "
+        "`%pip install ...` or register the env as a kernel (`python -m ipykernel install --user --name myenv`).",
+    )
+
+
+@check("shm-size")
+def check_shm(facts: Facts, knowledge):
+    if facts.host.os != "linux":
+        raise Skip("/dev/shm is Linux's")
+    if not known(facts.host.shm_bytes):
+        raise Skip(facts.host.shm_bytes.reason)
+    if facts.host.shm_bytes >= MIN_SHM_BYTES:
+        return
+    size = facts.host.shm_bytes / (1 << 20)
+    in_container = bool(facts.host.container)
+    yield Finding(
+        id="shm-too-small",
+        category="data-loading",
+        severity=Severity.WARNING,
+        layer="environment",
+        title=f"/dev/shm is only {size:.0f} MiB: DataLoader workers will crash",
+        evidence=(f"/dev/shm: {size:.0f} MiB", *(("inside a container (Docker's default is 64 MiB)",) if in_container else ())),
+        explanation="DataLoader workers pass batches through shared memory; when it fills, they die with "
+        "'DataLoader worker (pid N) is killed by signal: Bus error'.",
+        fix="Start the container with `--ipc=host` or `--shm-size=16g` (Kubernetes: mount an emptyDir with "
+        "medium: Memory at /dev/shm)."
+        if in_container
+        else "`sudo mount -o remount,size=16G /dev/shm`",
+    )
+
+
+@check("system-cuda-toolkit")
+def check_toolkit(facts: Facts, knowledge):
+    if not known(facts.cuda_toolkits) or not facts.cuda_toolkits:
+        raise Skip("no system CUDA toolkit")
+    if not known(facts.torch) or not known(facts.torch.cuda) or not facts.torch.cuda:
+        raise Skip("not a CUDA build of torch")
+    torch_major = version_tuple(facts.torch.cuda)[:1]
+    differing = [t for t in facts.cuda_toolkits if known(t.version) and version_tuple(t.version)[:1] != torch_major]
+    if not differing:
+        return
+    yield Finding(
+        id="system-cuda-toolkit-differs",
+        category="compile-toolchain",
+        severity=Severity.INFO,
+        layer="cuda",
+        title=f"The system CUDA toolkit ({', '.join(str(t.version) for t in differing)}) differs from torch's CUDA {facts.torch.cuda}",
+        evidence=tuple(f"{t.path}: CUDA {t.version}" for t in differing),
+        explanation="torch wheels bring their own CUDA runtime, so this does not affect running torch. It matters "
+        "when building CUDA extensions (nvcc must match torch's CUDA major) and for tools that use CUDA_HOME.",
+        fix=None,
+    )

@@ -1,0 +1,325 @@
+"""Checks of the bottom layers: is there an NVIDIA GPU, a loaded driver, and can CUDA see it."""
+
+from __future__ import annotations
+
+import re
+
+from ..knowledge.wheels import best_wheel
+from ..model import Facts, Finding, Severity, known
+from .common import gpu_present, listed_gpus, pip_install, python_minor, version_tuple
+from .registry import Skip, check
+
+CONTAINER_FIX = (
+    "Start the container with the GPU passed through: `docker run --gpus all ...` "
+    "(needs the NVIDIA Container Toolkit on the host: `sudo apt-get install -y nvidia-container-toolkit "
+    "&& sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`); "
+    "on Kubernetes request `nvidia.com/gpu` in the pod's resources."
+)
+
+
+def _gpu_install_advice(facts: Facts, knowledge) -> str:
+    choice = best_wheel(knowledge, python=python_minor(facts))
+    if choice is None:
+        return "On a machine with an NVIDIA GPU, install a CUDA build of torch from https://pytorch.org."
+    return (
+        f"On a machine with an NVIDIA GPU, install a CUDA build, e.g. "
+        f"`{pip_install(facts, 'torch==' + choice.torch, index_url=choice.index_url)}` "
+        f"(needs a driver that supports CUDA {choice.variant[2:-1]}.{choice.variant[-1]}); "
+        f"`torchenv doctor` there will confirm it."
+    )
+
+
+@check("no-nvidia-gpu")
+def check_no_gpu(facts: Facts, knowledge):
+    present = gpu_present(facts)
+    if present is None:
+        raise Skip("neither the PCI bus, NVML, nvidia-smi nor /dev could be read")
+    if present or facts.host.wsl is True:
+        return
+    evidence = []
+    if known(facts.host.pci_gpus):
+        evidence.append("no NVIDIA display or 3D controller on the PCI bus (/sys/bus/pci/devices)")
+    evidence.append("no /dev/nvidia* device nodes" if not facts.host.dev_nodes else "no GPU device nodes")
+    if facts.driver.nvml_error:
+        evidence.append(f"NVML: {facts.driver.nvml_error}")
+    fix = _gpu_install_advice(facts, knowledge)
+    if facts.host.container:
+        fix = (
+            f"This is a {facts.host.container} container: if the host has a GPU, pass it through. "
+            + CONTAINER_FIX
+            + " Otherwise: "
+            + fix
+        )
+    yield Finding(
+        id="no-nvidia-gpu",
+        category="no-gpu",
+        severity=Severity.ERROR,
+        layer="hardware",
+        title="No NVIDIA GPU on this machine: PyTorch can only use the CPU here",
+        evidence=tuple(evidence),
+        explanation="CUDA needs an NVIDIA GPU that the operating system exposes. None was found, so "
+        "torch.cuda.is_available() will be False whatever is installed.",
+        fix=fix,
+    )
+
+
+@check("container-without-gpu-passthrough")
+def check_container_passthrough(facts: Facts, knowledge):
+    if not facts.host.container:
+        raise Skip("not in a container")
+    if any(n.startswith("/dev/nvidia") for n in facts.host.dev_nodes) or listed_gpus(facts):
+        return
+    hints = [k for k in ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION") if k in facts.environment]
+    if not hints:
+        return  # a CPU container that never asked for a GPU: no-nvidia-gpu covers it
+    yield Finding(
+        id="container-without-gpu-passthrough",
+        category="gpu-hidden",
+        severity=Severity.ERROR,
+        layer="hardware",
+        title=f"This {facts.host.container} container expects a GPU but none was passed through",
+        evidence=(
+            *(f"{k}={facts.environment[k]}" for k in hints),
+            "no /dev/nvidia* device nodes inside the container",
+        ),
+        explanation="The image is a CUDA image (it sets NVIDIA_* variables), but the container runtime "
+        "did not mount the GPU device nodes and driver libraries into it.",
+        fix=CONTAINER_FIX,
+    )
+
+
+@check("nvidia-driver-not-loaded")
+def check_driver_loaded(facts: Facts, knowledge):
+    if facts.host.wsl is True:
+        raise Skip("WSL uses the Windows driver (see the wsl checks)")
+    pci = facts.host.pci_gpus if known(facts.host.pci_gpus) else ()
+    if not pci and not listed_gpus(facts):
+        raise Skip("no NVIDIA GPU seen")
+    if known(facts.driver.version) or listed_gpus(facts):
+        return
+    if facts.driver.nvml_error and "mismatch" in facts.driver.nvml_error.lower():
+        return  # driver-library-mismatch explains it
+    bound = sorted({d.driver or "none" for d in pci})
+    evidence = [f"PCI {d.address} (device {d.device_id}) bound to kernel driver: {d.driver or 'none'}" for d in pci]
+    evidence.append("no /sys/module/nvidia/version and no /proc/driver/nvidia/version")
+    if facts.driver.nvml_error:
+        evidence.append(f"NVML: {facts.driver.nvml_error}")
+    nouveau = "nouveau" in bound
+    yield Finding(
+        id="nvidia-driver-not-loaded",
+        category="no-driver",
+        severity=Severity.ERROR,
+        layer="driver",
+        title="An NVIDIA GPU is installed but the NVIDIA driver is not loaded",
+        evidence=tuple(evidence),
+        explanation=(
+            "The open-source nouveau driver holds the GPU; CUDA needs NVIDIA's driver."
+            if nouveau
+            else "The GPU is on the PCI bus but no NVIDIA kernel module is loaded, so CUDA cannot reach it."
+        ),
+        fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; others: your distribution's "
+        "nvidia-driver package or https://www.nvidia.com/Download/index.aspx), then reboot. If it is installed, "
+        "load it with `sudo modprobe nvidia` and check `dmesg | grep -i nvidia` (Secure Boot can block it).",
+    )
+
+
+@check("driver-library-mismatch")
+def check_driver_library_mismatch(facts: Facts, knowledge):
+    driver = facts.driver
+    mismatch = bool(driver.nvml_error and "mismatch" in driver.nvml_error.lower())
+    evidence = []
+    if mismatch:
+        evidence.append(f"NVML: {driver.nvml_error}")
+    if known(driver.version) and known(driver.userspace_version) and driver.version != driver.userspace_version:
+        mismatch = True
+        evidence.append(f"kernel module {driver.version} ({driver.source}) but libnvidia-ml {driver.userspace_version}")
+    if not mismatch:
+        if not known(driver.version) and driver.nvml_error is None:
+            raise Skip("driver version unknown")
+        return
+    yield Finding(
+        id="driver-library-mismatch",
+        category="no-driver",
+        severity=Severity.ERROR,
+        layer="driver",
+        title="NVIDIA driver/library version mismatch: the driver was updated but the old kernel module is still loaded",
+        evidence=tuple(evidence),
+        explanation="The user-space driver libraries were upgraded (often by unattended upgrades) while the "
+        "running kernel still has the previous module loaded. NVML and CUDA refuse to talk across versions.",
+        fix="Reboot. Without a reboot: stop everything using the GPU, then "
+        "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia`. "
+        "To stop it recurring, hold the driver packages (`sudo apt-mark hold 'nvidia-*'`).",
+    )
+
+
+@check("nvidia-smi-unresponsive")
+def check_smi_unresponsive(facts: Facts, knowledge):
+    messages = [m for m in (facts.driver.nvml_error, facts.driver.smi_error) if m and "did not answer" in m]
+    if not messages:
+        return
+    yield Finding(
+        id="nvidia-smi-unresponsive",
+        category="no-driver",
+        severity=Severity.ERROR,
+        layer="driver",
+        title="The NVIDIA driver does not answer: NVML or nvidia-smi hung and was killed",
+        evidence=tuple(messages),
+        explanation="A query that normally takes milliseconds did not return. The GPU or driver is wedged "
+        "(an Xid error, a GPU that fell off the bus) or a process is stuck in the driver.",
+        fix="Look for Xid errors with `sudo dmesg | grep -i xid`; stop stuck GPU processes "
+        "(`sudo fuser -v /dev/nvidia*`); if it persists, reset the GPU (`sudo nvidia-smi -r -i 0`, no processes "
+        "may be using it) or reboot.",
+    )
+
+
+def _visible_devices_entries(value: str) -> list[str]:
+    return [e.strip() for e in value.split(",")]
+
+
+@check("cuda-visible-devices")
+def check_cuda_visible_devices(facts: Facts, knowledge):
+    if "CUDA_VISIBLE_DEVICES" not in facts.environment:
+        raise Skip("CUDA_VISIBLE_DEVICES is not set")
+    value = facts.environment["CUDA_VISIBLE_DEVICES"]
+    gpus = listed_gpus(facts)
+    count = len(gpus) if gpus else None
+    entries = _visible_devices_entries(value)
+    valid = re.compile(r"^(\d+|GPU-[0-9a-fA-F-]+|MIG-[\w/-]+)$")
+    evidence = [f"CUDA_VISIBLE_DEVICES={value!r}"]
+    if count is not None:
+        evidence.append(f"{count} GPU(s) on the machine: " + ", ".join(f"{g.index}: {g.name}" for g in gpus))
+    # CUDA reads entries left to right and stops at the first one that is invalid or out of range.
+    usable = 0
+    bad: str | None = None
+    for entry in entries:
+        if not valid.match(entry):
+            bad = entry
+            break
+        if entry.isdigit() and count is not None and int(entry) >= count:
+            bad = entry
+            break
+        usable += 1
+    if value.strip() == "" or usable == 0:
+        yield Finding(
+            id="cuda-visible-devices-hides-all",
+            category="gpu-hidden",
+            severity=Severity.ERROR,
+            layer="cuda",
+            title="CUDA_VISIBLE_DEVICES hides every GPU from CUDA",
+            evidence=tuple(evidence),
+            explanation="CUDA only sees the devices this variable lists, and stops at the first entry that "
+            "is empty, invalid or out of range. As set, no GPU is visible to torch.",
+            fix="`unset CUDA_VISIBLE_DEVICES`, or list real indices or UUIDs, e.g. `export CUDA_VISIBLE_DEVICES=0` "
+            "(`nvidia-smi -L` lists them). Look for where it is set: your shell profile, the job scheduler, "
+            "a launcher script, or os.environ in code.",
+        )
+    elif bad is not None:
+        yield Finding(
+            id="cuda-visible-devices-malformed",
+            category="gpu-hidden",
+            severity=Severity.WARNING,
+            layer="cuda",
+            title=f"CUDA_VISIBLE_DEVICES has an invalid entry {bad!r}: CUDA ignores it and everything after it",
+            evidence=tuple(evidence),
+            explanation=f"Only the first {usable} entr{'y' if usable == 1 else 'ies'} will be visible.",
+            fix="Use comma-separated indices or UUIDs with no spaces, e.g. `export CUDA_VISIBLE_DEVICES=0,1`.",
+        )
+
+
+@check("wsl")
+def check_wsl(facts: Facts, knowledge):
+    if facts.host.wsl is not True:
+        raise Skip("not WSL")
+    if "/dev/dxg" not in facts.host.dev_nodes:
+        yield Finding(
+            id="wsl-no-gpu-passthrough",
+            category="wsl",
+            severity=Severity.ERROR,
+            layer="driver",
+            title="WSL without GPU access: /dev/dxg is missing",
+            evidence=("WSL kernel", "no /dev/dxg"),
+            explanation="CUDA in WSL 2 reaches the GPU through /dev/dxg, provided by the Windows driver. "
+            "It is missing under WSL 1 or with an old Windows driver or WSL kernel.",
+            fix="In Windows: install the current NVIDIA driver for Windows (not a Linux driver inside WSL), run "
+            "`wsl --update`, make sure the distro is WSL 2 (`wsl --set-version <distro> 2`), then `wsl --shutdown`.",
+        )
+    libraries = facts.system_libraries if known(facts.system_libraries) else ()
+    foreign = [lib for lib in libraries if lib.name == "libcuda" and not lib.path.startswith("/usr/lib/wsl/")]
+    if foreign:
+        yield Finding(
+            id="wsl-linux-driver-installed",
+            category="wsl",
+            severity=Severity.ERROR,
+            layer="driver",
+            title="A Linux NVIDIA driver's libcuda is installed inside WSL and shadows the Windows one",
+            evidence=tuple(f"{lib.path} (via {lib.via})" for lib in foreign),
+            explanation="Under WSL the only working libcuda is the one the Windows driver maps into "
+            "/usr/lib/wsl/lib. A libcuda from a Linux driver package breaks CUDA initialisation.",
+            fix="Remove the Linux driver inside WSL (`sudo apt-get remove --purge 'nvidia-driver-*' "
+            "'libnvidia-compute-*'`), install only the CUDA toolkit 'WSL-Ubuntu' package if you need nvcc, "
+            "then `sudo ldconfig`.",
+        )
+    elif libraries and not any(lib.name == "libcuda" for lib in libraries):
+        yield Finding(
+            id="wsl-libcuda-not-found",
+            category="wsl",
+            severity=Severity.WARNING,
+            layer="driver",
+            title="WSL: libcuda is not on the loader path",
+            evidence=("no libcuda in ldconfig's cache or on LD_LIBRARY_PATH",),
+            explanation="The Windows driver provides libcuda in /usr/lib/wsl/lib; the loader must find it.",
+            fix="`echo /usr/lib/wsl/lib | sudo tee /etc/ld.so.conf.d/ld.wsl.conf && sudo ldconfig`",
+        )
+
+
+@check("mig-enabled")
+def check_mig(facts: Facts, knowledge):
+    gpus = [g for g in listed_gpus(facts) if g.mig_enabled is True]
+    if not gpus:
+        return
+    torch_sees = known(facts.torch) and known(facts.torch.device_count) and facts.torch.device_count == 0
+    yield Finding(
+        id="mig-enabled",
+        category="gpu-hidden",
+        severity=Severity.WARNING if torch_sees else Severity.INFO,
+        layer="cuda",
+        title="MIG mode is on: CUDA sees MIG instances, not whole GPUs",
+        evidence=tuple(f"GPU {g.index} {g.name}: MIG enabled" for g in gpus),
+        explanation="With MIG on, a process can only use one MIG instance, and only when one exists and is "
+        "selected. A GPU with MIG on and no instances is invisible to CUDA.",
+        fix="List instances with `nvidia-smi -L` and select one: `export CUDA_VISIBLE_DEVICES=MIG-<uuid>`; "
+        "or, if you own the machine, turn MIG off: `sudo nvidia-smi -i <gpu> -mig 0`.",
+    )
+
+
+@check("driver-branch-old")
+def check_driver_branch(facts: Facts, knowledge):
+    """Info: what the newest torch would need from this driver (the upgrade path)."""
+    if not known(facts.driver.version):
+        raise Skip("driver version unknown")
+    newest = best_wheel(knowledge, python=python_minor(facts))
+    fitting = best_wheel(knowledge, python=python_minor(facts), driver=facts.driver.version)
+    if newest is None or fitting is None or fitting.variant == newest.variant:
+        return
+    floor = knowledge.cuda_driver_floor(f"{newest.variant[2:-1]}.{newest.variant[-1]}", facts.host.os)
+    if floor is None or version_tuple(fitting.torch) < version_tuple(newest.torch):
+        severity = Severity.WARNING
+    else:
+        severity = Severity.INFO
+    yield Finding(
+        id="driver-branch-old",
+        category="driver-too-old",
+        severity=severity,
+        layer="driver",
+        title=f"Driver {facts.driver.version} limits you to {fitting.variant} wheels (newest: {newest.variant})",
+        evidence=(
+            f"driver {facts.driver.version}",
+            f"newest torch {newest.torch} ships {newest.variant}"
+            + (f", which needs driver >= {floor.full_support}" if floor else ""),
+        ),
+        explanation="Newer CUDA variants need newer drivers. The newest build your driver fully supports is "
+        f"torch {fitting.torch}+{fitting.variant}.",
+        fix=f"Upgrading the driver to >= {floor.full_support} gives access to {newest.variant} builds."
+        if floor
+        else None,
+    )

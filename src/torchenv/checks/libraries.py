@@ -1,0 +1,224 @@
+"""Checks of what is installed beside torch: duplicates, companions, and CUDA libraries that collide."""
+
+from __future__ import annotations
+
+import os
+
+from ..model import Facts, Finding, Severity, known
+from .common import base_version, pip_install, require_imported_torch, require_torch, torch_variant, version_tuple
+from .registry import Skip, check
+
+CONDA_TORCH_NAMES = ("pytorch", "pytorch-gpu", "pytorch-cpu", "libtorch")
+
+
+@check("duplicate-torch")
+def check_duplicate_torch(facts: Facts, knowledge):
+    if not known(facts.python) or not known(facts.python.distributions):
+        raise Skip("installed distributions unknown")
+    env = facts.python
+    torches = [d for d in env.distributions if d.name == "torch"]
+    conda = env.conda_packages if known(env.conda_packages) else ()
+    conda_torch = [p for p in conda if p.name in CONDA_TORCH_NAMES]
+    evidence = [f"torch {d.version} in {d.location} (installer: {d.installer if known(d.installer) else 'unknown'})" for d in torches]
+    evidence += [f"conda package {p.name} {p.version} ({p.build})" for p in conda_torch]
+    pip_over_conda = bool(conda_torch) and any(known(d.installer) and d.installer != "conda" for d in torches)
+    if len(torches) < 2 and not pip_over_conda:
+        return
+    winner = torches[0].location if torches else "?"
+    if known(facts.torch) and known(facts.torch.location):
+        winner = os.path.dirname(facts.torch.location)
+    yield Finding(
+        id="duplicate-torch",
+        category="duplicate-install",
+        severity=Severity.ERROR if len({d.version for d in torches}) > 1 or pip_over_conda else Severity.WARNING,
+        layer="environment",
+        title="torch is installed more than once in this environment",
+        evidence=(*evidence, f"the one that imports: {winner}"),
+        explanation="Two installs shadow each other: which one imports depends on sys.path order, pip and conda "
+        "each believe their copy is installed, and upgrades or removals leave a mix of files from both.",
+        fix=_duplicate_fix(facts, torches, conda_torch),
+    )
+
+
+def _duplicate_fix(facts: Facts, torches, conda_torch) -> str:
+    uninstall = pip_install(facts, "torch").replace(" install ", " uninstall -y ")
+    if conda_torch:
+        names = " ".join(p.name for p in conda_torch)
+        return (
+            f"Keep one package manager for torch: `{uninstall}` (repeat until none is left), then either "
+            f"`conda install --force-reinstall {names}` or `conda remove --force {names}` and reinstall with pip."
+        )
+    return f"`{uninstall}` removes the copy that imports first; repeat until `import torch` fails, then install one build."
+
+
+@check("companion-mismatch")
+def check_companions(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.companions):
+        raise Skip("torchvision/torchaudio were not probed")
+    release = knowledge.torch_release(torch.version)
+    variant = torch_variant(torch)
+    for companion in torch.companions:
+        expected = getattr(release, companion.name, None) if release else None
+        if companion.import_error:
+            yield Finding(
+                id="companion-import-failed",
+                category="companion-mismatch",
+                severity=Severity.ERROR,
+                layer="torch",
+                title=f"{companion.name} fails to import beside torch {torch.version}",
+                evidence=(companion.import_error.strip().splitlines()[-1][:400],),
+                explanation=f"{companion.name} ships compiled operators built against one exact torch version; "
+                "'operator torchvision::nms does not exist' or an undefined symbol means it was built for another.",
+                fix=_companion_fix(facts, companion.name, expected, variant),
+            )
+            continue
+        if companion.version is None or expected is None:
+            continue
+        if base_version(companion.version) != expected:
+            yield Finding(
+                id="companion-version-mismatch",
+                category="companion-mismatch",
+                severity=Severity.WARNING,
+                layer="torch",
+                title=f"{companion.name} {companion.version} is not the release made for torch {base_version(torch.version)}",
+                evidence=(f"torch {torch.version}", f"{companion.name} {companion.version}; expected {expected}"),
+                explanation=f"Each torch release has exactly one matching {companion.name}; other pairs may "
+                "fail to load their operators or misbehave.",
+                fix=_companion_fix(facts, companion.name, expected, variant),
+            )
+        elif variant and "+" in companion.version and companion.version.split("+", 1)[1] != variant:
+            yield Finding(
+                id="companion-variant-mismatch",
+                category="companion-mismatch",
+                severity=Severity.WARNING,
+                layer="torch",
+                title=f"{companion.name} {companion.version} and torch {torch.version} are different builds",
+                evidence=(f"torch variant {variant}", f"{companion.name} variant {companion.version.split('+', 1)[1]}"),
+                explanation="Mixing CUDA variants loads two sets of CUDA libraries or none for the companion's kernels.",
+                fix=_companion_fix(facts, companion.name, expected, variant),
+            )
+
+
+def _companion_fix(facts: Facts, name: str, expected: str | None, variant: str | None) -> str:
+    requirement = f"{name}=={expected}" if expected else name
+    index = f"https://download.pytorch.org/whl/{variant}" if variant else None
+    return pip_install(facts, requirement, index_url=index, extra="--force-reinstall --no-deps")
+
+
+def _loaded(torch, name: str):
+    if not known(torch.loaded_libraries):
+        return []
+    return [lib for lib in torch.loaded_libraries if lib.name == name]
+
+
+@check("library-shadowed")
+def check_library_shadowed(facts: Facts, knowledge):
+    """A CUDA library torch mapped from a system path although its wheel provides one."""
+    torch = require_imported_torch(facts)
+    if not known(torch.loaded_libraries):
+        raise Skip("loaded libraries unknown")
+    dists = facts.python.distributions if known(facts.python) and known(facts.python.distributions) else ()
+    wheel_names = {d.name for d in dists}
+    ld_dirs = [d.rstrip("/") for d in facts.environment.get("LD_LIBRARY_PATH", "").split(":") if d]
+    for lib in torch.loaded_libraries:
+        if lib.owner != "system" or lib.name in ("libcuda", "libnvidia-ml"):
+            continue  # libcuda belongs to the driver: system is right
+        provider = _wheel_providing(lib.name, wheel_names)
+        if provider is None:
+            continue
+        via_ld = next((d for d in ld_dirs if lib.path.startswith(d + "/")), None)
+        yield Finding(
+            id="library-shadowed",
+            category="library-conflict",
+            severity=Severity.WARNING,
+            layer="cudnn" if lib.name == "libcudnn" else "cuda",
+            title=f"torch loaded the system's {lib.name} instead of the one from {provider}",
+            evidence=(
+                f"mapped: {lib.path}" + (f" (version {lib.version})" if known(lib.version) else ""),
+                f"installed but not used: {provider}",
+                *((f"LD_LIBRARY_PATH puts {via_ld} first",) if via_ld else ()),
+            ),
+            explanation="The wheel was tested with its own copy; a different system version can fail with "
+            "undefined symbols, CUDNN_STATUS_* errors or different numerics.",
+            fix=(f"Remove {via_ld} from LD_LIBRARY_PATH for Python jobs (e.g. `env -u LD_LIBRARY_PATH python ...`)."
+                 if via_ld else f"Make sure {provider} is intact: {pip_install(facts, provider, extra='--force-reinstall --no-deps')}"),
+        )
+
+
+def _wheel_providing(library: str, wheel_names: set[str]) -> str | None:
+    stems = {
+        "libcudnn": "nvidia-cudnn",
+        "libcublas": "nvidia-cublas",
+        "libcublasLt": "nvidia-cublas",
+        "libcudart": "nvidia-cuda-runtime",
+        "libnccl": "nvidia-nccl",
+        "libnvrtc": "nvidia-cuda-nvrtc",
+    }
+    prefix = stems.get(library)
+    if prefix is None:
+        return None
+    return next((name for name in sorted(wheel_names) if name.startswith(prefix)), None)
+
+
+@check("system-cudnn-differs")
+def check_system_cudnn(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.cudnn_version) or not torch.cudnn_version:
+        raise Skip("torch's cuDNN version unknown")
+    if not known(facts.system_libraries):
+        raise Skip("system libraries unknown")
+    loaded = _cudnn_text(torch.cudnn_version)
+    system = sorted({lib.version for lib in facts.system_libraries if lib.name == "libcudnn" and known(lib.version)})
+    differing = [v for v in system if version_tuple(v)[: len(version_tuple(v))] != version_tuple(loaded)[: len(version_tuple(v))]]
+    if not differing:
+        return
+    paths = [lib.path for lib in facts.system_libraries if lib.name == "libcudnn" and lib.version in differing]
+    yield Finding(
+        id="system-cudnn-differs",
+        category="library-conflict",
+        severity=Severity.INFO,
+        layer="cudnn",
+        title=f"torch runs cuDNN {loaded}; a different system cuDNN {', '.join(differing)} is also installed",
+        evidence=(f"torch.backends.cudnn.version() = {torch.cudnn_version}", *(f"system: {p}" for p in paths[:4])),
+        explanation="Harmless while torch loads its own copy (as now). Tools that read the system copy, such as "
+        "`python -m torch.utils.collect_env`, report the system version instead; and a LD_LIBRARY_PATH change "
+        "could make torch load it.",
+        fix=None,
+    )
+
+
+def _cudnn_text(version: int) -> str:
+    # cuDNN >= 9 encodes major*10000 + minor*100 + patch; cuDNN 8 used major*1000 + minor*100 + patch.
+    if version >= 10000:
+        return f"{version // 10000}.{version % 10000 // 100}.{version % 100}"
+    return f"{version // 1000}.{version % 1000 // 100}.{version % 100}"
+
+
+@check("cudnn-unavailable")
+def check_cudnn(facts: Facts, knowledge):
+    torch = require_torch(facts)
+    if not known(torch.cuda) or torch.cuda is None or torch.cuda_available is not True:
+        raise Skip("CUDA is not available to torch")
+    if torch.cudnn_enabled is False:
+        yield Finding(
+            id="cudnn-disabled",
+            category="performance",
+            severity=Severity.WARNING,
+            layer="cudnn",
+            title="cuDNN is disabled (torch.backends.cudnn.enabled is False)",
+            evidence=("torch.backends.cudnn.enabled = False at import",),
+            explanation="Convolutions and RNNs fall back to much slower native kernels.",
+            fix="Remove the code or sitecustomize that sets `torch.backends.cudnn.enabled = False`.",
+        )
+    elif known(torch.cudnn_version) and torch.cudnn_version is None:
+        yield Finding(
+            id="cudnn-not-loadable",
+            category="library-conflict",
+            severity=Severity.ERROR,
+            layer="cudnn",
+            title="torch cannot load cuDNN",
+            evidence=("torch.backends.cudnn.version() returned None on a CUDA build",),
+            explanation="The cuDNN library torch depends on is missing or failed to load; convolutions will fail.",
+            fix=pip_install(facts, "torch", extra="--force-reinstall"),
+        )

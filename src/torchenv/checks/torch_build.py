@@ -1,0 +1,389 @@
+"""Checks of the torch layer: is torch there, does it import, and is it the right build for this GPU."""
+
+from __future__ import annotations
+
+import re
+
+from ..knowledge.arch import arch_runs_on
+from ..knowledge.wheels import best_wheel
+from ..model import Facts, Finding, Severity, known
+from .common import (
+    base_version,
+    gpu_ccs,
+    gpu_present,
+    index_url,
+    pip_install,
+    python_minor,
+    require_imported_torch,
+    require_torch,
+    torch_variant,
+    version_tuple,
+)
+from .registry import Skip, check
+
+
+def _reinstall_fix(facts: Facts, knowledge, *, force: bool = True) -> str:
+    cc = gpu_ccs(facts, knowledge)
+    driver = facts.driver.version if known(facts.driver.version) else None
+    choice = best_wheel(knowledge, cc=cc[0][1] if cc else None, driver=driver, python=python_minor(facts))
+    extra = "--force-reinstall" if force else ""
+    if gpu_present(facts) is False:
+        return pip_install(facts, "torch", index_url=index_url("cpu"), extra=extra)
+    if choice is None:
+        return pip_install(facts, "torch", extra=extra)
+    return pip_install(facts, f"torch=={choice.torch}", index_url=choice.index_url, extra=extra)
+
+
+@check("torch-not-installed")
+def check_torch_missing(facts: Facts, knowledge):
+    torch = require_torch(facts)
+    if torch.status != "missing":
+        return
+    where = facts.python.executable if known(facts.python) else "the target interpreter"
+    yield Finding(
+        id="torch-not-installed",
+        category="torch-missing",
+        severity=Severity.ERROR,
+        layer="torch",
+        title=f"torch is not installed in {where}",
+        evidence=(torch.error or "import torch: No module named 'torch'",),
+        explanation="This interpreter cannot import torch. If you installed it, it went into another "
+        "environment (see the wrong-interpreter findings, or run `torchenv doctor --python PATH`).",
+        fix=_reinstall_fix(facts, knowledge, force=False),
+    )
+
+
+_MISSING_LIBRARY = re.compile(r"(lib[\w.+-]+\.so[.\d]*): cannot open shared object file")
+_UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (\S+)")
+
+
+@check("torch-import-failed")
+def check_torch_import(facts: Facts, knowledge):
+    torch = require_torch(facts)
+    if torch.status != "import-error":
+        return
+    error = torch.error or ""
+    missing = _MISSING_LIBRARY.search(error)
+    undefined = _UNDEFINED_SYMBOL.search(error)
+    if missing:
+        explanation = (
+            f"torch needs {missing.group(1)} and the loader cannot find it: the nvidia-* wheels it depends on "
+            "are missing or broken, or the install was interrupted."
+        )
+    elif undefined:
+        explanation = (
+            f"A library torch loaded lacks the symbol {undefined.group(1)}: usually an older system CUDA/cuDNN "
+            "library on LD_LIBRARY_PATH shadows the one the wheel needs, or parts of two torch versions are mixed."
+        )
+    else:
+        explanation = "Importing torch raised an exception, so nothing that uses torch can run."
+    fix = _reinstall_fix(facts, knowledge)
+    if undefined and facts.environment.get("LD_LIBRARY_PATH"):
+        fix = "Try without the system libraries first: `env -u LD_LIBRARY_PATH python -c 'import torch'`; " + fix
+    yield Finding(
+        id="torch-import-failed",
+        category="torch-broken",
+        severity=Severity.ERROR,
+        layer="torch",
+        title="import torch fails",
+        evidence=(error.strip().splitlines()[-1][:500] if error.strip() else "import failed",),
+        explanation=explanation,
+        fix=fix,
+    )
+
+
+@check("torch-crashed")
+def check_torch_crashed(facts: Facts, knowledge):
+    torch = require_torch(facts)
+    if torch.status != "crashed":
+        return
+    evidence = [f"the torch probe died of {torch.signal or 'a signal'} during stage '{torch.stage}'"]
+    if torch.stderr_tail:
+        evidence.append(torch.stderr_tail.strip().splitlines()[-1][:300])
+    yield Finding(
+        id="torch-crashed",
+        category="torch-broken",
+        severity=Severity.ERROR,
+        layer="torch",
+        title=f"torch crashed the interpreter ({torch.signal or 'signal'}) while {_stage_words(torch.stage)}",
+        evidence=tuple(evidence),
+        explanation="A native crash inside torch or a library it loads (mismatched CUDA libraries, a "
+        "conflicting OpenMP/MKL, a broken driver). Your programs will crash the same way.",
+        fix="Check which libraries load: `env -u LD_LIBRARY_PATH -u LD_PRELOAD python -c 'import torch'`; "
+        f"then reinstall cleanly: {_reinstall_fix(facts, knowledge)}",
+    )
+
+
+def _stage_words(stage: str) -> str:
+    return {
+        "import": "importing torch",
+        "build": "reading the build configuration",
+        "cuda-init": "initialising CUDA",
+        "devices": "reading device properties",
+        "smoke": "running the GPU smoke test",
+        "libraries": "listing loaded libraries",
+        "companions": "importing torchvision/torchaudio",
+    }.get(stage, f"in stage {stage}")
+
+
+@check("torch-hung")
+def check_torch_hung(facts: Facts, knowledge):
+    torch = require_torch(facts)
+    if torch.status != "hung":
+        return
+    in_cuda = torch.stage in ("cuda-init", "devices", "smoke")
+    yield Finding(
+        id="torch-hung",
+        category="torch-broken",
+        severity=Severity.ERROR,
+        layer="compute" if in_cuda else "torch",
+        title=f"torch hung while {_stage_words(torch.stage)} and was killed after {torch.wall_seconds:.0f} s",
+        evidence=(f"last stage reached: {torch.stage}", torch.error or "timed out"),
+        explanation=(
+            "CUDA initialisation did not return: typically a wedged GPU or driver (check dmesg for Xid errors), "
+            "a GPU held by a hung process, or a first start JIT-compiling PTX for an unsupported architecture."
+            if in_cuda
+            else "Importing torch did not finish: a slow or hung network filesystem, a deadlock in a library "
+            "loaded at import, or an antivirus scanning thousands of files."
+        ),
+        fix="Retry with a longer bound (`torchenv doctor --timeout 300`) to tell slow from hung; "
+        + ("check `sudo dmesg | grep -i xid` and `nvidia-smi`." if in_cuda else "time `python -X importtime -c 'import torch'`."),
+    )
+
+
+@check("cpu-only-build")
+def check_cpu_only(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.cuda):
+        raise Skip("torch's CUDA version unknown")
+    if torch.cuda is not None:
+        return
+    present = gpu_present(facts)
+    hip = torch.hip if known(torch.hip) else None
+    if present is None:
+        raise Skip("whether this machine has an NVIDIA GPU is unknown")
+    evidence = [f"torch {torch.version}: torch.version.cuda is None" + (f", built for ROCm {hip}" if hip else "")]
+    if present:
+        evidence.append("NVIDIA GPU(s): " + ", ".join(name for name, _ in gpu_ccs(facts, knowledge)) or "present")
+        yield Finding(
+            id="cpu-only-build",
+            category="cpu-only-build",
+            severity=Severity.ERROR,
+            layer="torch",
+            title=f"torch {torch.version} is a {'ROCm' if hip else 'CPU-only'} build on a machine with an NVIDIA GPU",
+            evidence=tuple(evidence),
+            explanation="This build has no CUDA support, so it can never use the GPU. It is what plain "
+            "`pip install torch` gives on Windows and macOS, and what a CPU index URL or a conda 'cpu' build gives.",
+            fix=_reinstall_fix(facts, knowledge),
+        )
+    else:
+        yield Finding(
+            id="cpu-only-build-on-cpu-host",
+            category="cpu-only-build",
+            severity=Severity.INFO,
+            layer="torch",
+            title=f"torch {torch.version} is a CPU build, which is right for a machine without a GPU",
+            evidence=tuple(evidence),
+            explanation="Without an NVIDIA GPU a CPU build is the right choice (it is smaller and has no CUDA libraries).",
+            fix=None,
+        )
+
+
+@check("driver-too-old")
+def check_driver_too_old(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.cuda) or torch.cuda is None:
+        raise Skip("not a CUDA build of torch")
+    if not known(facts.driver.version):
+        raise Skip(f"driver version unknown: {facts.driver.version.reason}")
+    floor = knowledge.cuda_driver_floor(torch.cuda, facts.host.os)
+    if floor is None:
+        raise Skip(f"no driver floor known for CUDA {torch.cuda}")
+    driver = version_tuple(facts.driver.version)
+    if driver >= version_tuple(floor.full_support):
+        return
+    evidence = (
+        f"torch {torch.version} was built with CUDA {torch.cuda}",
+        f"driver {facts.driver.version} ({facts.driver.source})",
+        f"CUDA {floor.cuda} needs driver >= {floor.full_support}"
+        + (f" (>= {floor.minor_compat} under minor-version compatibility)" if floor.minor_compat else ""),
+    )
+    cc = gpu_ccs(facts, knowledge)
+    fitting = best_wheel(knowledge, cc=cc[0][1] if cc else None, driver=facts.driver.version, python=python_minor(facts))
+    alternative = (
+        f" or keep this driver and install a build it supports: "
+        f"`{pip_install(facts, f'torch=={fitting.torch}', index_url=fitting.index_url, extra='--force-reinstall')}`"
+        if fitting
+        else ""
+    )
+    if floor.minor_compat and driver >= version_tuple(floor.minor_compat):
+        yield Finding(
+            id="driver-minor-version-compat",
+            category="driver-too-old",
+            severity=Severity.WARNING,
+            layer="driver",
+            title=f"Driver {facts.driver.version} runs CUDA {torch.cuda} only under minor-version compatibility",
+            evidence=evidence,
+            explanation="Within a CUDA major, an older driver runs newer-minor code, but PTX JIT is not "
+            "available: kernels shipped only as PTX (new GPU architectures, torch.compile/triton output for "
+            "new features) fail with 'the provided PTX was compiled with an unsupported toolchain'.",
+            fix=f"Upgrade the driver to >= {floor.full_support}{alternative}.",
+        )
+        return
+    available_false = known(torch.cuda_available) and torch.cuda_available is False
+    yield Finding(
+        id="driver-too-old",
+        category="driver-too-old",
+        severity=Severity.ERROR,
+        layer="driver",
+        title=f"Driver {facts.driver.version} is too old for torch's CUDA {torch.cuda}",
+        evidence=evidence + ((f"torch says: {torch.cuda_unavailable_reason}",) if available_false and torch.cuda_unavailable_reason else ()),
+        explanation="The CUDA runtime inside the torch wheel needs a newer kernel driver; CUDA initialisation "
+        "fails with 'The NVIDIA driver on your system is too old' / 'CUDA driver version is insufficient'.",
+        fix=f"Upgrade the NVIDIA driver to >= {floor.full_support}{alternative}.",
+    )
+
+
+@check("gpu-arch-not-in-wheel")
+def check_gpu_arch(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.cuda) or torch.cuda is None:
+        raise Skip("not a CUDA build of torch")
+    arch_list = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
+    if arch_list is None:
+        arch_list = knowledge.wheel_arches(base_version(torch.version), torch_variant(torch) or "")
+    if not arch_list:
+        raise Skip("torch's architecture list is unknown")
+    ccs = gpu_ccs(facts, knowledge)
+    if not ccs:
+        raise Skip("no GPU compute capability known")
+    driver = facts.driver.version if known(facts.driver.version) else None
+    for name, cc in ccs:
+        match = arch_runs_on(arch_list, cc)
+        sm = f"sm_{cc[0]}{cc[1]}"
+        evidence = (f"{name}: compute capability {cc[0]}.{cc[1]} ({sm})", f"torch {torch.version} contains: {' '.join(arch_list)}")
+        if match is not None and match.how != "ptx-jit":
+            continue
+        fitting = best_wheel(knowledge, cc=cc, driver=driver, python=python_minor(facts))
+        fix = (
+            pip_install(facts, f"torch=={fitting.torch}", index_url=fitting.index_url, extra="--force-reinstall")
+            if fitting
+            else f"No published torch wheel contains {sm} for this driver and Python; "
+            "build from source with TORCH_CUDA_ARCH_LIST set, or upgrade the driver."
+        )
+        if match is None:
+            older = cc < min((_cc_of(a) for a in arch_list if _cc_of(a)), default=(0, 0))
+            yield Finding(
+                id="gpu-arch-not-in-wheel",
+                category="gpu-arch-unsupported",
+                severity=Severity.ERROR,
+                layer="torch",
+                title=f"{name} ({sm}) is not supported by this torch build",
+                evidence=evidence,
+                explanation=(
+                    "This GPU's architecture was dropped from this build: kernels fail with "
+                    "'no kernel image is available for execution on the device'."
+                    if older
+                    else "This GPU is newer than every architecture in the build, and the build carries no PTX "
+                    "it could JIT-compile: kernels fail with 'no kernel image is available'."
+                ),
+                fix=fix,
+            )
+        else:
+            yield Finding(
+                id="gpu-arch-ptx-jit",
+                category="gpu-arch-unsupported",
+                severity=Severity.WARNING,
+                layer="torch",
+                title=f"{name} ({sm}) runs this build only through PTX JIT ({match.arch})",
+                evidence=evidence,
+                explanation="No machine code for this GPU: the driver JIT-compiles PTX at first use (minutes, "
+                "cached in ~/.nv/ComputeCache), some kernels may be slower, and it fails on drivers older "
+                "than the PTX's CUDA version.",
+                fix=fix,
+            )
+
+
+def _cc_of(arch: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"(?:sm|compute)_(\d+?)(\d)[a-z]?", arch)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@check("cuda-unavailable")
+def check_cuda_unavailable(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if not known(torch.cuda_available) or torch.cuda_available or not known(torch.cuda) or torch.cuda is None:
+        return
+    if gpu_present(facts) is False:
+        return
+    yield Finding(
+        id="cuda-unavailable",
+        category="torch-broken",
+        severity=Severity.ERROR,
+        layer="torch",
+        title="torch.cuda.is_available() is False",
+        evidence=(f"torch {torch.version} (CUDA {torch.cuda})", f"torch says: {torch.cuda_unavailable_reason or 'nothing'}"),
+        explanation="This CUDA build cannot initialise CUDA. The findings in the driver and cuda layers name "
+        "the cause where torchenv could establish it; torch's own message is above.",
+        fix="Fix the causes listed above; if none is listed, run `python -c \"import torch; torch.zeros(1).cuda()\"` "
+        "to see CUDA's own error, and `torchenv explain` it.",
+    )
+
+
+@check("torch-debug-build")
+def check_debug(facts: Facts, knowledge):
+    torch = require_imported_torch(facts)
+    if torch.debug is not True:
+        return
+    yield Finding(
+        id="torch-debug-build",
+        category="performance",
+        severity=Severity.WARNING,
+        layer="torch",
+        title="torch is a debug build",
+        evidence=(f"torch {torch.version}: torch.version.debug is True",),
+        explanation="Debug builds run many times slower than release builds.",
+        fix=_reinstall_fix(facts, knowledge),
+    )
+
+
+@check("python-unsupported")
+def check_python(facts: Facts, knowledge):
+    minor = python_minor(facts)
+    if minor is None:
+        raise Skip("the Python version is unknown")
+    releases = knowledge.torch_releases()
+    if not releases:
+        raise Skip("no torch releases in the knowledge base")
+    supporting = [r for r in releases if minor in r.python]
+    newest = releases[-1]
+    torch_ok = known(facts.torch) and facts.torch.status == "ok"
+    evidence = (f"Python {facts.python.version} at {facts.python.executable}", f"newest torch {newest.version} supports Python {', '.join(newest.python)}")
+    if not supporting:
+        too_new = version_tuple(minor) > max(version_tuple(p) for p in newest.python)
+        yield Finding(
+            id="python-unsupported",
+            category="python-unsupported",
+            severity=Severity.WARNING if torch_ok else Severity.ERROR,
+            layer="environment",
+            title=f"No torch release has wheels for Python {minor}",
+            evidence=evidence,
+            explanation="pip will say 'No matching distribution found for torch'."
+            + (" This Python is newer than any torch release." if too_new else " This Python is too old."),
+            fix=f"Create an environment with a supported Python, e.g. `uv venv --python {newest.python[-1]}` "
+            f"or `conda create -n torch python={newest.python[-1]}`.",
+        )
+    elif supporting[-1] is not newest and not torch_ok:
+        last = supporting[-1]
+        yield Finding(
+            id="python-too-old-for-current-torch",
+            category="python-unsupported",
+            severity=Severity.WARNING,
+            layer="environment",
+            title=f"Python {minor} stops at torch {last.version}",
+            evidence=evidence,
+            explanation=f"The newest torch for Python {minor} is {last.version}; newer releases need a newer Python.",
+            fix=f"Use Python {newest.python[-1]} for current torch releases.",
+        )
+
+

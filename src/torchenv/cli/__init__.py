@@ -1,0 +1,1 @@
+"""Composition root: argument parsing, wiring of real runners and knowledge, exit codes."""

@@ -1,0 +1,79 @@
+"""Wiring of `torchenv doctor`: real probes, the knowledge base, checks, a renderer, an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+from .. import __version__
+from .exit_codes import ExitCode
+from .main import UsageError
+
+STAGE_WORDS = {
+    "env": "reading the Python environment",
+    "import": "importing torch",
+    "build": "reading torch's build",
+    "cuda-init": "initialising CUDA",
+    "devices": "reading GPU properties",
+    "smoke": "running the GPU smoke test",
+    "libraries": "listing loaded CUDA libraries",
+    "companions": "importing torchvision/torchaudio",
+}
+
+
+def resolve_python(path: str | None) -> str:
+    if path is None:
+        return sys.executable
+    found = path if os.sep in path else shutil.which(path)
+    if not found or not os.path.exists(found):
+        raise UsageError(f"--python {path}: no such interpreter")
+    if not os.access(found, os.X_OK) or os.path.isdir(found):
+        raise UsageError(f"--python {path}: not an executable file")
+    return found
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from ..checks import diagnose
+    from ..knowledge import load_knowledge
+    from ..probes import gather_facts
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    python = resolve_python(args.python)
+    knowledge = load_knowledge()
+
+    status = None
+    on_stage = None
+    if not args.json and sys.stderr.isatty():
+        from rich.console import Console
+
+        status = Console(stderr=True).status("probing the machine…")
+        status.start()
+
+        def on_stage(stage: str) -> None:
+            status.update(STAGE_WORDS.get(stage, stage) + "…")
+
+    try:
+        facts = gather_facts(
+            python=python,
+            with_torch=not args.no_torch,
+            smoke=not args.no_smoke,
+            timeout=args.timeout,
+            on_stage=on_stage,
+        )
+    finally:
+        if status is not None:
+            status.stop()
+    report = diagnose(facts, knowledge, torchenv_version=__version__)
+
+    if args.json:
+        from ..render.json_report import render_json
+
+        sys.stdout.write(render_json(report) + "\n")
+    else:
+        from ..render.terminal import make_console, render_terminal
+
+        render_terminal(report, make_console(sys.stdout), verbose=args.verbose)
+    return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS

@@ -1,0 +1,198 @@
+"""Loading the TOML data and answering queries over it (pure; no network, no machine state)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from .models import DriverFloor, GpuModel, TorchRelease
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FILES = ("cuda_drivers.toml", "torch_releases.toml", "wheel_arches.toml", "gpus.toml")
+_OSES = {"linux": "linux", "windows": "windows", "win32": "windows", "win": "windows"}
+_CUDA_RE = re.compile(r"^\s*(?:cuda\s*|cu)?(\d+)\.(\d+)(?:\.(\d+))?(?:\.\d+)*\s*$", re.I)
+_VARIANT_RE = re.compile(r"^cu(\d{2,3})$")
+_GPU_PREFIXES = ("nvidia", "geforce", "tesla")
+
+
+def _version(text: object) -> Version | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return Version(text.strip())
+    except InvalidVersion:
+        return None
+
+
+def normalize_gpu_name(name: str) -> str:
+    words = re.sub(r"[^0-9a-z]+", " ", name.lower()).split()
+    while words and words[0] in _GPU_PREFIXES:
+        words.pop(0)
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class _WheelRow:
+    spec: SpecifierSet
+    variant: str
+    arches: tuple[str, ...]
+
+
+class Knowledge:
+    """Read-only view of the data files. Build it with :func:`load_knowledge`."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]):
+        metas = {d["meta"]["knowledge_version"] for d in docs.values()}
+        self.version: str = sorted(metas)[-1]
+        self.schema_version: int = max(int(d["meta"]["schema_version"]) for d in docs.values())
+        drivers = docs["cuda_drivers.toml"]
+        self._toolkits = [r for r in drivers.get("toolkit", [])]
+        self._minor = {int(r["major"]): r for r in drivers.get("minor_compat", [])}
+        self._releases = tuple(sorted((self._release(r) for r in docs["torch_releases.toml"]["release"]),
+                                      key=lambda r: Version(r.version)))
+        self._by_version = {Version(r.version): r for r in self._releases}
+        self._wheels = tuple(_WheelRow(SpecifierSet(r["torch"]), r["variant"].lower(), tuple(r["arches"]))
+                             for r in docs["wheel_arches.toml"].get("wheel", []))
+        self._gpus = tuple(self._gpu(r) for r in docs["gpus.toml"].get("gpu", []))
+        self._gpu_index: dict[str, GpuModel] = {}
+        for gpu in self._gpus:
+            for key in (gpu.name, *gpu.aliases):
+                self._gpu_index.setdefault(normalize_gpu_name(key), gpu)
+
+    # ------------------------------------------------------------------ builders
+    @staticmethod
+    def _release(r: dict[str, Any]) -> TorchRelease:
+        return TorchRelease(
+            version=r["version"], released=r.get("released", ""), python=tuple(r.get("python", ())),
+            variants=tuple(r.get("variants", ())), pypi_default_variant=r.get("pypi_default_variant"),
+            cudnn=dict(r.get("cudnn", {})), nccl=dict(r.get("nccl", {})),
+            torchvision=r.get("torchvision"), torchaudio=r.get("torchaudio"), source=r.get("source", ""),
+            confidence=r.get("confidence", "transcribed"), note=r.get("note", ""))
+
+    @staticmethod
+    def _gpu(r: dict[str, Any]) -> GpuModel:
+        return GpuModel(
+            name=r["name"], aliases=tuple(r.get("aliases", ())), cc=(int(r["cc"][0]), int(r["cc"][1])),
+            architecture=r.get("architecture", ""), memory_gb=r.get("memory_gb"),
+            peak_tflops={k: float(v) for k, v in r.get("peak_tflops", {}).items()},
+            memory_bandwidth_gbs=r.get("memory_bandwidth_gbs"), source=r.get("source", ""),
+            confidence=r.get("confidence", "transcribed"))
+
+    # ------------------------------------------------------------------ CUDA drivers
+    def cuda_driver_floor(self, cuda: str, os: str = "linux") -> DriverFloor | None:
+        """Minimum driver for a CUDA toolkit ("12.4" = GA, "12.4.1" = Update 1, "cu124" ok)."""
+        if not isinstance(cuda, str) or not isinstance(os, str):
+            return None
+        osname = _OSES.get(os.strip().lower())
+        m = _CUDA_RE.match(cuda)
+        if m is None and (vm := _VARIANT_RE.match(cuda.strip().lower())):
+            digits = vm[1]
+            m = _CUDA_RE.match(f"{digits[:-1]}.{digits[-1]}")
+        if osname is None or m is None:
+            return None
+        major, minor = int(m[1]), int(m[2])
+        patch = int(m[3]) if m[3] is not None else None
+        rows = []
+        for r in self._toolkits:
+            v = Version(r["cuda"])
+            if (v.major, v.minor) == (major, minor):
+                rows.append((v.micro, r))
+        if not rows:
+            return None
+        rows.sort(key=lambda t: t[0])
+        if patch is None:
+            row = rows[0][1]
+        else:
+            fitting = [r for p, r in rows if p <= patch]
+            row = fitting[-1] if fitting else rows[0][1]
+        compat = self._minor.get(major, {})
+        label = f"{major}.{minor}" if patch is None else row["cuda"]
+        return DriverFloor(cuda=label, full_support=row.get(osname), minor_compat=compat.get(osname),
+                           source=row["source"], os=osname, label=row.get("label", ""),
+                           confidence=row.get("confidence", "transcribed"))
+
+    # ------------------------------------------------------------------ torch releases
+    def torch_releases(self) -> tuple[TorchRelease, ...]:
+        return self._releases
+
+    def torch_release(self, version: str) -> TorchRelease | None:
+        """``"2.11.0+cu130"``, ``"2.5.1"`` or ``"2.5"`` (newest patch of that minor)."""
+        v = _version(version)
+        if v is None:
+            return None
+        base = Version(v.base_version)
+        if len(v.release) == 2 and not v.pre and not v.dev:
+            same = [r for k, r in self._by_version.items() if k.release[:2] == v.release]
+            return same[-1] if same else None
+        return self._by_version.get(base)
+
+    # ------------------------------------------------------------------ wheel arches
+    def wheel_arches(self, torch_version: str, variant: str) -> tuple[str, ...] | None:
+        v = _version(torch_version)
+        if v is None or not isinstance(variant, str):
+            return None
+        base = Version(v.base_version)
+        want = variant.strip().lower().lstrip("+")
+        for row in self._wheels:
+            if row.variant == want and row.spec.contains(base, prereleases=True):
+                return row.arches
+        return None
+
+    def wheel_variants(self) -> tuple[tuple[str, str], ...]:
+        """(specifier, variant) of every wheel_arches row, for consistency checks."""
+        return tuple((str(r.spec), r.variant) for r in self._wheels)
+
+    # ------------------------------------------------------------------ GPUs
+    def gpus(self) -> tuple[GpuModel, ...]:
+        return self._gpus
+
+    def gpu_by_name(self, name: str) -> GpuModel | None:
+        if not isinstance(name, str):
+            return None
+        return self._gpu_index.get(normalize_gpu_name(name))
+
+    def suggest_gpus(self, name: str, n: int = 3) -> list[str]:
+        if not isinstance(name, str) or not isinstance(n, int) or n <= 0:
+            return []
+        query = normalize_gpu_name(name)
+        if not query:
+            return []
+        out: list[str] = []
+        for key, gpu in self._gpu_index.items():  # substrings first: "rtx 409" -> "rtx 4090"
+            if query in key and gpu.name not in out:
+                out.append(gpu.name)
+        for key in difflib.get_close_matches(query, list(self._gpu_index), n=n * 3, cutoff=0.5):
+            gpu = self._gpu_index[key]
+            if gpu.name not in out:
+                out.append(gpu.name)
+        return out[:n]
+
+    def gpus_with_cc(self, cc: tuple[int, int]) -> list[GpuModel]:
+        if not (isinstance(cc, tuple) and len(cc) == 2):
+            return []
+        return [g for g in self._gpus if g.cc == cc]
+
+
+def read_docs(data_dir: Path) -> dict[str, dict[str, Any]]:
+    return {name: tomllib.loads((data_dir / name).read_text(encoding="utf-8")) for name in FILES}
+
+
+@lru_cache(maxsize=8)
+def _load(data_dir: str) -> Knowledge:
+    return Knowledge(read_docs(Path(data_dir)))
+
+
+def load_knowledge(data_dir: str | Path | None = None) -> Knowledge:
+    """Load (and cache) the knowledge base from ``data_dir`` (default: the packaged data)."""
+    return _load(str(Path(data_dir).resolve()) if data_dir is not None else str(DATA_DIR))
+
+
+__all__ = ["Knowledge", "load_knowledge", "normalize_gpu_name", "InvalidSpecifier"]

@@ -1,0 +1,83 @@
+"""Edge layer: the only code that reads the machine. `gather_facts` runs every probe once."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..model import Facts
+from .gpu import read_driver_and_gpus, read_nvml
+from .runner import Runner, RunResult
+from .system import read_cuda_toolkits, read_environment, read_host, read_shell_tools, read_system_libraries
+from .target import TargetFacts, read_target
+
+# Short probes (NVML, nvidia-smi, ldconfig) get this long; the torch probe gets the user's --timeout.
+QUICK_TIMEOUT = 10.0
+
+
+def gather_facts(
+    *,
+    python: str | None = None,
+    with_torch: bool = True,
+    smoke: bool = True,
+    timeout: float = 60.0,
+    root: Path = Path("/"),
+    environ: Mapping[str, str] | None = None,
+    runner: Runner | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Facts:
+    environ = os.environ if environ is None else environ
+    runner = runner or Runner()
+    python = python or sys.executable
+    quick = min(QUICK_TIMEOUT, timeout)
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable, *args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            timings[name] = round(time.perf_counter() - began, 4)
+
+    # The probes are independent and mostly wait on child processes: run them side by side.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        nvml = pool.submit(timed, "nvml", read_nvml, runner, quick)
+        target = pool.submit(
+            timed,
+            "target",
+            read_target,
+            runner,
+            python,
+            timeout=timeout,
+            with_torch=with_torch,
+            smoke=smoke,
+            on_stage=on_stage,
+        )
+        libraries = pool.submit(timed, "system-libraries", read_system_libraries, root, environ, runner, quick)
+        host = timed("host", read_host, root, environ)
+        toolkits = timed("cuda-toolkits", read_cuda_toolkits, root, environ)
+        shell = timed("shell", read_shell_tools, root, environ)
+        driver, gpus = timed("driver", read_driver_and_gpus, root, runner, timeout=quick, nvml=nvml.result())
+        target_facts: TargetFacts = target.result()
+        system_libraries = libraries.result()
+
+    return Facts(
+        host=host,
+        driver=driver,
+        gpus=gpus,
+        environment=read_environment(environ),
+        system_libraries=system_libraries,
+        cuda_toolkits=toolkits,
+        python=target_facts.python,
+        shell=shell,
+        torch=target_facts.torch,
+        origin="this machine",
+        probe_seconds=timings,
+    )
+
+
+__all__ = ["RunResult", "Runner", "gather_facts"]

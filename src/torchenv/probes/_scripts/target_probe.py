@@ -1,0 +1,325 @@
+"""Runs INSIDE the interpreter being diagnosed. Standard library only, Python 3.6+ syntax.
+
+Prints one JSON record per line, each prefixed with MARK, as it goes: a "begin" record before
+every stage and a data record after it. If torch hangs or kills this process, the parent still
+knows everything learned so far and which stage was running.
+
+Usage: python target_probe.py [--no-torch] [--smoke]
+"""
+
+import glob
+import json
+import os
+import re
+import sys
+import time
+import warnings
+
+MARK = "@@torchenv@@ "
+START = time.time()
+
+# Names of conda packages whose channel is worth the read of their JSON record.
+CONDA_CHANNEL_OF = re.compile(r"^(pytorch|torch|torchvision|torchaudio|python|cuda|cudnn|nccl|libcu|libnv|nvidia)")
+LIBRARY = re.compile(r"/(lib(cuda|cudart|cublas|cublasLt|cudnn|nccl|nvrtc|nvidia-ml)(\.so[.0-9]*|-[^/]*\.so[.0-9]*))$")
+
+
+def emit(stage, event, data=None):
+    record = {"stage": stage, "event": event, "t": round(time.time() - START, 4)}
+    if data is not None:
+        record["data"] = data
+    sys.stdout.write(MARK + json.dumps(record, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def read_text(path, limit=65536):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def metadata_field(text, field):
+    for line in text.splitlines():
+        if not line.strip():
+            break  # headers end at the first blank line
+        if line.lower().startswith(field.lower() + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def distributions():
+    found = []
+    seen = set()
+    for entry in sys.path:
+        if not entry or not os.path.isdir(entry):
+            continue
+        real = os.path.realpath(entry)
+        if real in seen:
+            continue
+        seen.add(real)
+        for meta_dir in glob.glob(os.path.join(entry, "*.dist-info")) + glob.glob(os.path.join(entry, "*.egg-info")):
+            meta_file = "METADATA" if meta_dir.endswith(".dist-info") else "PKG-INFO"
+            path = os.path.join(meta_dir, meta_file) if os.path.isdir(meta_dir) else meta_dir
+            text = read_text(path, 8192) or ""
+            name = metadata_field(text, "Name")
+            version = metadata_field(text, "Version")
+            if not name or not version:
+                continue
+            installer = read_text(os.path.join(meta_dir, "INSTALLER"), 256)
+            found.append({
+                "name": canonical(name),
+                "version": version,
+                "location": entry,
+                "installer": installer.strip() if installer and installer.strip() else None,
+            })
+    return found
+
+
+def conda_packages(prefix):
+    meta = os.path.join(prefix, "conda-meta")
+    if not os.path.isdir(meta):
+        return None
+    packages = []
+    for path in sorted(glob.glob(os.path.join(meta, "*.json"))):
+        stem = os.path.basename(path)[:-5]
+        parts = stem.rsplit("-", 2)
+        if len(parts) != 3:
+            continue
+        name, version, build = parts
+        channel = None
+        if CONDA_CHANNEL_OF.match(name):
+            try:
+                with open(path) as handle:
+                    record = json.load(handle)
+                channel = record.get("channel") or record.get("schannel") or record.get("url")
+            except (OSError, ValueError):
+                channel = None
+        packages.append({"name": name, "version": version, "build": build, "channel": channel})
+    return packages
+
+
+def probe_env():
+    import site
+
+    prefix = sys.prefix
+    base = getattr(sys, "real_prefix", None) or getattr(sys, "base_prefix", prefix)
+    try:
+        user_site = site.getusersitepackages()
+    except Exception:
+        user_site = None
+    is_conda = os.path.isdir(os.path.join(prefix, "conda-meta"))
+    return {
+        "executable": sys.executable,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "implementation": sys.implementation.name,
+        "prefix": prefix,
+        "base_prefix": base,
+        "is_venv": base != prefix,
+        "conda_prefix": prefix if is_conda else None,
+        "user_site": user_site,
+        "user_site_enabled": bool(getattr(site, "ENABLE_USER_SITE", False)),
+        "sys_path": [p for p in sys.path if p],
+        "distributions": distributions(),
+        "conda_packages": conda_packages(prefix),
+    }
+
+
+def library_owner(path, torch_dir):
+    if torch_dir and path.startswith(torch_dir + os.sep):
+        return "torch", None
+    match = re.search(r"^(.*?/(?:site|dist)-packages)/(.*)$", path)
+    if not match:
+        return "system", None
+    site_dir, relative = match.group(1), match.group(2)
+    for record in glob.glob(os.path.join(site_dir, "nvidia*.dist-info", "RECORD")):
+        text = read_text(record, 4 * 1024 * 1024) or ""
+        if relative in text:
+            meta = read_text(os.path.join(os.path.dirname(record), "METADATA"), 8192) or ""
+            return canonical(metadata_field(meta, "Name") or "unknown"), metadata_field(meta, "Version")
+    return "site-packages", None
+
+
+def loaded_libraries(torch_dir):
+    maps = read_text("/proc/self/maps", 64 * 1024 * 1024)
+    if maps is None:
+        return None
+    libraries = []
+    seen = set()
+    for line in maps.splitlines():
+        match = LIBRARY.search(line)
+        if not match:
+            continue
+        path = line[line.index("/"):]
+        if path in seen:
+            continue
+        seen.add(path)
+        owner, version = library_owner(path, torch_dir)
+        if version is None:
+            suffix = re.search(r"\.so\.(\d+(?:\.\d+)+)$", os.path.realpath(path))
+            version = suffix.group(1) if suffix else None
+        libraries.append({"name": match.group(2) and "lib" + match.group(2), "path": path,
+                          "owner": owner, "version": version})
+    return libraries
+
+
+def relative_error(result, reference):
+    difference = (result.double() - reference).norm().item()
+    scale = reference.norm().item() or 1.0
+    return difference / scale
+
+
+def smoke(torch, index):
+    import torch.nn.functional as F
+
+    results = []
+    generator = torch.Generator().manual_seed(0)
+    device = torch.device("cuda", index)
+    # Exact fp32 on both sides: TF32 would make a correct GPU look wrong.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    a = torch.randn(512, 512, generator=generator)
+    b = torch.randn(512, 512, generator=generator)
+    x = torch.randn(8, 3, 32, 32, generator=generator)
+    w = torch.randn(16, 3, 3, 3, generator=generator)
+    cases = [
+        ("matmul", lambda t: t[0] @ t[1], (a, b)),
+        ("conv2d", lambda t: F.conv2d(t[0], t[1], padding=1), (x, w)),
+    ]
+    for op, fn, inputs in cases:
+        entry = {"device": index, "op": op, "ok": False, "rel_error": None, "milliseconds": None, "error": None}
+        try:
+            reference = fn(tuple(t.double() for t in inputs))
+            on_gpu = tuple(t.to(device) for t in inputs)
+            fn(on_gpu)
+            torch.cuda.synchronize(device)
+            began = time.perf_counter()
+            result = fn(on_gpu)
+            torch.cuda.synchronize(device)
+            entry["milliseconds"] = round((time.perf_counter() - began) * 1000, 3)
+            error = relative_error(result.cpu(), reference)
+            entry["rel_error"] = error
+            entry["ok"] = error == error and error < 1e-3  # NaN fails too
+        except Exception as exc:
+            entry["error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
+        results.append(entry)
+    return results
+
+
+def probe_torch(run_smoke):
+    emit("import", "begin")
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import torch
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) == "torch" and "No module named" in str(exc)
+        emit("import", "end", {"status": "missing" if missing else "import-error",
+                               "error": "%s: %s" % (type(exc).__name__, exc)})
+        return
+    except BaseException as exc:  # noqa: a broken install raises anything, even SystemExit
+        emit("import", "end", {"status": "import-error", "error": "%s: %s" % (type(exc).__name__, exc)})
+        return
+    torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
+    emit("import", "end", {"status": "ok", "location": torch_dir,
+                           "warnings": [str(w.message) for w in caught]})
+
+    emit("build", "begin")
+    build = {
+        "version": str(torch.__version__),
+        "cuda": getattr(torch.version, "cuda", None),
+        "hip": getattr(torch.version, "hip", None),
+        "git_version": getattr(torch.version, "git_version", None),
+        "debug": bool(getattr(torch.version, "debug", False)),
+    }
+    try:
+        build["arch_list"] = list(torch.cuda.get_arch_list())
+    except Exception:
+        build["arch_list"] = []
+    try:
+        build["cudnn_enabled"] = bool(torch.backends.cudnn.enabled)
+        build["cudnn_version"] = torch.backends.cudnn.version() if build["cuda"] else None
+    except Exception as exc:
+        build["cudnn_version"] = None
+        build["cudnn_error"] = str(exc)
+    try:
+        nccl = torch.cuda.nccl.version() if build["cuda"] else None
+        build["nccl_version"] = ".".join(str(p) for p in nccl) if isinstance(nccl, tuple) else nccl
+    except Exception:
+        build["nccl_version"] = None
+    emit("build", "end", build)
+
+    emit("cuda-init", "begin")
+    init = {"available": False, "reason": None, "init_seconds": None, "device_count": 0}
+    began = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            init["available"] = bool(torch.cuda.is_available())
+            if init["available"]:
+                torch.zeros(1, device="cuda")
+                torch.cuda.synchronize()
+                init["init_seconds"] = round(time.perf_counter() - began, 4)
+            init["device_count"] = torch.cuda.device_count()
+        except Exception as exc:
+            init["available"] = False
+            init["error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:4000])
+    messages = [str(w.message).strip() for w in caught]
+    if not init["available"]:
+        init["reason"] = init.get("error") or (messages[0] if messages else None)
+    init["warnings"] = messages
+    emit("cuda-init", "end", init)
+
+    if init["available"]:
+        emit("devices", "begin")
+        devices = []
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            devices.append({"index": index, "name": props.name, "cc": [props.major, props.minor],
+                            "total_memory_mib": int(props.total_memory // (1024 * 1024)),
+                            "multi_processor_count": props.multi_processor_count})
+        emit("devices", "end", devices)
+        if run_smoke:
+            emit("smoke", "begin")
+            results = []
+            for index in range(len(devices)):
+                results.extend(smoke(torch, index))
+            emit("smoke", "end", results)
+
+    emit("libraries", "begin")
+    emit("libraries", "end", loaded_libraries(torch_dir))
+
+    emit("companions", "begin")
+    companions = []
+    for name in ("torchvision", "torchaudio"):
+        entry = {"name": name, "version": None, "import_error": None}
+        try:
+            module = __import__(name)
+            entry["version"] = str(getattr(module, "__version__", "unknown"))
+        except ImportError as exc:
+            if not (getattr(exc, "name", None) == name and "No module named" in str(exc)):
+                entry["import_error"] = "%s: %s" % (type(exc).__name__, exc)
+        except BaseException as exc:  # noqa: e.g. RuntimeError: operator torchvision::nms does not exist
+            entry["import_error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
+        companions.append(entry)
+    emit("companions", "end", companions)
+
+
+def main(argv):
+    # Running a script puts its folder first on sys.path; the user's interpreter would not have it.
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+        sys.path.pop(0)
+    emit("env", "begin")
+    emit("env", "end", probe_env())
+    if "--no-torch" not in argv:
+        probe_torch("--smoke" in argv)
+    emit("done", "end")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Renderers: one report object, many views. Only the JSON is a contract."""

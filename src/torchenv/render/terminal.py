@@ -1,0 +1,127 @@
+"""The terminal view: the verdict first, then findings grouped by layer, then the key facts."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..model import DoctorReport, Facts, Severity, Unknown, known
+from ..model.finding import LAYERS
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
+VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "broken": "bold red"}
+
+
+def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = False) -> None:
+    usable = {True: "CUDA usable", False: "CUDA not usable", None: "CUDA usability unknown"}[report.cuda_usable]
+    console.print(
+        Panel(
+            Text(report.summary),
+            title=Text(f"{report.verdict.upper()} · {usable}", style=VERDICT_STYLE[report.verdict]),
+            title_align="left",
+            border_style=VERDICT_STYLE[report.verdict],
+        )
+    )
+    console.print(_facts_table(report.facts))
+    for layer in LAYERS:
+        findings = [f for f in report.findings if f.layer == layer]
+        if not findings:
+            continue
+        console.print(Text(f"\n{layer}", style="bold underline"))
+        for finding in findings:
+            style = STYLE[finding.severity]
+            console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style), (f"  [{finding.id}]", "dim")))
+            for line in finding.evidence:
+                console.print(Text(f"     · {line}", style="dim"))
+            if verbose or finding.severity is not Severity.INFO:
+                console.print(Text(f"     {finding.explanation}"))
+            if finding.fix:
+                console.print(Text.assemble(("     fix: ", "bold"), finding.fix))
+    if verbose and report.skipped:
+        console.print(Text("\nskipped checks", style="bold underline"))
+        for skip in report.skipped:
+            console.print(Text(f"   {skip.check}: {skip.reason}", style="dim"))
+    console.print(
+        Text(
+            f"\ntorchenv {report.torchenv_version} · knowledge {report.knowledge_version} · "
+            "docs for each [id]: docs/findings/<id>.md · --json for machines",
+            style="dim",
+        )
+    )
+
+
+def _text(value: object, unknown: str = "unknown") -> str:
+    if isinstance(value, Unknown):
+        return f"{unknown} ({value.reason})"
+    return str(value)
+
+
+def _facts_table(facts: Facts) -> Table:
+    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    host = facts.host
+    where = [f"{host.os} {host.arch}", _text(host.os_release, "?")]
+    if host.container:
+        where.append(f"in {host.container}")
+    if host.wsl is True:
+        where.append("WSL")
+    table.add_row("machine", escape(", ".join(where)))
+    driver = facts.driver
+    if known(driver.version):
+        extra = f" (CUDA {driver.cuda_driver_version})" if known(driver.cuda_driver_version) else ""
+        table.add_row("driver", escape(f"{driver.version}{extra}, from {driver.source}"))
+    else:
+        table.add_row("driver", escape(_text(driver.version)))
+    if known(facts.gpus.gpus) and facts.gpus.gpus:
+        for gpu in facts.gpus.gpus:
+            cc = f"cc {gpu.cc[0]}.{gpu.cc[1]}" if known(gpu.cc) else "cc ?"
+            memory = f"{gpu.memory_total_mib} MiB" if known(gpu.memory_total_mib) else ""
+            table.add_row(f"gpu {gpu.index}", escape(f"{gpu.name}, {cc}, {memory}".rstrip(", ")))
+    else:
+        table.add_row("gpus", escape(_text(facts.gpus.gpus, "none")))
+    if known(facts.python):
+        table.add_row("python", escape(f"{facts.python.version} {facts.python.executable}"))
+    torch = facts.torch
+    if not known(torch):
+        table.add_row("torch", escape(torch.reason))
+    elif torch.status != "ok" and not known(torch.version):
+        table.add_row("torch", escape(f"{torch.status}: {torch.error or ''}"[:200]))
+    else:
+        build = f"CUDA {torch.cuda}" if known(torch.cuda) and torch.cuda else "CPU-only build"
+        table.add_row("torch", escape(f"{torch.version} ({build}) at {_text(torch.location)}"))
+        if known(torch.arch_list) and torch.arch_list:
+            table.add_row("arch list", " ".join(torch.arch_list))
+        if known(torch.cudnn_version) and torch.cudnn_version:
+            cudnn = next((lib for lib in _libs(torch) if lib.name == "libcudnn"), None)
+            origin = f" from {cudnn.owner} ({cudnn.path})" if cudnn else ""
+            table.add_row("cuDNN loaded", escape(f"{torch.cudnn_version}{origin}"))
+        if torch.cuda_available is True and known(torch.cuda_init_seconds):
+            table.add_row("cuda init", f"{torch.cuda_init_seconds:.2f} s")
+        if known(torch.smoke) and torch.smoke:
+            parts = [
+                f"cuda:{s.device} {s.op} {'ok' if s.ok else 'FAILED'}"
+                + (f" (rel err {s.rel_error:.1e})" if known(s.rel_error) else "")
+                for s in torch.smoke
+            ]
+            table.add_row("smoke test", escape(", ".join(parts)))
+    if known(facts.system_libraries):
+        cudnn = sorted({f"{lib.version}" for lib in facts.system_libraries if lib.name == "libcudnn" and known(lib.version)})
+        if cudnn:
+            table.add_row("system cuDNN", escape(", ".join(cudnn)))
+    return table
+
+
+def _libs(torch):
+    return torch.loaded_libraries if known(torch.loaded_libraries) else ()
+
+
+def make_console(stream, *, color: bool | None = None) -> Console:
+    return Console(file=stream, highlight=False, force_terminal=color, soft_wrap=False)
+
+
+__all__ = ["Group", "make_console", "render_terminal"]
