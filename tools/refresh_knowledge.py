@@ -29,11 +29,15 @@ import datetime as dt
 import json
 import re
 import sys
-import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "src" / "torchenv" / "knowledge" / "data" / "torch_releases.toml"
@@ -42,14 +46,18 @@ ACCEPT = "application/vnd.pypi.simple.v1+json"
 PYPI_FIELDS = ("released", "python", "pypi_default_variant", "cudnn", "nccl", "torchvision", "torchaudio")
 MIN_TORCH = (1, 12)
 
-_WHEEL_RE = re.compile(r"^(?P<name>[^-]+)-(?P<ver>[^-]+)(?:-\d[^-]*)?-(?P<py>cp\d+)-(?P<abi>[^-]+)-(?P<plat>.+)\.whl$")
-_REQ_RE = re.compile(r"^Requires-Dist:\s*(?P<name>[A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*\(?\s*(?P<op>==|~=)\s*(?P<ver>[0-9][^);\s,]*)")
+_WHEEL_RE = re.compile(
+    r"^(?P<name>[^-]+)-(?P<ver>[^-]+)(?:-\d[^-]*)?-(?P<py>cp\d+)-(?P<abi>[^-]+)-(?P<plat>.+)\.whl$"
+)
+_REQ_RE = re.compile(
+    r"^Requires-Dist:\s*(?P<name>[A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*\(?\s*(?P<op>==|~=)\s*(?P<ver>[0-9][^);\s,]*)"
+)
 
 
 def _get(url: str, accept: str | None = None, timeout: float = 60.0) -> bytes | None:
     req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (https only)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.read()
     except (urllib.error.URLError, TimeoutError, OSError):
         return None

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from .models import DriverFloor, GpuModel, TorchRelease
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
+    import tomli as tomllib  # type: ignore[no-redef]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("cuda_drivers.toml", "torch_releases.toml", "wheel_arches.toml", "gpus.toml")
@@ -115,9 +119,10 @@ class Knowledge:
             row = fitting[-1] if fitting else rows[0][1]
         compat = self._minor.get(major, {})
         label = f"{major}.{minor}" if patch is None else row["cuda"]
+        confidence = "inferred" if osname in row.get("inferred_fields", ()) else "transcribed"
         return DriverFloor(cuda=label, full_support=row.get(osname), minor_compat=compat.get(osname),
                            source=row["source"], os=osname, label=row.get("label", ""),
-                           confidence=row.get("confidence", "transcribed"))
+                           confidence=confidence)
 
     # ------------------------------------------------------------------ torch releases
     def torch_releases(self) -> tuple[TorchRelease, ...]:
@@ -128,11 +133,11 @@ class Knowledge:
         v = _version(version)
         if v is None:
             return None
-        base = Version(v.base_version)
-        if len(v.release) == 2 and not v.pre and not v.dev:
+        public = Version(v.public)  # drops only the local "+cu130" part; dev/rc builds stay distinct
+        if len(v.release) == 2 and public == Version(".".join(map(str, v.release))):
             same = [r for k, r in self._by_version.items() if k.release[:2] == v.release]
             return same[-1] if same else None
-        return self._by_version.get(base)
+        return self._by_version.get(public)
 
     # ------------------------------------------------------------------ wheel arches
     def wheel_arches(self, torch_version: str, variant: str) -> tuple[str, ...] | None:
@@ -195,4 +200,4 @@ def load_knowledge(data_dir: str | Path | None = None) -> Knowledge:
     return _load(str(Path(data_dir).resolve()) if data_dir is not None else str(DATA_DIR))
 
 
-__all__ = ["Knowledge", "load_knowledge", "normalize_gpu_name", "InvalidSpecifier"]
+__all__ = ["Knowledge", "load_knowledge", "normalize_gpu_name"]

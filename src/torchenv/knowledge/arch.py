@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Arch", "ArchMatch", "parse_arch", "arch_runs_on"]
+__all__ = ["Arch", "ArchMatch", "arch_runs_on", "parse_arch"]
 
 _ARCH_RE = re.compile(r"^(sm|compute)_(\d+?)(\d)([af]?)$")
 _RANK = {"exact": 0, "binary-compatible": 1, "ptx-jit": 2}

@@ -53,9 +53,8 @@ def wheels_for(
         for variant in variants:
             if not cpu and not _fits(knowledge, release.version, variant, cc=cc, driver=driver, os=os):
                 continue
-            choices.append(
-                WheelChoice(release.version, variant, INDEX + variant, release.torchvision, release.torchaudio)
-            )
+            choices.append(WheelChoice(release.version, variant, INDEX + variant,
+                                       release.torchvision, release.torchaudio))
     return choices
 
 
@@ -63,7 +62,7 @@ def _fits(knowledge, torch: str, variant: str, *, cc, driver, os) -> bool:
     cuda = cuda_of_variant(variant)
     if driver:
         floor = knowledge.cuda_driver_floor(cuda, os)
-        if floor is None or _numbers(driver) < _numbers(floor.full_support):
+        if floor is None or floor.full_support is None or _numbers(driver) < _numbers(floor.full_support):
             return False
     if cc:
         arches = knowledge.wheel_arches(torch, variant)
