@@ -46,7 +46,7 @@ def main() -> int:
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
     codes: dict[str, set[int]] = {name: set() for name in commands}
-    for name, argv in commands.items():  # one warm-up each: page cache, .pyc files
+    for argv in commands.values():  # one warm-up each: page cache, .pyc files
         time_command(argv, env)
     for _ in range(args.runs):
         for name, argv in commands.items():
@@ -76,10 +76,14 @@ def main() -> int:
         "meets_no_torch": figures["doctor_no_torch"]["median_s"] < 0.25,
     }
     for name, fig in figures.items():
-        print(f"{name:16s} median {fig['median_s']:.3f} s  (min {fig['min_s']:.3f}, max {fig['max_s']:.3f})  exit {fig['exit_codes']}")
+        print(
+            f"{name:16s} median {fig['median_s']:.3f} s  (min {fig['min_s']:.3f}, max {fig['max_s']:.3f})  exit {fig['exit_codes']}"
+        )
     print(f"doctor_full / collect_env = {ratio:.2f} (target <= 0.5): {'OK' if result['meets_ratio'] else 'MISSED'}")
-    print(f"doctor --no-torch median {figures['doctor_no_torch']['median_s']:.3f} s (target < 0.25): "
-          f"{'OK' if result['meets_no_torch'] else 'MISSED'}")
+    print(
+        f"doctor --no-torch median {figures['doctor_no_torch']['median_s']:.3f} s (target < 0.25): "
+        f"{'OK' if result['meets_no_torch'] else 'MISSED'}"
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -118,8 +118,7 @@ def test_gpu_rows():
         for alias in g.aliases:
             assert k.gpu_by_name(alias) is g, alias
     archs = {g.architecture for g in k.gpus()}
-    expected = {"Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada Lovelace", "Hopper",
-                "Blackwell"}
+    expected = {"Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada Lovelace", "Hopper", "Blackwell"}
     assert expected <= archs
 
 

@@ -6,7 +6,7 @@ from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
 
 # Importing the modules registers their checks, bottom layer first.
-from . import hardware, torch_build, libraries, compute, environment  # noqa: E402,F401,I001
+from . import compute, environment, hardware, libraries, torch_build  # noqa: F401
 from .common import gpu_present
 from .registry import REGISTRY, Skip, check, run_checks
 
@@ -33,8 +33,10 @@ def cuda_usable(facts: Facts, findings: tuple[Finding, ...]) -> bool | None:
     if known(torch) and torch.cuda_available is True:
         if known(torch.smoke):
             return all(s.ok for s in torch.smoke)
-        return False if torch.status != "ok" else True
-    if known(torch) and (torch.cuda_available is False or torch.status in ("missing", "import-error", "crashed", "hung")):
+        return torch.status == "ok"
+    if known(torch) and (
+        torch.cuda_available is False or torch.status in ("missing", "import-error", "crashed", "hung")
+    ):
         return False
     if gpu_present(facts) is False:
         return False

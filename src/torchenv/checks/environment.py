@@ -24,7 +24,8 @@ def check_interpreter(facts: Facts, knowledge):
     env = facts.python
     evidence = []
     active = facts.environment.get("VIRTUAL_ENV") or facts.environment.get("CONDA_PREFIX")
-    if active and os.path.realpath(active) != os.path.realpath(env.prefix):
+    active_mismatch = bool(active) and os.path.realpath(active) != os.path.realpath(env.prefix)
+    if active_mismatch:
         variable = "VIRTUAL_ENV" if facts.environment.get("VIRTUAL_ENV") else "CONDA_PREFIX"
         evidence.append(f"{variable}={active} is active, but the interpreter checked lives in {env.prefix}")
     shell = facts.shell if known(facts.shell) else None
@@ -39,10 +40,12 @@ def check_interpreter(facts: Facts, knowledge):
             )
     if not evidence:
         return
+    # When the checked interpreter runs torch fine, the mismatch is a trap for the next install, not a fault.
+    works = known(facts.torch) and facts.torch.status == "ok"
     yield Finding(
         id="wrong-interpreter",
         category="wrong-interpreter",
-        severity=Severity.WARNING,
+        severity=Severity.INFO if works and not active_mismatch else Severity.WARNING,
         layer="environment",
         title="The interpreter you run is not the environment you install into",
         evidence=tuple(evidence),
@@ -70,7 +73,10 @@ def check_shm(facts: Facts, knowledge):
         severity=Severity.WARNING,
         layer="environment",
         title=f"/dev/shm is only {size:.0f} MiB: DataLoader workers will crash",
-        evidence=(f"/dev/shm: {size:.0f} MiB", *(("inside a container (Docker's default is 64 MiB)",) if in_container else ())),
+        evidence=(
+            f"/dev/shm: {size:.0f} MiB",
+            *(("inside a container (Docker's default is 64 MiB)",) if in_container else ()),
+        ),
         explanation="DataLoader workers pass batches through shared memory; when it fills, they die with "
         "'DataLoader worker (pid N) is killed by signal: Bus error'.",
         fix="Start the container with `--ipc=host` or `--shm-size=16g` (Kubernetes: mount an emptyDir with "

@@ -69,7 +69,9 @@ def check_container_passthrough(facts: Facts, knowledge):
         raise Skip("not in a container")
     if any(n.startswith("/dev/nvidia") for n in facts.host.dev_nodes) or listed_gpus(facts):
         return
-    hints = [k for k in ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION") if k in facts.environment]
+    hints = [
+        k for k in ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION") if k in facts.environment
+    ]
     if not hints:
         return  # a CPU container that never asked for a GPU: no-nvidia-gpu covers it
     yield Finding(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 
 from ..model import Facts, Finding, Severity, known
-from .common import base_version, pip_install, require_imported_torch, require_torch, torch_variant, version_tuple
+from .common import (
+    base_version,
+    pip_install,
+    require_imported_torch,
+    require_torch,
+    torch_variant,
+    version_tuple,
+)
 from .registry import Skip, check
 
 CONDA_TORCH_NAMES = ("pytorch", "pytorch-gpu", "pytorch-cpu", "libtorch")
@@ -19,7 +26,10 @@ def check_duplicate_torch(facts: Facts, knowledge):
     torches = [d for d in env.distributions if d.name == "torch"]
     conda = env.conda_packages if known(env.conda_packages) else ()
     conda_torch = [p for p in conda if p.name in CONDA_TORCH_NAMES]
-    evidence = [f"torch {d.version} in {d.location} (installer: {d.installer if known(d.installer) else 'unknown'})" for d in torches]
+    evidence = [
+        f"torch {d.version} in {d.location} (installer: {d.installer if known(d.installer) else 'unknown'})"
+        for d in torches
+    ]
     evidence += [f"conda package {p.name} {p.version} ({p.build})" for p in conda_torch]
     pip_over_conda = bool(conda_torch) and any(known(d.installer) and d.installer != "conda" for d in torches)
     if len(torches) < 2 and not pip_over_conda:
@@ -48,7 +58,9 @@ def _duplicate_fix(facts: Facts, torches, conda_torch) -> str:
             f"Keep one package manager for torch: `{uninstall}` (repeat until none is left), then either "
             f"`conda install --force-reinstall {names}` or `conda remove --force {names}` and reinstall with pip."
         )
-    return f"`{uninstall}` removes the copy that imports first; repeat until `import torch` fails, then install one build."
+    return (
+        f"`{uninstall}` removes the copy that imports first; repeat until `import torch` fails, then install one build."
+    )
 
 
 @check("companion-mismatch")
@@ -73,7 +85,26 @@ def check_companions(facts: Facts, knowledge):
                 fix=_companion_fix(facts, companion.name, expected, variant),
             )
             continue
-        if companion.version is None or expected is None:
+        if companion.version is None:
+            continue
+        pinned = (companion.requires_torch or "").lstrip("=")
+        if pinned and base_version(pinned) != base_version(torch.version):
+            yield Finding(
+                id="companion-built-for-other-torch",
+                category="companion-mismatch",
+                severity=Severity.ERROR,
+                layer="torch",
+                title=f"{companion.name} {companion.version} was built for torch {pinned}, not {base_version(torch.version)}",
+                evidence=(
+                    f"torch {torch.version}",
+                    f"{companion.name} {companion.version} requires torch{companion.requires_torch}",
+                ),
+                explanation=f"{companion.name}'s compiled operators only load into the exact torch they were built "
+                "for; with another one they fail ('operator torchvision::nms does not exist', undefined symbols).",
+                fix=_companion_fix(facts, companion.name, expected, variant),
+            )
+            continue
+        if expected is None:
             continue
         if base_version(companion.version) != expected:
             yield Finding(
@@ -141,8 +172,11 @@ def check_library_shadowed(facts: Facts, knowledge):
             ),
             explanation="The wheel was tested with its own copy; a different system version can fail with "
             "undefined symbols, CUDNN_STATUS_* errors or different numerics.",
-            fix=(f"Remove {via_ld} from LD_LIBRARY_PATH for Python jobs (e.g. `env -u LD_LIBRARY_PATH python ...`)."
-                 if via_ld else f"Make sure {provider} is intact: {pip_install(facts, provider, extra='--force-reinstall --no-deps')}"),
+            fix=(
+                f"Remove {via_ld} from LD_LIBRARY_PATH for Python jobs (e.g. `env -u LD_LIBRARY_PATH python ...`)."
+                if via_ld
+                else f"Make sure {provider} is intact: {pip_install(facts, provider, extra='--force-reinstall --no-deps')}"
+            ),
         )
 
 
@@ -170,7 +204,9 @@ def check_system_cudnn(facts: Facts, knowledge):
         raise Skip("system libraries unknown")
     loaded = _cudnn_text(torch.cudnn_version)
     system = sorted({lib.version for lib in facts.system_libraries if lib.name == "libcudnn" and known(lib.version)})
-    differing = [v for v in system if version_tuple(v)[: len(version_tuple(v))] != version_tuple(loaded)[: len(version_tuple(v))]]
+    differing = [
+        v for v in system if version_tuple(v)[: len(version_tuple(v))] != version_tuple(loaded)[: len(version_tuple(v))]
+    ]
     if not differing:
         return
     paths = [lib.path for lib in facts.system_libraries if lib.name == "libcudnn" and lib.version in differing]
@@ -186,6 +222,16 @@ def check_system_cudnn(facts: Facts, knowledge):
         "could make torch load it.",
         fix=None,
     )
+
+
+def _cudnn_fix(facts: Facts, torch) -> str:
+    system = [lib for lib in _loaded(torch, "libcudnn") if lib.owner == "system"]
+    if system or facts.environment.get("LD_LIBRARY_PATH"):
+        return (
+            "Let torch load the cuDNN from its wheel: drop the system library folders from LD_LIBRARY_PATH "
+            "for Python (`env -u LD_LIBRARY_PATH python ...`)."
+        )
+    return pip_install(facts, "torch", extra="--force-reinstall")
 
 
 def _cudnn_text(version: int) -> str:
@@ -218,7 +264,12 @@ def check_cudnn(facts: Facts, knowledge):
             severity=Severity.ERROR,
             layer="cudnn",
             title="torch cannot load cuDNN",
-            evidence=("torch.backends.cudnn.version() returned None on a CUDA build",),
-            explanation="The cuDNN library torch depends on is missing or failed to load; convolutions will fail.",
-            fix=pip_install(facts, "torch", extra="--force-reinstall"),
+            evidence=(
+                "torch.backends.cudnn.version() gave no version on a CUDA build",
+                *((torch.cudnn_error.splitlines()[0][:400],) if torch.cudnn_error else ()),
+                *(f"mapped: {lib.path} ({lib.owner})" for lib in _loaded(torch, "libcudnn")),
+            ),
+            explanation="The cuDNN torch depends on is missing, failed to load, or is a version torch refuses "
+            "(an older system cuDNN found first through LD_LIBRARY_PATH); convolutions fall back or fail.",
+            fix=_cudnn_fix(facts, torch),
         )

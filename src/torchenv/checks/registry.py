@@ -14,7 +14,7 @@ from ..model import Facts, Finding, Skipped
 CheckFn = Callable[[Facts, object], Iterable[Finding]]
 
 
-class Skip(Exception):  # noqa: N818 - it is a signal, not an error
+class Skip(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

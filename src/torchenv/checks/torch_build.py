@@ -147,7 +147,11 @@ def check_torch_hung(facts: Facts, knowledge):
             "loaded at import, or an antivirus scanning thousands of files."
         ),
         fix="Retry with a longer bound (`torchenv doctor --timeout 300`) to tell slow from hung; "
-        + ("check `sudo dmesg | grep -i xid` and `nvidia-smi`." if in_cuda else "time `python -X importtime -c 'import torch'`."),
+        + (
+            "check `sudo dmesg | grep -i xid` and `nvidia-smi`."
+            if in_cuda
+            else "time `python -X importtime -c 'import torch'`."
+        ),
     )
 
 
@@ -209,7 +213,9 @@ def check_driver_too_old(facts: Facts, knowledge):
         + (f" (>= {floor.minor_compat} under minor-version compatibility)" if floor.minor_compat else ""),
     )
     cc = gpu_ccs(facts, knowledge)
-    fitting = best_wheel(knowledge, cc=cc[0][1] if cc else None, driver=facts.driver.version, python=python_minor(facts))
+    fitting = best_wheel(
+        knowledge, cc=cc[0][1] if cc else None, driver=facts.driver.version, python=python_minor(facts)
+    )
     alternative = (
         f" or keep this driver and install a build it supports: "
         f"`{pip_install(facts, f'torch=={fitting.torch}', index_url=fitting.index_url, extra='--force-reinstall')}`"
@@ -237,7 +243,12 @@ def check_driver_too_old(facts: Facts, knowledge):
         severity=Severity.ERROR,
         layer="driver",
         title=f"Driver {facts.driver.version} is too old for torch's CUDA {torch.cuda}",
-        evidence=evidence + ((f"torch says: {torch.cuda_unavailable_reason}",) if available_false and torch.cuda_unavailable_reason else ()),
+        evidence=evidence
+        + (
+            (f"torch says: {torch.cuda_unavailable_reason}",)
+            if available_false and torch.cuda_unavailable_reason
+            else ()
+        ),
         explanation="The CUDA runtime inside the torch wheel needs a newer kernel driver; CUDA initialisation "
         "fails with 'The NVIDIA driver on your system is too old' / 'CUDA driver version is insufficient'.",
         fix=f"Upgrade the NVIDIA driver to >= {floor.full_support}{alternative}.",
@@ -261,7 +272,10 @@ def check_gpu_arch(facts: Facts, knowledge):
     for name, cc in ccs:
         match = arch_runs_on(arch_list, cc)
         sm = f"sm_{cc[0]}{cc[1]}"
-        evidence = (f"{name}: compute capability {cc[0]}.{cc[1]} ({sm})", f"torch {torch.version} contains: {' '.join(arch_list)}")
+        evidence = (
+            f"{name}: compute capability {cc[0]}.{cc[1]} ({sm})",
+            f"torch {torch.version} contains: {' '.join(arch_list)}",
+        )
         if match is not None and match.how != "ptx-jit":
             continue
         fitting = best_wheel(knowledge, cc=cc, driver=driver, python=python_minor(facts))
@@ -322,10 +336,13 @@ def check_cuda_unavailable(facts: Facts, knowledge):
         severity=Severity.ERROR,
         layer="torch",
         title="torch.cuda.is_available() is False",
-        evidence=(f"torch {torch.version} (CUDA {torch.cuda})", f"torch says: {torch.cuda_unavailable_reason or 'nothing'}"),
+        evidence=(
+            f"torch {torch.version} (CUDA {torch.cuda})",
+            f"torch says: {torch.cuda_unavailable_reason or 'nothing'}",
+        ),
         explanation="This CUDA build cannot initialise CUDA. The findings in the driver and cuda layers name "
         "the cause where torchenv could establish it; torch's own message is above.",
-        fix="Fix the causes listed above; if none is listed, run `python -c \"import torch; torch.zeros(1).cuda()\"` "
+        fix='Fix the causes listed above; if none is listed, run `python -c "import torch; torch.zeros(1).cuda()"` '
         "to see CUDA's own error, and `torchenv explain` it.",
     )
 
@@ -358,7 +375,10 @@ def check_python(facts: Facts, knowledge):
     supporting = [r for r in releases if minor in r.python]
     newest = releases[-1]
     torch_ok = known(facts.torch) and facts.torch.status == "ok"
-    evidence = (f"Python {facts.python.version} at {facts.python.executable}", f"newest torch {newest.version} supports Python {', '.join(newest.python)}")
+    evidence = (
+        f"Python {facts.python.version} at {facts.python.executable}",
+        f"newest torch {newest.version} supports Python {', '.join(newest.python)}",
+    )
     if not supporting:
         too_new = version_tuple(minor) > max(version_tuple(p) for p in newest.python)
         yield Finding(
@@ -385,5 +405,3 @@ def check_python(facts: Facts, knowledge):
             explanation=f"The newest torch for Python {minor} is {last.version}; newer releases need a newer Python.",
             fix=f"Use Python {newest.python[-1]} for current torch releases.",
         )
-
-

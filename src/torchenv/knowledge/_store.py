@@ -60,11 +60,14 @@ class Knowledge:
         drivers = docs["cuda_drivers.toml"]
         self._toolkits = [r for r in drivers.get("toolkit", [])]
         self._minor = {int(r["major"]): r for r in drivers.get("minor_compat", [])}
-        self._releases = tuple(sorted((self._release(r) for r in docs["torch_releases.toml"]["release"]),
-                                      key=lambda r: Version(r.version)))
+        self._releases = tuple(
+            sorted((self._release(r) for r in docs["torch_releases.toml"]["release"]), key=lambda r: Version(r.version))
+        )
         self._by_version = {Version(r.version): r for r in self._releases}
-        self._wheels = tuple(_WheelRow(SpecifierSet(r["torch"]), r["variant"].lower(), tuple(r["arches"]))
-                             for r in docs["wheel_arches.toml"].get("wheel", []))
+        self._wheels = tuple(
+            _WheelRow(SpecifierSet(r["torch"]), r["variant"].lower(), tuple(r["arches"]))
+            for r in docs["wheel_arches.toml"].get("wheel", [])
+        )
         self._gpus = tuple(self._gpu(r) for r in docs["gpus.toml"].get("gpu", []))
         self._gpu_index: dict[str, GpuModel] = {}
         for gpu in self._gpus:
@@ -75,20 +78,33 @@ class Knowledge:
     @staticmethod
     def _release(r: dict[str, Any]) -> TorchRelease:
         return TorchRelease(
-            version=r["version"], released=r.get("released", ""), python=tuple(r.get("python", ())),
-            variants=tuple(r.get("variants", ())), pypi_default_variant=r.get("pypi_default_variant"),
-            cudnn=dict(r.get("cudnn", {})), nccl=dict(r.get("nccl", {})),
-            torchvision=r.get("torchvision"), torchaudio=r.get("torchaudio"), source=r.get("source", ""),
-            confidence=r.get("confidence", "transcribed"), note=r.get("note", ""))
+            version=r["version"],
+            released=r.get("released", ""),
+            python=tuple(r.get("python", ())),
+            variants=tuple(r.get("variants", ())),
+            pypi_default_variant=r.get("pypi_default_variant"),
+            cudnn=dict(r.get("cudnn", {})),
+            nccl=dict(r.get("nccl", {})),
+            torchvision=r.get("torchvision"),
+            torchaudio=r.get("torchaudio"),
+            source=r.get("source", ""),
+            confidence=r.get("confidence", "transcribed"),
+            note=r.get("note", ""),
+        )
 
     @staticmethod
     def _gpu(r: dict[str, Any]) -> GpuModel:
         return GpuModel(
-            name=r["name"], aliases=tuple(r.get("aliases", ())), cc=(int(r["cc"][0]), int(r["cc"][1])),
-            architecture=r.get("architecture", ""), memory_gb=r.get("memory_gb"),
+            name=r["name"],
+            aliases=tuple(r.get("aliases", ())),
+            cc=(int(r["cc"][0]), int(r["cc"][1])),
+            architecture=r.get("architecture", ""),
+            memory_gb=r.get("memory_gb"),
             peak_tflops={k: float(v) for k, v in r.get("peak_tflops", {}).items()},
-            memory_bandwidth_gbs=r.get("memory_bandwidth_gbs"), source=r.get("source", ""),
-            confidence=r.get("confidence", "transcribed"))
+            memory_bandwidth_gbs=r.get("memory_bandwidth_gbs"),
+            source=r.get("source", ""),
+            confidence=r.get("confidence", "transcribed"),
+        )
 
     # ------------------------------------------------------------------ CUDA drivers
     def cuda_driver_floor(self, cuda: str, os: str = "linux") -> DriverFloor | None:
@@ -120,9 +136,15 @@ class Knowledge:
         compat = self._minor.get(major, {})
         label = f"{major}.{minor}" if patch is None else row["cuda"]
         confidence = "inferred" if osname in row.get("inferred_fields", ()) else "transcribed"
-        return DriverFloor(cuda=label, full_support=row.get(osname), minor_compat=compat.get(osname),
-                           source=row["source"], os=osname, label=row.get("label", ""),
-                           confidence=confidence)
+        return DriverFloor(
+            cuda=label,
+            full_support=row.get(osname),
+            minor_compat=compat.get(osname),
+            source=row["source"],
+            os=osname,
+            label=row.get("label", ""),
+            confidence=confidence,
+        )
 
     # ------------------------------------------------------------------ torch releases
     def torch_releases(self) -> tuple[TorchRelease, ...]:

@@ -51,8 +51,11 @@ def parse_arch(text: object) -> Arch | None:
 
 
 def _cc(cc: object) -> tuple[int, int] | None:
-    if (isinstance(cc, tuple) and len(cc) == 2 and all(isinstance(x, int) and not isinstance(x, bool)
-                                                       and x >= 0 for x in cc)):
+    if (
+        isinstance(cc, tuple)
+        and len(cc) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in cc)
+    ):
         return cc[0], cc[1]
     return None
 

@@ -53,8 +53,9 @@ def wheels_for(
         for variant in variants:
             if not cpu and not _fits(knowledge, release.version, variant, cc=cc, driver=driver, os=os):
                 continue
-            choices.append(WheelChoice(release.version, variant, INDEX + variant,
-                                       release.torchvision, release.torchaudio))
+            choices.append(
+                WheelChoice(release.version, variant, INDEX + variant, release.torchvision, release.torchaudio)
+            )
     return choices
 
 

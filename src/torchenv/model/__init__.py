@@ -1,8 +1,8 @@
 """Pure data: facts, findings, reports and their JSON codec. Imports nothing of ours."""
 
 from .facts import (
-    CondaPackage,
     Companion,
+    CondaPackage,
     CudaToolkit,
     Distribution,
     DriverFacts,

@@ -86,7 +86,7 @@ def from_json(tp: Any, data: Any, path: str = "$") -> Any:
             return tuple(from_json(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
         if len(args) != len(data):
             raise DecodeError(f"{path}: expected {len(args)} items")
-        return tuple(from_json(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+        return tuple(from_json(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True)))
     if origin is dict:
         if not isinstance(data, dict):
             raise DecodeError(f"{path}: expected an object")

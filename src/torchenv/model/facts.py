@@ -45,7 +45,7 @@ class HostFacts:
     os_release: str | Unknown
     kernel: str | Unknown
     glibc: str | Unknown
-    container: str | None | Unknown  # "docker", "podman", "kubernetes", "container", None
+    container: str | Unknown | None  # "docker", "podman", "kubernetes", "container", None
     wsl: bool | Unknown
     shm_bytes: int | Unknown
     cpu_count: int | Unknown
@@ -199,6 +199,7 @@ class Companion:
     name: str
     version: str | None  # None: not installed
     import_error: str | None = None
+    requires_torch: str | None = None  # the pin in its metadata, e.g. "==2.11.0"
 
 
 # How far the torch probe got; a crash or hang names the last stage reached.
@@ -211,8 +212,8 @@ class TorchFacts:
     stage: str  # last stage reached, one of TORCH_STAGES
     error: str | None
     version: str | Unknown
-    cuda: str | None | Unknown  # torch.version.cuda; None for a CPU or ROCm build
-    hip: str | None | Unknown
+    cuda: str | Unknown | None  # torch.version.cuda; None for a CPU or ROCm build
+    hip: str | Unknown | None
     git_version: str | Unknown
     debug: bool | Unknown
     cuda_available: bool | Unknown
@@ -221,8 +222,8 @@ class TorchFacts:
     devices: tuple[TorchDevice, ...]
     arch_list: tuple[str, ...] | Unknown
     cudnn_enabled: bool | Unknown
-    cudnn_version: int | None | Unknown  # 91900 for 9.19.0
-    nccl_version: str | None | Unknown
+    cudnn_version: int | Unknown | None  # 91900 for 9.19.0
+    nccl_version: str | Unknown | None
     loaded_libraries: tuple[LoadedLibrary, ...] | Unknown
     smoke: tuple[SmokeResult, ...] | Unknown
     cuda_init_seconds: float | Unknown
@@ -231,6 +232,8 @@ class TorchFacts:
     wall_seconds: float = 0.0
     signal: str | None = None  # "SIGSEGV" when the process died of a signal
     stderr_tail: str = ""
+    cudnn_error: str | None = None  # why torch.backends.cudnn.version() failed
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # how long each probe stage took
 
 
 # --- the whole picture ----------------------------------------------------------------------------

@@ -139,6 +139,15 @@ def _python_env(data: dict) -> PythonEnv:
     )
 
 
+def _stage_seconds(records: list[dict]) -> dict[str, float]:
+    began = {r["stage"]: r.get("t", 0.0) for r in records if r.get("event") == "begin"}
+    return {
+        r["stage"]: round(float(r.get("t", 0.0)) - float(began[r["stage"]]), 4)
+        for r in records
+        if r.get("event") == "end" and r["stage"] in began
+    }
+
+
 def _failure_status(result: RunResult) -> tuple[str, str | None]:
     if result.timed_out:
         return "hung", f"no answer within {result.seconds:.1f} s; the process was killed"
@@ -175,6 +184,7 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
         wall_seconds=round(result.seconds, 3),
         signal=result.signal,
         stderr_tail=tail,
+        stage_seconds=_stage_seconds(records_of(result.stdout)),
     )
     if not isinstance(imported, dict):
         status, error = _failure_status(result)
@@ -195,6 +205,7 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
             cudnn_enabled=bool(build.get("cudnn_enabled", False)),
             cudnn_version=build.get("cudnn_version"),
             nccl_version=build.get("nccl_version"),
+            cudnn_error=build.get("cudnn_error"),
         )
     init = ended.get("cuda-init")
     if isinstance(init, dict):
@@ -251,7 +262,12 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
     companions = ended.get("companions")
     if isinstance(companions, list):
         base["companions"] = tuple(
-            Companion(name=str(c["name"]), version=c.get("version"), import_error=c.get("import_error"))
+            Companion(
+                name=str(c["name"]),
+                version=c.get("version"),
+                import_error=c.get("import_error"),
+                requires_torch=c.get("requires_torch"),
+            )
             for c in companions
         )
 

@@ -34,7 +34,11 @@ def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = F
         console.print(Text(f"\n{layer}", style="bold underline"))
         for finding in findings:
             style = STYLE[finding.severity]
-            console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style), (f"  [{finding.id}]", "dim")))
+            console.print(
+                Text.assemble(
+                    (f" {MARK[finding.severity]} ", style), (finding.title, style), (f"  [{finding.id}]", "dim")
+                )
+            )
             for line in finding.evidence:
                 console.print(Text(f"     · {line}", style="dim"))
             if verbose or finding.severity is not Severity.INFO:
@@ -110,7 +114,9 @@ def _facts_table(facts: Facts) -> Table:
             ]
             table.add_row("smoke test", escape(", ".join(parts)))
     if known(facts.system_libraries):
-        cudnn = sorted({f"{lib.version}" for lib in facts.system_libraries if lib.name == "libcudnn" and known(lib.version)})
+        cudnn = sorted(
+            {f"{lib.version}" for lib in facts.system_libraries if lib.name == "libcudnn" and known(lib.version)}
+        )
         if cudnn:
             table.add_row("system cuDNN", escape(", ".join(cudnn)))
     return table

@@ -65,7 +65,7 @@ def parse_query_gpu_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> tu
     for position, row in enumerate(rows):
         if len(row) != len(fields):
             continue
-        cell = {f: v.strip() for f, v in zip(fields, row)}
+        cell = {f: v.strip() for f, v in zip(fields, row, strict=True)}
         driver = cell.get("driver_version") or driver
         gpus.append(
             GpuFacts(

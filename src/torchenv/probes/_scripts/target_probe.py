@@ -71,12 +71,14 @@ def distributions():
             if not name or not version:
                 continue
             installer = read_text(os.path.join(meta_dir, "INSTALLER"), 256)
-            found.append({
-                "name": canonical(name),
-                "version": version,
-                "location": entry,
-                "installer": installer.strip() if installer and installer.strip() else None,
-            })
+            found.append(
+                {
+                    "name": canonical(name),
+                    "version": version,
+                    "location": entry,
+                    "installer": installer.strip() if installer and installer.strip() else None,
+                }
+            )
     return found
 
 
@@ -101,6 +103,20 @@ def conda_packages(prefix):
                 channel = None
         packages.append({"name": name, "version": version, "build": build, "channel": channel})
     return packages
+
+
+def companion_pins():
+    """The exact torch each companion wheel was built for, from its Requires-Dist (`torch==2.11.0`)."""
+    pins = {}
+    for entry in sys.path:
+        for name in ("torchvision", "torchaudio"):
+            if name in pins or not entry or not os.path.isdir(entry):
+                continue
+            for meta_dir in glob.glob(os.path.join(entry, name + "-*.dist-info")):
+                text = read_text(os.path.join(meta_dir, "METADATA"), 65536) or ""
+                match = re.search(r"^Requires-Dist:\s*torch\s*\(?\s*(==\s*[^\s,;)]+)", text, re.M)
+                pins[name] = match.group(1).replace(" ", "") if match else None
+    return pins
 
 
 def probe_env():
@@ -154,7 +170,7 @@ def loaded_libraries(torch_dir):
         match = LIBRARY.search(line)
         if not match:
             continue
-        path = line[line.index("/"):]
+        path = line[line.index("/") :]
         if path in seen:
             continue
         seen.add(path)
@@ -162,8 +178,9 @@ def loaded_libraries(torch_dir):
         if version is None:
             suffix = re.search(r"\.so\.(\d+(?:\.\d+)+)$", os.path.realpath(path))
             version = suffix.group(1) if suffix else None
-        libraries.append({"name": match.group(2) and "lib" + match.group(2), "path": path,
-                          "owner": owner, "version": version})
+        libraries.append(
+            {"name": match.group(2) and "lib" + match.group(2), "path": path, "owner": owner, "version": version}
+        )
     return libraries
 
 
@@ -219,15 +236,17 @@ def probe_torch(run_smoke):
             import torch
     except ImportError as exc:
         missing = getattr(exc, "name", None) == "torch" and "No module named" in str(exc)
-        emit("import", "end", {"status": "missing" if missing else "import-error",
-                               "error": "%s: %s" % (type(exc).__name__, exc)})
+        emit(
+            "import",
+            "end",
+            {"status": "missing" if missing else "import-error", "error": "%s: %s" % (type(exc).__name__, exc)},
+        )
         return
-    except BaseException as exc:  # noqa: a broken install raises anything, even SystemExit
+    except BaseException as exc:  # a broken install raises anything, even SystemExit
         emit("import", "end", {"status": "import-error", "error": "%s: %s" % (type(exc).__name__, exc)})
         return
     torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
-    emit("import", "end", {"status": "ok", "location": torch_dir,
-                           "warnings": [str(w.message) for w in caught]})
+    emit("import", "end", {"status": "ok", "location": torch_dir, "warnings": [str(w.message) for w in caught]})
 
     emit("build", "begin")
     build = {
@@ -246,7 +265,7 @@ def probe_torch(run_smoke):
         build["cudnn_version"] = torch.backends.cudnn.version() if build["cuda"] else None
     except Exception as exc:
         build["cudnn_version"] = None
-        build["cudnn_error"] = str(exc)
+        build["cudnn_error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
     try:
         nccl = torch.cuda.nccl.version() if build["cuda"] else None
         build["nccl_version"] = ".".join(str(p) for p in nccl) if isinstance(nccl, tuple) else nccl
@@ -280,9 +299,15 @@ def probe_torch(run_smoke):
         devices = []
         for index in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(index)
-            devices.append({"index": index, "name": props.name, "cc": [props.major, props.minor],
-                            "total_memory_mib": int(props.total_memory // (1024 * 1024)),
-                            "multi_processor_count": props.multi_processor_count})
+            devices.append(
+                {
+                    "index": index,
+                    "name": props.name,
+                    "cc": [props.major, props.minor],
+                    "total_memory_mib": int(props.total_memory // (1024 * 1024)),
+                    "multi_processor_count": props.multi_processor_count,
+                }
+            )
         emit("devices", "end", devices)
         if run_smoke:
             emit("smoke", "begin")
@@ -296,15 +321,16 @@ def probe_torch(run_smoke):
 
     emit("companions", "begin")
     companions = []
+    pins = companion_pins()
     for name in ("torchvision", "torchaudio"):
-        entry = {"name": name, "version": None, "import_error": None}
+        entry = {"name": name, "version": None, "import_error": None, "requires_torch": pins.get(name)}
         try:
             module = __import__(name)
             entry["version"] = str(getattr(module, "__version__", "unknown"))
         except ImportError as exc:
             if not (getattr(exc, "name", None) == name and "No module named" in str(exc)):
                 entry["import_error"] = "%s: %s" % (type(exc).__name__, exc)
-        except BaseException as exc:  # noqa: e.g. RuntimeError: operator torchvision::nms does not exist
+        except BaseException as exc:  # e.g. RuntimeError: operator torchvision::nms does not exist
             entry["import_error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
         companions.append(entry)
     emit("companions", "end", companions)
