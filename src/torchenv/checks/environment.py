@@ -40,12 +40,13 @@ def check_interpreter(facts: Facts, knowledge):
             )
     if not evidence:
         return
-    # When the checked interpreter runs torch fine, the mismatch is a trap for the next install, not a fault.
-    works = known(facts.torch) and facts.torch.status == "ok"
+    # Unless torch is missing or broken here (which the mismatch may explain), a pip/python mismatch is a
+    # trap for the next install, not a fault of this environment.
+    torch_failed = known(facts.torch) and facts.torch.status != "ok"
     yield Finding(
         id="wrong-interpreter",
         category="wrong-interpreter",
-        severity=Severity.INFO if works and not active_mismatch else Severity.WARNING,
+        severity=Severity.WARNING if active_mismatch or torch_failed else Severity.INFO,
         layer="environment",
         title="The interpreter you run is not the environment you install into",
         evidence=tuple(evidence),

@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
 from .exit_codes import ExitCode
@@ -42,7 +43,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     python = resolve_python(args.python)
-    knowledge = load_knowledge()
+    # Parsing the knowledge files is CPU work; the probes mostly wait on child processes: overlap them.
+    background = ThreadPoolExecutor(max_workers=1)
+    knowledge_future = background.submit(load_knowledge)
 
     status = None
     on_stage = None
@@ -60,12 +63,15 @@ def run_doctor(args: argparse.Namespace) -> int:
             python=python,
             with_torch=not args.no_torch,
             smoke=not args.no_smoke,
+            import_companions=args.deep,
             timeout=args.timeout,
             on_stage=on_stage,
         )
     finally:
         if status is not None:
             status.stop()
+    knowledge = knowledge_future.result()
+    background.shutdown()
     report = diagnose(facts, knowledge, torchenv_version=__version__)
 
     if args.json:

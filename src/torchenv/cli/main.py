@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--no-torch", action="store_true", help="skip the torch probe (no torch import)")
     doctor.add_argument("--no-smoke", action="store_true", help="import torch but skip the GPU smoke test")
     doctor.add_argument(
+        "--deep", action="store_true", help="also import torchvision/torchaudio to prove their operators load (slow)"
+    )
+    doctor.add_argument(
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="bound on the torch probe (default 60)"
     )
     doctor.add_argument("-v", "--verbose", action="store_true", help="explain info findings and list skipped checks")

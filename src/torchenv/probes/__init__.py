@@ -24,6 +24,7 @@ def gather_facts(
     python: str | None = None,
     with_torch: bool = True,
     smoke: bool = True,
+    import_companions: bool = False,
     timeout: float = 60.0,
     root: Path = Path("/"),
     environ: Mapping[str, str] | None = None,
@@ -55,6 +56,7 @@ def gather_facts(
             timeout=timeout,
             with_torch=with_torch,
             smoke=smoke,
+            import_companions=import_companions,
             on_stage=on_stage,
         )
         libraries = pool.submit(timed, "system-libraries", read_system_libraries, root, environ, runner, quick)

@@ -7,7 +7,9 @@ GPUs come from NVML (in a child process, see _scripts/nvml_probe.py), else from 
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +31,23 @@ class NvmlAnswer:
     error: str | None
 
 
+def _nvml_binding_dir() -> str | None:
+    """Where pynvml (nvidia-ml-py) lives, found without importing it."""
+    try:
+        spec = importlib.util.find_spec("pynvml")
+    except (ImportError, ValueError):
+        return None
+    return os.path.dirname(spec.origin) if spec and spec.origin else None
+
+
 def read_nvml(runner: Runner, timeout: float, python: str = sys.executable) -> NvmlAnswer:
-    result = runner.run([python, str(NVML_SCRIPT)], timeout)
+    # -S -E: skip site and .pth processing (most of a venv interpreter's start-up) and pass pynvml's
+    # folder explicitly; the child process keeps a wedged or crashing NVML away from us.
+    argv = [python, "-S", "-E", str(NVML_SCRIPT)]
+    binding = _nvml_binding_dir()
+    if binding:
+        argv.append(binding)
+    result = runner.run(argv, timeout)
     if not result.ok:
         return NvmlAnswer(None, None, None, f"NVML probe failed: {result.describe_failure()}")
     try:

@@ -44,13 +44,17 @@ def read_target(
     timeout: float,
     with_torch: bool = True,
     smoke: bool = True,
+    import_companions: bool = False,
     on_stage: Callable[[str], None] | None = None,
 ) -> TargetFacts:
     argv = [python, str(SCRIPT)]
     if not with_torch:
         argv.append("--no-torch")
-    elif smoke:
-        argv.append("--smoke")
+    else:
+        if smoke:
+            argv.append("--smoke")
+        if import_companions:
+            argv.append("--import-companions")
 
     def on_line(line: str) -> None:
         if on_stage and line.startswith(MARK):
@@ -67,7 +71,6 @@ def _probe_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONSTARTUP", None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 

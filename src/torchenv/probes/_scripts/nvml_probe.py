@@ -55,6 +55,8 @@ def gpu(nvml, index):
 
 
 def main():
+    # Started with -S: the parent passes the folder holding pynvml.
+    sys.path[:0] = sys.argv[1:]
     try:
         import pynvml as nvml
     except ImportError as exc:

@@ -105,6 +105,18 @@ def conda_packages(prefix):
     return packages
 
 
+def installed_version(name):
+    """The version in the first dist-info of `name` on sys.path (no import: torchvision's takes seconds)."""
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            for meta_dir in glob.glob(os.path.join(entry, name + "-*.dist-info")):
+                text = read_text(os.path.join(meta_dir, "METADATA"), 8192) or ""
+                version = metadata_field(text, "Version")
+                if version:
+                    return version
+    return None
+
+
 def companion_pins():
     """The exact torch each companion wheel was built for, from its Requires-Dist (`torch==2.11.0`)."""
     pins = {}
@@ -227,7 +239,7 @@ def smoke(torch, index):
     return results
 
 
-def probe_torch(run_smoke):
+def probe_torch(run_smoke, import_companions):
     emit("import", "begin")
     caught = []
     try:
@@ -324,6 +336,10 @@ def probe_torch(run_smoke):
     pins = companion_pins()
     for name in ("torchvision", "torchaudio"):
         entry = {"name": name, "version": None, "import_error": None, "requires_torch": pins.get(name)}
+        entry["version"] = installed_version(name)
+        if not import_companions:
+            companions.append(entry)
+            continue
         try:
             module = __import__(name)
             entry["version"] = str(getattr(module, "__version__", "unknown"))
@@ -343,7 +359,7 @@ def main(argv):
     emit("env", "begin")
     emit("env", "end", probe_env())
     if "--no-torch" not in argv:
-        probe_torch("--smoke" in argv)
+        probe_torch("--smoke" in argv, "--import-companions" in argv)
     emit("done", "end")
 
 

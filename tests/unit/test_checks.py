@@ -1,0 +1,273 @@
+"""Every finding, produced from real captured facts (the H100 run, and this CPU machine's shape)
+changed in exactly the way a broken machine differs. Table-driven: one row per finding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import load_h100_facts
+from torchenv.checks import diagnose
+from torchenv.model import (
+    Companion,
+    CudaToolkit,
+    Distribution,
+    GpuInventory,
+    LoadedLibrary,
+    PciDevice,
+    Severity,
+    SmokeResult,
+    SystemLibrary,
+    Unknown,
+)
+
+CHECKS = Path(__file__).parent.parent.parent / "src" / "torchenv" / "checks"
+
+
+def torch_(facts, **changes):
+    return replace(facts, torch=replace(facts.torch, **changes))
+
+
+def gpu(facts, **changes):
+    gpus = facts.gpus.gpus
+    return replace(facts, gpus=replace(facts.gpus, gpus=(replace(gpus[0], **changes), *gpus[1:])))
+
+
+def host(facts, **changes):
+    return replace(facts, host=replace(facts.host, **changes))
+
+
+def driver(facts, **changes):
+    return replace(facts, driver=replace(facts.driver, **changes))
+
+
+def env(facts, **variables):
+    return replace(facts, environment={**facts.environment, **variables})
+
+
+def python_(facts, **changes):
+    return replace(facts, python=replace(facts.python, **changes))
+
+
+def no_gpu_inventory(facts, reason="NVML: Driver Not Loaded"):
+    return replace(facts, gpus=GpuInventory(source="none", gpus=Unknown(reason)))
+
+
+def cpu_machine(facts):
+    """The H100 facts with the GPU, driver and CUDA torch taken away: this CI machine's shape."""
+    facts = no_gpu_inventory(facts, "NVML Shared Library Not Found")
+    facts = host(facts, pci_gpus=(), dev_nodes=(), container=None)
+    facts = driver(facts, version=Unknown("no NVIDIA kernel module found"), userspace_version=Unknown("no NVML"),
+                   nvml_error="NVML Shared Library Not Found", source="none")
+    return torch_(facts, version="2.13.0+cpu", cuda=None, cuda_available=False, devices=(), arch_list=(),
+                  cudnn_version=None, smoke=Unknown("CUDA is not available to torch"), device_count=0,
+                  loaded_libraries=(), cuda_init_seconds=Unknown("CUDA was not initialised"))
+
+
+def old_wheel(facts, version="2.5.1+cu124", cuda="12.4"):
+    arches = ("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")
+    return torch_(facts, version=version, cuda=cuda, arch_list=arches, companions=())
+
+
+def rtx5090(facts):
+    return gpu(facts, name="NVIDIA GeForce RTX 5090", cc=(12, 0), memory_total_mib=32607, memory_used_mib=1)
+
+
+def dist(name, version, location, installer="pip"):
+    return Distribution(name, version, location, installer)
+
+
+SITE = "/opt/torch/.venv/lib/python3.12/site-packages"
+
+CASES = {
+    "no-nvidia-gpu": (cpu_machine, Severity.ERROR),
+    "cpu-only-build-on-cpu-host": (cpu_machine, Severity.INFO),
+    "container-without-gpu-passthrough": (
+        lambda f: env(host(cpu_machine(f), container="docker"), NVIDIA_VISIBLE_DEVICES="all"),
+        Severity.ERROR,
+    ),
+    "nvidia-driver-not-loaded": (
+        lambda f: driver(
+            host(no_gpu_inventory(f), pci_gpus=(PciDevice("0000:01:00.0", "0x2684", "nouveau"),), dev_nodes=()),
+            version=Unknown("no NVIDIA kernel module found"), nvml_error="Driver Not Loaded",
+        ),
+        Severity.ERROR,
+    ),
+    "driver-library-mismatch": (
+        lambda f: driver(no_gpu_inventory(f), nvml_error="Driver/library version mismatch",
+                         userspace_version=Unknown("NVML: Driver/library version mismatch")),
+        Severity.ERROR,
+    ),
+    "nvidia-smi-unresponsive": (
+        lambda f: driver(no_gpu_inventory(f), smi_error="nvidia-smi did not answer within 10.0 s and was killed"),
+        Severity.ERROR,
+    ),
+    "cuda-visible-devices-hides-all": (lambda f: env(f, CUDA_VISIBLE_DEVICES=""), Severity.ERROR),
+    "cuda-visible-devices-malformed": (lambda f: env(f, CUDA_VISIBLE_DEVICES="0,abc"), Severity.WARNING),
+    "wsl-no-gpu-passthrough": (lambda f: host(f, wsl=True, dev_nodes=()), Severity.ERROR),
+    "wsl-linux-driver-installed": (
+        lambda f: replace(
+            host(f, wsl=True, dev_nodes=("/dev/dxg",)),
+            system_libraries=(SystemLibrary("libcuda", "550.54.14", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "ldconfig"),),
+        ),
+        Severity.ERROR,
+    ),
+    "wsl-libcuda-not-found": (
+        lambda f: replace(
+            host(f, wsl=True, dev_nodes=("/dev/dxg",)),
+            system_libraries=(SystemLibrary("libcudnn", "9.1.0", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "ldconfig"),),
+        ),
+        Severity.WARNING,
+    ),
+    "mig-enabled": (lambda f: gpu(f, mig_enabled=True), Severity.INFO),
+    "driver-branch-old": (lambda f: f, Severity.INFO),
+    "torch-not-installed": (lambda f: torch_(f, status="missing", error="ModuleNotFoundError: No module named 'torch'"), Severity.ERROR),
+    "torch-import-failed": (
+        lambda f: torch_(f, status="import-error", version=Unknown("did not import"),
+                         error="ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory"),
+        Severity.ERROR,
+    ),
+    "torch-crashed": (lambda f: torch_(f, status="crashed", stage="import", signal="SIGSEGV", version=Unknown("x")), Severity.ERROR),
+    "torch-hung": (lambda f: torch_(f, status="hung", stage="cuda-init", error="no answer within 60.0 s"), Severity.ERROR),
+    "cpu-only-build": (lambda f: torch_(f, version="2.11.0+cpu", cuda=None, cuda_available=False, devices=()), Severity.ERROR),
+    "driver-too-old": (lambda f: driver(f, version="525.60.13"), Severity.ERROR),
+    "driver-minor-version-compat": (lambda f: driver(old_wheel(f), version="535.104.05"), Severity.WARNING),
+    "gpu-arch-not-in-wheel": (lambda f: rtx5090(old_wheel(f)), Severity.ERROR),
+    "gpu-arch-ptx-jit": (
+        lambda f: torch_(rtx5090(old_wheel(f)), arch_list=("sm_80", "sm_86", "sm_90", "compute_90")),
+        Severity.WARNING,
+    ),
+    "cuda-unavailable": (
+        lambda f: torch_(f, cuda_available=False, cuda_unavailable_reason="CUDA unknown error", smoke=Unknown("no")),
+        Severity.ERROR,
+    ),
+    "torch-debug-build": (lambda f: torch_(f, debug=True), Severity.WARNING),
+    "python-unsupported": (lambda f: torch_(python_(f, version="3.16.0"), status="missing"), Severity.ERROR),
+    "python-too-old-for-current-torch": (lambda f: torch_(python_(f, version="3.8.10"), status="missing"), Severity.WARNING),
+    "duplicate-torch": (
+        lambda f: python_(f, distributions=(
+            dist("torch", "2.11.0", SITE), dist("torch", "2.3.0", "/root/.local/lib/python3.12/site-packages"),
+        )),
+        Severity.ERROR,
+    ),
+    "companion-import-failed": (
+        lambda f: torch_(f, companions=(Companion("torchvision", "0.26.0", "RuntimeError: operator torchvision::nms does not exist"),)),
+        Severity.ERROR,
+    ),
+    "companion-built-for-other-torch": (
+        lambda f: torch_(f, companions=(Companion("torchvision", "0.25.0", None, "==2.10.0"),)),
+        Severity.ERROR,
+    ),
+    "companion-version-mismatch": (lambda f: torch_(f, companions=(Companion("torchvision", "0.24.0"),)), Severity.WARNING),
+    "companion-variant-mismatch": (lambda f: torch_(f, companions=(Companion("torchvision", "0.26.0+cu126"),)), Severity.WARNING),
+    "library-shadowed": (
+        lambda f: env(
+            torch_(f, loaded_libraries=(LoadedLibrary("libcudnn", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "system", "9.14.0"),)),
+            LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu",
+        ),
+        Severity.WARNING,
+    ),
+    "system-cudnn-differs": (lambda f: f, Severity.INFO),
+    "cudnn-disabled": (lambda f: torch_(f, cudnn_enabled=False), Severity.WARNING),
+    "cudnn-not-loadable": (
+        lambda f: torch_(f, cudnn_version=None, cudnn_error="RuntimeError: cuDNN version incompatibility"),
+        Severity.ERROR,
+    ),
+    "smoke-test-failed": (
+        lambda f: torch_(f, smoke=(SmokeResult(0, "matmul", False, Unknown("x"), Unknown("x"),
+                                               "RuntimeError: CUDA error: no kernel image is available"),)),
+        Severity.ERROR,
+    ),
+    "smoke-test-wrong-result": (lambda f: torch_(f, smoke=(SmokeResult(0, "conv2d", False, 0.5, 0.2),)), Severity.ERROR),
+    "gpu-memory-held-by-others": (lambda f: gpu(f, memory_used_mib=70000, compute_processes=2), Severity.WARNING),
+    "pcie-link-degraded": (lambda f: gpu(f, pcie_width_current=8), Severity.WARNING),
+    "pcie-link-below-max-generation": (lambda f: gpu(f, pcie_gen_current=3), Severity.INFO),
+    "persistence-mode-off": (lambda f: gpu(f, persistence_mode=False), Severity.INFO),
+    "ecc-uncorrected-errors": (lambda f: gpu(f, ecc_uncorrected_errors=3), Severity.WARNING),
+    "slow-cuda-init": (lambda f: torch_(f, cuda_init_seconds=14.2), Severity.INFO),
+    "wrong-interpreter": (lambda f: env(f, VIRTUAL_ENV="/home/me/other-env"), Severity.WARNING),
+    "shm-too-small": (lambda f: host(f, shm_bytes=64 << 20, container="docker"), Severity.WARNING),
+    "system-cuda-toolkit-differs": (
+        lambda f: replace(f, cuda_toolkits=(CudaToolkit("/usr/local/cuda-12.4", "12.4.1", "version.json"),)),
+        Severity.INFO,
+    ),
+}
+
+
+def findings_for(facts, knowledge):
+    return diagnose(facts, knowledge, torchenv_version="test")
+
+
+def test_the_real_h100_is_healthy(knowledge):
+    report = findings_for(load_h100_facts(), knowledge)
+    assert report.verdict == "healthy"
+    assert report.cuda_usable is True
+    assert report.summary.startswith("Healthy: torch 2.11.0+cu130 (CUDA 13.0) on NVIDIA H100 80GB HBM3")
+    assert {f.severity for f in report.findings} == {Severity.INFO}
+    # The cuDNN torch loads (9.19) and the system's (9.14) are told apart, unlike collect_env.
+    differs = next(f for f in report.findings if f.id == "system-cudnn-differs")
+    assert "9.19.0" in differs.title and "9.14.0" in differs.title
+
+
+@pytest.mark.parametrize("finding_id", sorted(CASES))
+def test_each_finding_from_fixture_facts(finding_id, knowledge):
+    change, severity = CASES[finding_id]
+    report = findings_for(change(load_h100_facts()), knowledge)
+    matches = [f for f in report.findings if f.id == finding_id]
+    assert matches, f"{finding_id} not found; got {[f.id for f in report.findings]}"
+    finding = matches[0]
+    assert finding.severity is severity
+    assert finding.evidence, "a finding must carry its evidence"
+    if severity is not Severity.INFO:
+        assert finding.fix, "a problem must come with a fix"
+        assert report.verdict == ("broken" if any(f.severity is Severity.ERROR for f in report.findings) else "degraded")
+
+
+def test_every_finding_id_in_the_code_has_a_case():
+    ids = set()
+    for path in CHECKS.glob("*.py"):
+        ids |= set(re.findall(r'\bid="([a-z0-9-]+)"', path.read_text()))
+    assert ids == set(CASES), f"untested: {ids - set(CASES)}; stale: {set(CASES) - ids}"
+
+
+def test_cpu_machine_verdict_says_what_to_install(knowledge):
+    report = findings_for(cpu_machine(load_h100_facts()), knowledge)
+    assert report.verdict == "broken"
+    assert report.cuda_usable is False
+    no_gpu = report.findings[0]
+    assert no_gpu.id == "no-nvidia-gpu"
+    assert "--index-url https://download.pytorch.org/whl/cu" in no_gpu.fix
+
+
+def test_arch_fix_names_a_build_that_contains_the_gpu(knowledge):
+    report = findings_for(rtx5090(old_wheel(driver(load_h100_facts(), version="570.86.10"))), knowledge)
+    finding = next(f for f in report.findings if f.id == "gpu-arch-not-in-wheel")
+    assert "sm_120" in finding.title
+    index = re.search(r"whl/(cu\d+)", finding.fix).group(1)
+    assert int(index[2:]) >= 128  # Blackwell consumer cards need cu128 or newer
+    assert int(index[2:]) <= 128  # and a 570 driver cannot run anything newer than CUDA 12.8
+
+
+def test_driver_too_old_offers_a_build_the_driver_can_run(knowledge):
+    report = findings_for(old_wheel(driver(load_h100_facts(), version="520.61.05"), "2.5.1+cu124", "12.4"), knowledge)
+    finding = next(f for f in report.findings if f.id == "driver-too-old")
+    assert "cu118" in finding.fix  # CUDA 11.8 needs 520.61.05: the newest variant that driver runs
+
+
+def test_unknown_inputs_skip_rather_than_guess(knowledge):
+    facts = replace(load_h100_facts(), torch=Unknown("skipped (--no-torch)"))
+    report = findings_for(facts, knowledge)
+    skipped = {s.check for s in report.skipped}
+    assert {"cpu-only-build", "driver-too-old", "gpu-arch-not-in-wheel", "smoke-test"} <= skipped
+    assert report.cuda_usable is None
+    assert report.verdict == "healthy"
+
+
+def test_hidden_gpus_are_not_reported_as_missing_gpus(knowledge):
+    report = findings_for(env(load_h100_facts(), CUDA_VISIBLE_DEVICES="-1"), knowledge)
+    ids = [f.id for f in report.findings]
+    assert "cuda-visible-devices-hides-all" in ids
+    assert "no-nvidia-gpu" not in ids
