@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import (
+from e2e_helpers import (
     RTX_5090_CSV,
     api_report,
     broken_torch_files,
@@ -442,8 +442,9 @@ def gpu_root(base: Path, driver: str = "570.86.10") -> Path:
     return base
 
 
-def test_rtx5090_with_cu124_wheel_is_gpu_arch_not_in_wheel(venvs, bins, no_nvml, tmp_path, monkeypatch):
-    venv = venvs.get(
+def cu124_on_5090(venvs):
+    """torch 2.5.1+cu124 (sm_50..sm_90, no PTX) seeing an RTX 5090: is_available() is True, kernels fail."""
+    return venvs.get(
         "cu124-on-5090",
         torch_files=fake_torch_files(
             version="2.5.1+cu124",
@@ -455,13 +456,11 @@ def test_rtx5090_with_cu124_wheel_is_gpu_arch_not_in_wheel(venvs, bins, no_nvml,
         ),
         dist_version="2.5.1+cu124",
     )
-    environ = clean_environ(path_prepend=[bins["rtx5090"]], pythonpath=[no_nvml])
-    # The probes' child processes inherit this process's environment: give them the same one.
-    monkeypatch.setattr(os, "environ", os._Environ if False else os.environ)
-    for key in list(os.environ):
-        monkeypatch.delenv(key)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
+
+
+def test_rtx5090_with_cu124_wheel_is_gpu_arch_not_in_wheel(venvs, bins, no_nvml, tmp_path, process_env):
+    venv = cu124_on_5090(venvs)
+    environ = process_env(path_prepend=[bins["rtx5090"]], pythonpath=[no_nvml])
     root = gpu_root(tmp_path / "root")
     report, seconds = api_report(root, environ, venv.python, timeout=20)
     assert seconds < 20 + SLACK
@@ -491,18 +490,9 @@ def test_rtx5090_with_cu124_wheel_is_gpu_arch_not_in_wheel(venvs, bins, no_nvml,
     "smoke test did not run (--no-smoke), even though gpu-arch-not-in-wheel (an error) says no kernel can run",
     strict=True,
 )
-def test_rtx5090_with_cu124_wheel_no_smoke_cuda_not_usable(venvs, bins, no_nvml, tmp_path, monkeypatch):
-    venv = venvs.get("cu124-on-5090")  # built by the test above when run first; rebuilt otherwise
-    if not (venv.site / "torch").exists():
-        write_tree(
-            venv.site,
-            fake_torch_files(is_available="return True", devices=(RTX_5090,), kernel_error="no kernel image"),
-        )
-    environ = clean_environ(path_prepend=[bins["rtx5090"]], pythonpath=[no_nvml])
-    for key in list(os.environ):
-        monkeypatch.delenv(key)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
+def test_rtx5090_with_cu124_wheel_no_smoke_cuda_not_usable(venvs, bins, no_nvml, tmp_path, process_env):
+    venv = cu124_on_5090(venvs)
+    environ = process_env(path_prepend=[bins["rtx5090"]], pythonpath=[no_nvml])
     report, _ = api_report(gpu_root(tmp_path / "root"), environ, venv.python, timeout=20, smoke=False)
     assert "gpu-arch-not-in-wheel" in [f.id for f in report.findings]
     assert report.verdict == "broken"
@@ -512,13 +502,13 @@ def test_rtx5090_with_cu124_wheel_no_smoke_cuda_not_usable(venvs, bins, no_nvml,
 # --- 10. garbage driver files --------------------------------------------------------------------
 
 
-def test_garbage_proc_driver_version_and_empty_sys_module_version(venvs, tmp_path):
+def test_garbage_proc_driver_version_and_empty_sys_module_version(venvs, tmp_path, no_nvml, process_env):
     root = tmp_path / "root"
     (root / "proc/driver/nvidia").mkdir(parents=True)
     (root / "proc/driver/nvidia/version").write_bytes(random.Random(7).randbytes(8192))
     (root / "sys/module/nvidia").mkdir(parents=True)
     (root / "sys/module/nvidia/version").write_bytes(b"")
-    environ = clean_environ()
+    environ = process_env(pythonpath=[no_nvml])
     report, seconds = api_report(root, environ, venvs.get("empty").python, with_torch=False, timeout=10)
     assert seconds < 10 + SLACK
     driver = report.facts.driver
@@ -594,9 +584,10 @@ def container_root(base: Path) -> Path:
     return base
 
 
-def test_container_without_gpu_passthrough(venvs, tmp_path):
+def test_container_without_gpu_passthrough(venvs, tmp_path, no_nvml, process_env):
     root = container_root(tmp_path / "root")
-    environ = clean_environ(
+    environ = process_env(
+        pythonpath=[no_nvml],
         NVIDIA_VISIBLE_DEVICES="all", NVIDIA_DRIVER_CAPABILITIES="compute,utility", CUDA_VERSION="12.4.1"
     )
     report, seconds = api_report(root, environ, venvs.get("empty").python, with_torch=False, timeout=10)
@@ -732,13 +723,9 @@ MKL_FATAL = (
     "'healthy' and cuda_usable None",
     strict=True,
 )
-def test_torch_import_that_exits_the_interpreter_gets_a_torch_finding(venvs, bins, no_nvml, tmp_path, monkeypatch):
+def test_torch_import_that_exits_the_interpreter_gets_a_torch_finding(venvs, bins, no_nvml, tmp_path, process_env):
     venv = venvs.get("mkl-fatal", torch_files=broken_torch_files(MKL_FATAL), dist_version="2.5.1+cu124")
-    environ = clean_environ(path_prepend=[bins["a100x2"]], pythonpath=[no_nvml])
-    for key in list(os.environ):
-        monkeypatch.delenv(key)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
+    environ = process_env(path_prepend=[bins["a100x2"]], pythonpath=[no_nvml])
     report, seconds = api_report(gpu_root(tmp_path / "root"), environ, venv.python, timeout=20)
     assert seconds < 20 + SLACK
     torch = report.facts.torch

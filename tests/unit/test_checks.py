@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import load_h100_facts
+
 from torchenv.checks import diagnose
 from torchenv.model import (
     Companion,
@@ -60,11 +60,26 @@ def cpu_machine(facts):
     """The H100 facts with the GPU, driver and CUDA torch taken away: this CI machine's shape."""
     facts = no_gpu_inventory(facts, "NVML Shared Library Not Found")
     facts = host(facts, pci_gpus=(), dev_nodes=(), container=None)
-    facts = driver(facts, version=Unknown("no NVIDIA kernel module found"), userspace_version=Unknown("no NVML"),
-                   nvml_error="NVML Shared Library Not Found", source="none")
-    return torch_(facts, version="2.13.0+cpu", cuda=None, cuda_available=False, devices=(), arch_list=(),
-                  cudnn_version=None, smoke=Unknown("CUDA is not available to torch"), device_count=0,
-                  loaded_libraries=(), cuda_init_seconds=Unknown("CUDA was not initialised"))
+    facts = driver(
+        facts,
+        version=Unknown("no NVIDIA kernel module found"),
+        userspace_version=Unknown("no NVML"),
+        nvml_error="NVML Shared Library Not Found",
+        source="none",
+    )
+    return torch_(
+        facts,
+        version="2.13.0+cpu",
+        cuda=None,
+        cuda_available=False,
+        devices=(),
+        arch_list=(),
+        cudnn_version=None,
+        smoke=Unknown("CUDA is not available to torch"),
+        device_count=0,
+        loaded_libraries=(),
+        cuda_init_seconds=Unknown("CUDA was not initialised"),
+    )
 
 
 def old_wheel(facts, version="2.5.1+cu124", cuda="12.4"):
@@ -92,13 +107,17 @@ CASES = {
     "nvidia-driver-not-loaded": (
         lambda f: driver(
             host(no_gpu_inventory(f), pci_gpus=(PciDevice("0000:01:00.0", "0x2684", "nouveau"),), dev_nodes=()),
-            version=Unknown("no NVIDIA kernel module found"), nvml_error="Driver Not Loaded",
+            version=Unknown("no NVIDIA kernel module found"),
+            nvml_error="Driver Not Loaded",
         ),
         Severity.ERROR,
     ),
     "driver-library-mismatch": (
-        lambda f: driver(no_gpu_inventory(f), nvml_error="Driver/library version mismatch",
-                         userspace_version=Unknown("NVML: Driver/library version mismatch")),
+        lambda f: driver(
+            no_gpu_inventory(f),
+            nvml_error="Driver/library version mismatch",
+            userspace_version=Unknown("NVML: Driver/library version mismatch"),
+        ),
         Severity.ERROR,
     ),
     "nvidia-smi-unresponsive": (
@@ -111,28 +130,48 @@ CASES = {
     "wsl-linux-driver-installed": (
         lambda f: replace(
             host(f, wsl=True, dev_nodes=("/dev/dxg",)),
-            system_libraries=(SystemLibrary("libcuda", "550.54.14", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "ldconfig"),),
+            system_libraries=(
+                SystemLibrary("libcuda", "550.54.14", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "ldconfig"),
+            ),
         ),
         Severity.ERROR,
     ),
     "wsl-libcuda-not-found": (
         lambda f: replace(
             host(f, wsl=True, dev_nodes=("/dev/dxg",)),
-            system_libraries=(SystemLibrary("libcudnn", "9.1.0", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "ldconfig"),),
+            system_libraries=(
+                SystemLibrary("libcudnn", "9.1.0", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "ldconfig"),
+            ),
         ),
         Severity.WARNING,
     ),
     "mig-enabled": (lambda f: gpu(f, mig_enabled=True), Severity.INFO),
     "driver-branch-old": (lambda f: f, Severity.INFO),
-    "torch-not-installed": (lambda f: torch_(f, status="missing", error="ModuleNotFoundError: No module named 'torch'"), Severity.ERROR),
-    "torch-import-failed": (
-        lambda f: torch_(f, status="import-error", version=Unknown("did not import"),
-                         error="ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory"),
+    "torch-not-installed": (
+        lambda f: torch_(f, status="missing", error="ModuleNotFoundError: No module named 'torch'"),
         Severity.ERROR,
     ),
-    "torch-crashed": (lambda f: torch_(f, status="crashed", stage="import", signal="SIGSEGV", version=Unknown("x")), Severity.ERROR),
-    "torch-hung": (lambda f: torch_(f, status="hung", stage="cuda-init", error="no answer within 60.0 s"), Severity.ERROR),
-    "cpu-only-build": (lambda f: torch_(f, version="2.11.0+cpu", cuda=None, cuda_available=False, devices=()), Severity.ERROR),
+    "torch-import-failed": (
+        lambda f: torch_(
+            f,
+            status="import-error",
+            version=Unknown("did not import"),
+            error="ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory",
+        ),
+        Severity.ERROR,
+    ),
+    "torch-crashed": (
+        lambda f: torch_(f, status="crashed", stage="import", signal="SIGSEGV", version=Unknown("x")),
+        Severity.ERROR,
+    ),
+    "torch-hung": (
+        lambda f: torch_(f, status="hung", stage="cuda-init", error="no answer within 60.0 s"),
+        Severity.ERROR,
+    ),
+    "cpu-only-build": (
+        lambda f: torch_(f, version="2.11.0+cpu", cuda=None, cuda_available=False, devices=()),
+        Severity.ERROR,
+    ),
     "driver-too-old": (lambda f: driver(f, version="525.60.13"), Severity.ERROR),
     "driver-minor-version-compat": (lambda f: driver(old_wheel(f), version="535.104.05"), Severity.WARNING),
     "gpu-arch-not-in-wheel": (lambda f: rtx5090(old_wheel(f)), Severity.ERROR),
@@ -146,26 +185,47 @@ CASES = {
     ),
     "torch-debug-build": (lambda f: torch_(f, debug=True), Severity.WARNING),
     "python-unsupported": (lambda f: torch_(python_(f, version="3.16.0"), status="missing"), Severity.ERROR),
-    "python-too-old-for-current-torch": (lambda f: torch_(python_(f, version="3.8.10"), status="missing"), Severity.WARNING),
+    "python-too-old-for-current-torch": (
+        lambda f: torch_(python_(f, version="3.8.10"), status="missing"),
+        Severity.WARNING,
+    ),
     "duplicate-torch": (
-        lambda f: python_(f, distributions=(
-            dist("torch", "2.11.0", SITE), dist("torch", "2.3.0", "/root/.local/lib/python3.12/site-packages"),
-        )),
+        lambda f: python_(
+            f,
+            distributions=(
+                dist("torch", "2.11.0", SITE),
+                dist("torch", "2.3.0", "/root/.local/lib/python3.12/site-packages"),
+            ),
+        ),
         Severity.ERROR,
     ),
     "companion-import-failed": (
-        lambda f: torch_(f, companions=(Companion("torchvision", "0.26.0", "RuntimeError: operator torchvision::nms does not exist"),)),
+        lambda f: torch_(
+            f,
+            companions=(Companion("torchvision", "0.26.0", "RuntimeError: operator torchvision::nms does not exist"),),
+        ),
         Severity.ERROR,
     ),
     "companion-built-for-other-torch": (
         lambda f: torch_(f, companions=(Companion("torchvision", "0.25.0", None, "==2.10.0"),)),
         Severity.ERROR,
     ),
-    "companion-version-mismatch": (lambda f: torch_(f, companions=(Companion("torchvision", "0.24.0"),)), Severity.WARNING),
-    "companion-variant-mismatch": (lambda f: torch_(f, companions=(Companion("torchvision", "0.26.0+cu126"),)), Severity.WARNING),
+    "companion-version-mismatch": (
+        lambda f: torch_(f, companions=(Companion("torchvision", "0.24.0"),)),
+        Severity.WARNING,
+    ),
+    "companion-variant-mismatch": (
+        lambda f: torch_(f, companions=(Companion("torchvision", "0.26.0+cu126"),)),
+        Severity.WARNING,
+    ),
     "library-shadowed": (
         lambda f: env(
-            torch_(f, loaded_libraries=(LoadedLibrary("libcudnn", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "system", "9.14.0"),)),
+            torch_(
+                f,
+                loaded_libraries=(
+                    LoadedLibrary("libcudnn", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "system", "9.14.0"),
+                ),
+            ),
             LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu",
         ),
         Severity.WARNING,
@@ -177,11 +237,25 @@ CASES = {
         Severity.ERROR,
     ),
     "smoke-test-failed": (
-        lambda f: torch_(f, smoke=(SmokeResult(0, "matmul", False, Unknown("x"), Unknown("x"),
-                                               "RuntimeError: CUDA error: no kernel image is available"),)),
+        lambda f: torch_(
+            f,
+            smoke=(
+                SmokeResult(
+                    0,
+                    "matmul",
+                    False,
+                    Unknown("x"),
+                    Unknown("x"),
+                    "RuntimeError: CUDA error: no kernel image is available",
+                ),
+            ),
+        ),
         Severity.ERROR,
     ),
-    "smoke-test-wrong-result": (lambda f: torch_(f, smoke=(SmokeResult(0, "conv2d", False, 0.5, 0.2),)), Severity.ERROR),
+    "smoke-test-wrong-result": (
+        lambda f: torch_(f, smoke=(SmokeResult(0, "conv2d", False, 0.5, 0.2),)),
+        Severity.ERROR,
+    ),
     "gpu-memory-held-by-others": (lambda f: gpu(f, memory_used_mib=70000, compute_processes=2), Severity.WARNING),
     "pcie-link-degraded": (lambda f: gpu(f, pcie_width_current=8), Severity.WARNING),
     "pcie-link-below-max-generation": (lambda f: gpu(f, pcie_gen_current=3), Severity.INFO),
@@ -223,7 +297,9 @@ def test_each_finding_from_fixture_facts(finding_id, knowledge):
     assert finding.evidence, "a finding must carry its evidence"
     if severity is not Severity.INFO:
         assert finding.fix, "a problem must come with a fix"
-        assert report.verdict == ("broken" if any(f.severity is Severity.ERROR for f in report.findings) else "degraded")
+        assert report.verdict == (
+            "broken" if any(f.severity is Severity.ERROR for f in report.findings) else "degraded"
+        )
 
 
 def test_every_finding_id_in_the_code_has_a_case():

@@ -25,7 +25,11 @@ def test_proc_driver_version_from_the_h100_capture():
             "proprietary",
         ),
         ("NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  570.86.10  Release Build\n", "570.86.10", "open"),
-        ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  470.57.02  Tue Jul 13 16:14:05 UTC 2021", "470.57.02", "proprietary"),
+        (
+            "NVRM version: NVIDIA UNIX x86_64 Kernel Module  470.57.02  Tue Jul 13 16:14:05 UTC 2021",
+            "470.57.02",
+            "proprietary",
+        ),
     ],
 )
 def test_proc_driver_version_variants(text, version, flavour):
@@ -50,12 +54,20 @@ def test_ldconfig_h100_capture_finds_the_system_cudnn_and_libcuda():
     assert ("libcudnn", "/lib/x86_64-linux-gnu/libcudnn.so.9") in found
     stems = {stem for stem, _ in found}
     assert {"libcudnn", "libcuda"} <= stems
-    assert all(stem in ("libcuda", "libcudart", "libcublas", "libcublasLt", "libcudnn", "libnccl", "libnvidia-ml") for stem in stems)
+    assert all(
+        stem in ("libcuda", "libcudart", "libcublas", "libcublasLt", "libcudnn", "libnccl", "libnvidia-ml")
+        for stem in stems
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "stem"),
-    [("libcudnn.so.9.14.0", "libcudnn"), ("libcudnn_ops.so.9", None), ("libcublasLt.so.12", "libcublasLt"), ("libfoo.so", None)],
+    [
+        ("libcudnn.so.9.14.0", "libcudnn"),
+        ("libcudnn_ops.so.9", None),
+        ("libcublasLt.so.12", "libcublasLt"),
+        ("libfoo.so", None),
+    ],
 )
 def test_library_stem(name, stem):
     assert library_stem(name) == stem
@@ -88,7 +100,9 @@ def test_nvidia_smi_csv_without_header_in_torchenvs_field_order():
     assert isinstance(gpus[0].mig_enabled, Unknown)
 
 
-@pytest.mark.parametrize("garbage", ["", "\xff\xfe\x00", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."])
+@pytest.mark.parametrize(
+    "garbage", ["", "\xff\xfe\x00", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."]
+)
 def test_nvidia_smi_garbage_gives_no_gpus(garbage):
     gpus, _ = parse_query_gpu_csv(garbage)
     assert gpus == []

@@ -220,7 +220,8 @@ def read_shell_tools(root: Path, environ: Mapping[str, str]) -> ShellTools:
     pip = shutil.which("pip", path=search) or shutil.which("pip3", path=search)
     interpreter: str | Unknown = Unknown("no pip on PATH")
     if pip:
-        head = read_text(root, pip, 1024) or ""
+        # `which` searched the live PATH, so the path it returned is read as is, not under `root`.
+        head = read_text(Path("/"), pip, 1024) or ""
         # Long paths make pip write a `#!/bin/sh` trampoline whose second line execs the interpreter.
         trampoline = re.search(r"^'''exec' \"?([^\"\s]+)", head, re.M)
         shebang = re.match(r"#!\s*(\S+)(?:[ \t]+(\S+))?", head)

@@ -1,0 +1,110 @@
+"""parse_target_records: whatever the probe printed before it finished, crashed or hung becomes facts."""
+
+import json
+
+from torchenv.model import Unknown
+from torchenv.probes.runner import RunResult
+from torchenv.probes.target import MARK, parse_target_records
+
+ENV = {
+    "executable": "/env/bin/python",
+    "version": "3.11.7",
+    "implementation": "cpython",
+    "prefix": "/env",
+    "base_prefix": "/usr",
+    "is_venv": True,
+    "conda_prefix": None,
+    "user_site": "/root/.local/lib/python3.11/site-packages",
+    "user_site_enabled": False,
+    "sys_path": ["/env/lib/python3.11/site-packages"],
+    "distributions": [
+        {"name": "torch", "version": "2.5.1", "location": "/env/lib/python3.11/site-packages", "installer": "pip"}
+    ],
+    "conda_packages": None,
+}
+
+
+def lines(*records):
+    return "".join(MARK + json.dumps(r) + "\n" for r in records)
+
+
+def result(stdout, **kw):
+    fields = dict(argv=("python", "probe.py"), returncode=0, stdout=stdout, stderr="", seconds=1.0)
+    fields.update(kw)
+    return RunResult(**fields)
+
+
+BEGIN_ENV = ({"stage": "env", "event": "begin", "t": 0}, {"stage": "env", "event": "end", "t": 0.01, "data": ENV})
+
+
+def test_hang_during_import_names_the_stage():
+    out = lines(*BEGIN_ENV, {"stage": "import", "event": "begin", "t": 0.01})
+    facts = parse_target_records(result(out, returncode=None, timed_out=True, seconds=5.0), with_torch=True)
+    assert facts.python.executable == "/env/bin/python"
+    assert facts.torch.status == "hung"
+    assert facts.torch.stage == "import"
+    assert isinstance(facts.torch.version, Unknown)
+
+
+def test_segfault_during_smoke_keeps_what_was_learned():
+    out = lines(
+        *BEGIN_ENV,
+        {"stage": "import", "event": "begin", "t": 0.01},
+        {"stage": "import", "event": "end", "t": 1.0, "data": {"status": "ok", "location": "/env/torch"}},
+        {"stage": "build", "event": "begin", "t": 1.0},
+        {
+            "stage": "build",
+            "event": "end",
+            "t": 1.1,
+            "data": {
+                "version": "2.5.1+cu124",
+                "cuda": "12.4",
+                "arch_list": ["sm_90"],
+                "cudnn_enabled": True,
+                "cudnn_version": 90100,
+            },
+        },
+        {"stage": "cuda-init", "event": "begin", "t": 1.1},
+        {
+            "stage": "cuda-init",
+            "event": "end",
+            "t": 1.5,
+            "data": {"available": True, "init_seconds": 0.4, "device_count": 1},
+        },
+        {"stage": "smoke", "event": "begin", "t": 1.6},
+    )
+    facts = parse_target_records(result(out, returncode=-11, signal="SIGSEGV"), with_torch=True)
+    torch = facts.torch
+    assert (torch.status, torch.stage, torch.signal) == ("crashed", "smoke", "SIGSEGV")
+    assert torch.version == "2.5.1+cu124" and torch.cuda == "12.4" and torch.cuda_available is True
+    assert torch.cudnn_version == 90100
+    assert torch.stage_seconds["cuda-init"] == 0.4
+
+
+def test_missing_torch():
+    out = lines(
+        *BEGIN_ENV,
+        {"stage": "import", "event": "begin", "t": 0},
+        {
+            "stage": "import",
+            "event": "end",
+            "t": 0.1,
+            "data": {"status": "missing", "error": "No module named 'torch'"},
+        },
+    )
+    facts = parse_target_records(result(out), with_torch=True)
+    assert facts.torch.status == "missing"
+
+
+def test_interpreter_that_cannot_run_the_probe():
+    facts = parse_target_records(result("", returncode=1, stderr="SyntaxError: invalid syntax"), with_torch=True)
+    assert isinstance(facts.python, Unknown)
+    assert "SyntaxError" in facts.python.reason
+    assert isinstance(facts.torch, Unknown)
+
+
+def test_noise_on_stdout_is_ignored():
+    out = "torch says hello\n" + MARK + "{not json\n" + lines(*BEGIN_ENV, {"stage": "done", "event": "end", "t": 0.2})
+    facts = parse_target_records(result(out), with_torch=False)
+    assert facts.python.version == "3.11.7"
+    assert facts.torch == Unknown("skipped (--no-torch)")
