@@ -114,6 +114,7 @@ def test_hung_nvidia_smi_becomes_an_error_string(tmp_path):
         }
     )
     driver, gpus = read_driver_and_gpus(tmp_path, runner, timeout=10)
+    assert isinstance(gpus.gpus, Unknown)
     assert "did not answer" in driver.smi_error
     assert "did not answer" in driver.nvml_error
 

@@ -9,8 +9,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
+from .errors import UsageError
 from .exit_codes import ExitCode
-from .main import UsageError
 
 STAGE_WORDS = {
     "env": "reading the Python environment",
@@ -22,6 +22,27 @@ STAGE_WORDS = {
     "libraries": "listing loaded CUDA libraries",
     "companions": "importing torchvision/torchaudio",
 }
+
+
+def register(commands) -> None:
+    doctor = commands.add_parser(
+        "doctor",
+        help="a layered verdict on this machine's PyTorch GPU stack",
+        description="Check hardware, driver, CUDA, the torch build, cuDNN and a real GPU computation; "
+        "each problem comes with its evidence and the fix for this machine.",
+    )
+    doctor.add_argument("--python", metavar="PATH", help="diagnose this interpreter's environment (default: this one)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON (schema_version 1)")
+    doctor.add_argument("--no-torch", action="store_true", help="skip the torch probe (no torch import)")
+    doctor.add_argument("--no-smoke", action="store_true", help="import torch but skip the GPU smoke test")
+    doctor.add_argument(
+        "--deep", action="store_true", help="also import torchvision/torchaudio to prove their operators load (slow)"
+    )
+    doctor.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="bound on the torch probe (default 60)"
+    )
+    doctor.add_argument("-v", "--verbose", action="store_true", help="explain info findings and list skipped checks")
+    doctor.set_defaults(run=run_doctor)
 
 
 def resolve_python(path: str | None) -> str:

@@ -4,18 +4,21 @@ and nothing here ever imports torch (the torch probe runs in a child process).""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 
 from .. import __version__
+from .errors import UsageError
 from .exit_codes import ExitCode
 
 ISSUES_URL = "https://github.com/torchenv/torchenv/issues"
 
 
-class UsageError(Exception):
-    """A problem with the user's arguments or input: one line, exit code 2."""
+# Each subcommand lives in its own module with `register(subcommands)`; its heavy imports happen
+# only inside its run function, so `torchenv --help` stays instant and never imports torch.
+COMMAND_MODULES = ("doctor",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,32 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"torchenv {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    doctor = commands.add_parser(
-        "doctor",
-        help="a layered verdict on this machine's PyTorch GPU stack",
-        description="Check hardware, driver, CUDA, the torch build, cuDNN and a real GPU computation; "
-        "each problem comes with its evidence and the fix for this machine.",
-    )
-    doctor.add_argument("--python", metavar="PATH", help="diagnose this interpreter's environment (default: this one)")
-    doctor.add_argument("--json", action="store_true", help="print the report as JSON (schema_version 1)")
-    doctor.add_argument("--no-torch", action="store_true", help="skip the torch probe (no torch import)")
-    doctor.add_argument("--no-smoke", action="store_true", help="import torch but skip the GPU smoke test")
-    doctor.add_argument(
-        "--deep", action="store_true", help="also import torchvision/torchaudio to prove their operators load (slow)"
-    )
-    doctor.add_argument(
-        "--timeout", type=float, default=60.0, metavar="SECONDS", help="bound on the torch probe (default 60)"
-    )
-    doctor.add_argument("-v", "--verbose", action="store_true", help="explain info findings and list skipped checks")
-    doctor.set_defaults(run=_run_doctor)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").register(commands)
     return parser
-
-
-def _run_doctor(args: argparse.Namespace) -> int:
-    from .doctor import run_doctor
-
-    return run_doctor(args)
 
 
 def main(argv: list[str] | None = None) -> int:
