@@ -11,7 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
-from e2e_helpers import A100_X2_CSV, RTX_5090_CSV, VenvFactory, clean_environ, smi_printing, write_executable
+
+from .e2e_helpers import A100_X2_CSV, RTX_5090_CSV, VenvFactory, clean_environ, smi_printing, write_executable
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +28,14 @@ def bins(tmp_path_factory):
     out["hang"] = base / "hang"
     # A wedged driver: nvidia-smi blocks forever (its child `sleep` is in its process group).
     write_executable(out["hang"] / "nvidia-smi", "#!/bin/sh\n/bin/sleep 600\n")
-    out["garbage"] = base / "garbage"
-    # Random bytes (NULs, invalid UTF-8, stray commas and newlines), exit status 0.
-    garbage = base / "garbage.bin"
-    garbage.write_bytes(random.Random(1234).randbytes(4096) + b"\xff\xfe,\x80,0,\xc3\x28\n")
-    write_executable(out["garbage"] / "nvidia-smi", f"#!/bin/sh\n/bin/cat '{garbage}'\n")
+    # Random bytes (NULs, invalid UTF-8, stray commas and newlines), exit status 0: once as they come
+    # (with lone carriage returns in them), once with every CR byte removed.
+    noise = random.Random(1234).randbytes(4096) + b"\xff\xfe,\x80,0,\xc3\x28\n"
+    for name, data in (("garbage", noise.replace(b"\r", b"")), ("garbage-cr", noise)):
+        blob = base / f"{name}.bin"
+        blob.write_bytes(data)
+        out[name] = base / name
+        write_executable(out[name] / "nvidia-smi", f"#!/bin/sh\n/bin/cat '{blob}'\n")
     out["rtx5090"] = base / "rtx5090"
     smi_printing(out["rtx5090"], RTX_5090_CSV)
     out["a100x2"] = base / "a100x2"
@@ -54,8 +58,6 @@ def hung_nvml(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("hung-nvml")
     (base / "pynvml.py").write_text("import time\n\ndef nvmlInit():\n    time.sleep(600)\n")
     return base
-
-
 
 
 @pytest.fixture

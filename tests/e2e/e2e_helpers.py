@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import stat
 import subprocess
 import sys
@@ -17,8 +16,6 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
@@ -50,9 +47,7 @@ PY_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 def clean_environ(*, path_prepend: list[Path] | None = None, pythonpath: list[Path] | None = None, **extra: str):
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in LEAKY_NAMES and not k.startswith(LEAKY_PREFIXES) and k != "PATH"
+        k: v for k, v in os.environ.items() if k not in LEAKY_NAMES and not k.startswith(LEAKY_PREFIXES) and k != "PATH"
     }
     env["PATH"] = ":".join([*(str(p) for p in path_prepend or ()), BASE_PATH])
     env["PYTHONPATH"] = ":".join([str(SRC), *(str(p) for p in pythonpath or ())])
@@ -233,6 +228,7 @@ class VenvFactory:
             self.cache[name] = venv
         return self.cache[name]
 
+
 # --- fake executables ----------------------------------------------------------------------------
 
 
@@ -267,6 +263,7 @@ def smi_printing(bin_dir: Path, csv_text: str) -> Path:
         "esac\n"
         "/bin/cat <<'EOF'\n" + csv_text + "\nEOF\n",
     )
+
 
 # --- running the doctor --------------------------------------------------------------------------
 

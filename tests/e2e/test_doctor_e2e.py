@@ -8,6 +8,7 @@ the run came back in time.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -20,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_helpers import (
-    RTX_5090_CSV,
+from .e2e_helpers import (
     api_report,
     broken_torch_files,
     clean_environ,
@@ -226,7 +226,7 @@ def test_hang_with_daemon_holding_the_pipe_still_returns_in_time(venvs):
             "import os, time\n"
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
-            "    time.sleep(30)\n"
+            "    time.sleep(15)\n"
             "    os._exit(0)\n"
             "time.sleep(600)\n"
         ),
@@ -350,7 +350,8 @@ def test_pip_torch_over_conda_pytorch_is_duplicate_torch(venvs):
 @no_gpu_host
 @pytest.mark.torch
 def test_real_cpu_torch_on_gpu_less_host():
-    pytest.importorskip("torch")  # the test interpreter must be the one with the real CPU torch
+    if importlib.util.find_spec("torch") is None:  # the test interpreter must have the real CPU torch
+        pytest.skip("torch is not installed in the test interpreter")
     run = run_doctor("--json", "--python", sys.executable, "--timeout", "60")
     assert run.seconds < 60
     assert run.returncode == 1, run.stderr
@@ -379,9 +380,9 @@ def test_hung_nvidia_smi_is_unresponsive_and_doctor_returns_in_time(venvs, bins,
     assert report["verdict"] == "broken"
     assert "nvidia-smi-unresponsive" in errors_of(report)
     finding = run.finding("nvidia-smi-unresponsive")
-    assert finding["evidence"] == ["nvidia-smi did not answer within 3.0 s and was killed"] or finding["evidence"][
-        0
-    ].startswith("nvidia-smi did not answer within 3.")
+    assert len(finding["evidence"]) == 1
+    assert finding["evidence"][0].startswith("nvidia-smi did not answer within 3.")
+    assert finding["evidence"][0].endswith(" s and was killed")
     assert report["cuda_usable"] is False
     assert report["facts"]["gpus"]["source"] == "none"
     assert report["facts"]["torch"] == {"unknown": "skipped (--no-torch)"}
@@ -403,10 +404,7 @@ def test_wedged_driver_nvml_and_nvidia_smi_both_hang_doctor_returns_in_time(venv
     assert run.seconds < 3 + SLACK, f"doctor took {run.seconds:.1f} s with --timeout 3"
 
 
-@no_gpu_host
-def test_nvidia_smi_printing_garbage_bytes_is_no_traceback_and_gpus_unknown(venvs, bins, no_nvml):
-    env = clean_environ(path_prepend=[bins["garbage"]], pythonpath=[no_nvml])
-    run = run_doctor("--json", "--no-torch", "--timeout", "5", "--python", str(venvs.get("empty").python), env=env)
+def check_garbage_smi_run(run, venv_python) -> None:
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     assert run.returncode in (0, 1)
     report = run.report
@@ -417,6 +415,28 @@ def test_nvidia_smi_printing_garbage_bytes_is_no_traceback_and_gpus_unknown(venv
     assert "nvidia-smi-unresponsive" not in run.ids
     assert report["verdict"] == "broken" and run.ids == ["no-nvidia-gpu"]
     assert report["cuda_usable"] is False
+
+
+@no_gpu_host
+def test_nvidia_smi_printing_garbage_bytes_is_no_traceback_and_gpus_unknown(venvs, bins, no_nvml):
+    python = venvs.get("empty").python
+    env = clean_environ(path_prepend=[bins["garbage"]], pythonpath=[no_nvml])
+    run = run_doctor("--json", "--no-torch", "--timeout", "5", "--python", str(python), env=env)
+    check_garbage_smi_run(run, python)
+
+
+@no_gpu_host
+@pytest.mark.xfail(
+    reason="BUG: reports/nvidia_smi.py parse_query_gpu_csv feeds the output to csv.reader, which raises "
+    "_csv.Error ('new-line character seen in unquoted field') on a lone carriage return (minimal input: "
+    "'a\\rb\\n'); gpu.py read_nvidia_smi does not catch it, so the doctor exits 2 with 'internal error'",
+    strict=True,
+)
+def test_nvidia_smi_printing_garbage_with_carriage_returns_is_no_traceback(venvs, bins, no_nvml):
+    python = venvs.get("empty").python
+    env = clean_environ(path_prepend=[bins["garbage-cr"]], pythonpath=[no_nvml])
+    run = run_doctor("--json", "--no-torch", "--timeout", "5", "--python", str(python), env=env)
+    check_garbage_smi_run(run, python)
 
 
 # --- 9. a GPU newer than the wheel ---------------------------------------------------------------
@@ -588,7 +608,9 @@ def test_container_without_gpu_passthrough(venvs, tmp_path, no_nvml, process_env
     root = container_root(tmp_path / "root")
     environ = process_env(
         pythonpath=[no_nvml],
-        NVIDIA_VISIBLE_DEVICES="all", NVIDIA_DRIVER_CAPABILITIES="compute,utility", CUDA_VERSION="12.4.1"
+        NVIDIA_VISIBLE_DEVICES="all",
+        NVIDIA_DRIVER_CAPABILITIES="compute,utility",
+        CUDA_VERSION="12.4.1",
     )
     report, seconds = api_report(root, environ, venvs.get("empty").python, with_torch=False, timeout=10)
     assert seconds < 10 + SLACK
@@ -684,15 +706,15 @@ def test_python_that_is_not_executable_exits_2(tmp_path):
     assert run.stderr.strip() == f"torchenv: --python {fake}: not an executable file"
 
 
-@pytest.mark.parametrize("value", ["nan", "inf"])
 @pytest.mark.xfail(
-    reason="BUG: cli/doctor.py run_doctor checks `args.timeout <= 0`, which NaN and inf pass; the runner then "
-    "calls proc.wait(timeout=nan|inf), which never times out, so a hung torch hangs the doctor forever",
+    reason="BUG: cli/doctor.py run_doctor checks `args.timeout <= 0`, which NaN passes; runner.py then calls "
+    "proc.wait(timeout=max(nan, 0.0)) == proc.wait(timeout=nan), which never expires, so with a hung torch "
+    "`doctor --timeout nan` never returns",
     strict=True,
 )
-def test_non_finite_timeout_is_a_usage_error(value, venvs):
-    assert not math.isfinite(float(value))
-    run = run_doctor("--json", "--no-torch", "--timeout", value, "--python", str(venvs.get("empty").python), limit=30)
+def test_nan_timeout_is_a_usage_error(venvs):
+    assert math.isnan(float("nan"))
+    run = run_doctor("--json", "--no-torch", "--timeout", "nan", "--python", str(venvs.get("empty").python), limit=30)
     assert run.returncode == 2
     assert "--timeout" in run.stderr
 

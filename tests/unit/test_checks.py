@@ -98,7 +98,7 @@ def dist(name, version, location, installer="pip"):
 SITE = "/opt/torch/.venv/lib/python3.12/site-packages"
 
 CASES = {
-    "no-nvidia-gpu": (cpu_machine, Severity.ERROR),
+    "no-nvidia-gpu": (cpu_machine, Severity.WARNING),
     "cpu-only-build-on-cpu-host": (cpu_machine, Severity.INFO),
     "container-without-gpu-passthrough": (
         lambda f: env(host(cpu_machine(f), container="docker"), NVIDIA_VISIBLE_DEVICES="all"),
@@ -257,7 +257,25 @@ CASES = {
         Severity.ERROR,
     ),
     "gpu-memory-held-by-others": (lambda f: gpu(f, memory_used_mib=70000, compute_processes=2), Severity.WARNING),
-    "pcie-link-degraded": (lambda f: gpu(f, pcie_width_current=8), Severity.WARNING),
+    "pcie-link-degraded": (lambda f: gpu(f, pcie_width_current=8, utilization_percent=85), Severity.WARNING),
+    "interpreter-unusable": (
+        lambda f: replace(
+            f,
+            python=Unknown("the interpreter could not be probed: python exited with 1: SyntaxError"),
+            torch=Unknown("the interpreter could not be probed"),
+        ),
+        Severity.ERROR,
+    ),
+    "torch-probe-failed": (
+        lambda f: torch_(
+            f,
+            status="probe-error",
+            stage="build",
+            error="python exited with 1: Fatal Python error",
+            stderr_tail="Fatal Python error: init_import_site",
+        ),
+        Severity.ERROR,
+    ),
     "pcie-link-below-max-generation": (lambda f: gpu(f, pcie_gen_current=3), Severity.INFO),
     "persistence-mode-off": (lambda f: gpu(f, persistence_mode=False), Severity.INFO),
     "ecc-uncorrected-errors": (lambda f: gpu(f, ecc_uncorrected_errors=3), Severity.WARNING),
@@ -311,7 +329,7 @@ def test_every_finding_id_in_the_code_has_a_case():
 
 def test_cpu_machine_verdict_says_what_to_install(knowledge):
     report = findings_for(cpu_machine(load_h100_facts()), knowledge)
-    assert report.verdict == "broken"
+    assert report.verdict == "degraded"  # torch works on the CPU; no GPU to accelerate it
     assert report.cuda_usable is False
     no_gpu = report.findings[0]
     assert no_gpu.id == "no-nvidia-gpu"
@@ -340,6 +358,29 @@ def test_unknown_inputs_skip_rather_than_guess(knowledge):
     assert {"cpu-only-build", "driver-too-old", "gpu-arch-not-in-wheel", "smoke-test"} <= skipped
     assert report.cuda_usable is None
     assert report.verdict == "healthy"
+
+
+def test_idle_narrow_pcie_link_is_only_info(knowledge):
+    report = findings_for(gpu(load_h100_facts(), pcie_width_current=8, utilization_percent=0), knowledge)
+    assert next(f for f in report.findings if f.id == "pcie-link-degraded").severity is Severity.INFO
+
+
+def test_container_expecting_a_gpu_is_not_also_called_gpu_less(knowledge):
+    facts = env(host(cpu_machine(load_h100_facts()), container="docker"), NVIDIA_VISIBLE_DEVICES="all")
+    ids = [f.id for f in findings_for(facts, knowledge).findings]
+    assert "container-without-gpu-passthrough" in ids and "no-nvidia-gpu" not in ids
+
+
+def test_explicit_python_is_not_a_wrong_interpreter(knowledge):
+    facts = replace(env(load_h100_facts(), VIRTUAL_ENV="/home/me/other-env"), explicit_python=True)
+    finding = next(f for f in findings_for(facts, knowledge).findings if f.id == "wrong-interpreter")
+    assert finding.severity is Severity.INFO  # only the pip/python PATH mismatch of that machine remains
+
+
+def test_windows_cuda_13_2_without_a_driver_floor_skips_instead_of_crashing(knowledge):
+    facts = host(torch_(load_h100_facts(), version="2.15.0+cu132", cuda="13.2"), os="windows")
+    report = findings_for(facts, knowledge)
+    assert any(s.check == "driver-too-old" and "windows" in s.reason for s in report.skipped)
 
 
 def test_hidden_gpus_are_not_reported_as_missing_gpus(knowledge):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
 
-# Importing the modules registers their checks, bottom layer first.
-from . import compute, environment, hardware, libraries, torch_build  # noqa: F401
 from .common import gpu_present
 from .registry import REGISTRY, Skip, check, run_checks
+
+# Importing a module registers its checks; this order (bottom layer first) is the order they run in.
+for _module in ("hardware", "torch_build", "libraries", "compute", "environment"):
+    importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["REGISTRY", "Skip", "check", "diagnose", "run_checks"]
 

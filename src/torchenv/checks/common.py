@@ -114,5 +114,20 @@ def gpu_ccs(facts: Facts, knowledge) -> list[tuple[str, tuple[int, int]]]:
     return found
 
 
+def driver_os(facts: Facts) -> str:
+    """Under WSL the driver is the Windows one, so its floors come from NVIDIA's Windows column."""
+    return "windows" if facts.host.wsl is True else facts.host.os
+
+
+CONTAINER_GPU_HINTS = ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION")
+
+
+def container_expects_gpu(facts: Facts) -> tuple[str, ...]:
+    """The variables a CUDA container image sets, when in a container without GPU device nodes."""
+    if not facts.host.container or any(n.startswith("/dev/nvidia") for n in facts.host.dev_nodes):
+        return ()
+    return tuple(k for k in CONTAINER_GPU_HINTS if k in facts.environment)
+
+
 def unknown_reason(value: object) -> str:
     return value.reason if isinstance(value, Unknown) else ""

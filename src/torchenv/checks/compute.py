@@ -80,10 +80,12 @@ def check_pcie(facts: Facts, knowledge):
         width_known = known(gpu.pcie_width_current) and known(gpu.pcie_width_max) and gpu.pcie_width_max
         gen_known = known(gpu.pcie_gen_current) and known(gpu.pcie_gen_max) and gpu.pcie_gen_max
         if width_known and gpu.pcie_width_current < gpu.pcie_width_max:
+            # An idle GPU may narrow its link to save power; a busy one should not.
+            busy = known(gpu.utilization_percent) and gpu.utilization_percent > 0
             yield Finding(
                 id="pcie-link-degraded",
                 category="performance",
-                severity=Severity.WARNING,
+                severity=Severity.WARNING if busy else Severity.INFO,
                 layer="hardware",
                 title=f"GPU {gpu.index} ({gpu.name}) runs its PCIe link at x{gpu.pcie_width_current} of x{gpu.pcie_width_max}",
                 evidence=(f"PCIe width x{gpu.pcie_width_current} (max x{gpu.pcie_width_max})",),

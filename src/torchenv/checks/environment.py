@@ -24,7 +24,9 @@ def check_interpreter(facts: Facts, knowledge):
     env = facts.python
     evidence = []
     active = facts.environment.get("VIRTUAL_ENV") or facts.environment.get("CONDA_PREFIX")
-    active_mismatch = bool(active) and os.path.realpath(active) != os.path.realpath(env.prefix)
+    active_mismatch = (
+        bool(active) and not facts.explicit_python and os.path.realpath(active) != os.path.realpath(env.prefix)
+    )
     if active_mismatch:
         variable = "VIRTUAL_ENV" if facts.environment.get("VIRTUAL_ENV") else "CONDA_PREFIX"
         evidence.append(f"{variable}={active} is active, but the interpreter checked lives in {env.prefix}")

@@ -6,7 +6,15 @@ import re
 
 from ..knowledge.wheels import best_wheel
 from ..model import Facts, Finding, Severity, known
-from .common import gpu_present, listed_gpus, pip_install, python_minor, version_tuple
+from .common import (
+    container_expects_gpu,
+    driver_os,
+    gpu_present,
+    listed_gpus,
+    pip_install,
+    python_minor,
+    version_tuple,
+)
 from .registry import Skip, check
 
 CONTAINER_FIX = (
@@ -34,8 +42,8 @@ def check_no_gpu(facts: Facts, knowledge):
     present = gpu_present(facts)
     if present is None:
         raise Skip("neither the PCI bus, NVML, nvidia-smi nor /dev could be read")
-    if present or facts.host.wsl is True:
-        return
+    if present or facts.host.wsl is True or container_expects_gpu(facts):
+        return  # hidden, not missing: container-without-gpu-passthrough or the wsl checks say why
     evidence = []
     if known(facts.host.pci_gpus):
         evidence.append("no NVIDIA display or 3D controller on the PCI bus (/sys/bus/pci/devices)")
@@ -50,10 +58,11 @@ def check_no_gpu(facts: Facts, knowledge):
             + " Otherwise: "
             + fix
         )
+    # A warning, not an error: torch still works on the CPU; only GPU acceleration is out of reach.
     yield Finding(
         id="no-nvidia-gpu",
         category="no-gpu",
-        severity=Severity.ERROR,
+        severity=Severity.WARNING,
         layer="hardware",
         title="No NVIDIA GPU on this machine: PyTorch can only use the CPU here",
         evidence=tuple(evidence),
@@ -67,12 +76,8 @@ def check_no_gpu(facts: Facts, knowledge):
 def check_container_passthrough(facts: Facts, knowledge):
     if not facts.host.container:
         raise Skip("not in a container")
-    if any(n.startswith("/dev/nvidia") for n in facts.host.dev_nodes) or listed_gpus(facts):
-        return
-    hints = [
-        k for k in ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION") if k in facts.environment
-    ]
-    if not hints:
+    hints = container_expects_gpu(facts)
+    if listed_gpus(facts) or not hints:
         return  # a CPU container that never asked for a GPU: no-nvidia-gpu covers it
     yield Finding(
         id="container-without-gpu-passthrough",
@@ -136,8 +141,8 @@ def check_driver_library_mismatch(facts: Facts, knowledge):
         mismatch = True
         evidence.append(f"kernel module {driver.version} ({driver.source}) but libnvidia-ml {driver.userspace_version}")
     if not mismatch:
-        if not known(driver.version) and driver.nvml_error is None:
-            raise Skip("driver version unknown")
+        if not known(driver.version) or not known(driver.userspace_version):
+            raise Skip("the kernel module's or NVML's driver version is unknown")
         return
     yield Finding(
         id="driver-library-mismatch",
@@ -224,7 +229,7 @@ def check_cuda_visible_devices(facts: Facts, knowledge):
             title=f"CUDA_VISIBLE_DEVICES has an invalid entry {bad!r}: CUDA ignores it and everything after it",
             evidence=tuple(evidence),
             explanation=f"Only the first {usable} entr{'y' if usable == 1 else 'ies'} will be visible.",
-            fix="Use comma-separated indices or UUIDs with no spaces, e.g. `export CUDA_VISIBLE_DEVICES=0,1`.",
+            fix="Use comma-separated indices or UUIDs, e.g. `export CUDA_VISIBLE_DEVICES=0,1` (`nvidia-smi -L` lists them).",
         )
 
 
@@ -261,7 +266,7 @@ def check_wsl(facts: Facts, knowledge):
             "'libnvidia-compute-*'`), install only the CUDA toolkit 'WSL-Ubuntu' package if you need nvcc, "
             "then `sudo ldconfig`.",
         )
-    elif libraries and not any(lib.name == "libcuda" for lib in libraries):
+    elif known(facts.system_libraries) and not any(lib.name == "libcuda" for lib in libraries):
         yield Finding(
             id="wsl-libcuda-not-found",
             category="wsl",
@@ -279,11 +284,11 @@ def check_mig(facts: Facts, knowledge):
     gpus = [g for g in listed_gpus(facts) if g.mig_enabled is True]
     if not gpus:
         return
-    torch_sees = known(facts.torch) and known(facts.torch.device_count) and facts.torch.device_count == 0
+    torch_sees_none = known(facts.torch) and known(facts.torch.device_count) and facts.torch.device_count == 0
     yield Finding(
         id="mig-enabled",
         category="gpu-hidden",
-        severity=Severity.WARNING if torch_sees else Severity.INFO,
+        severity=Severity.WARNING if torch_sees_none else Severity.INFO,
         layer="cuda",
         title="MIG mode is on: CUDA sees MIG instances, not whole GPUs",
         evidence=tuple(f"GPU {g.index} {g.name}: MIG enabled" for g in gpus),
@@ -303,25 +308,20 @@ def check_driver_branch(facts: Facts, knowledge):
     fitting = best_wheel(knowledge, python=python_minor(facts), driver=facts.driver.version)
     if newest is None or fitting is None or fitting.variant == newest.variant:
         return
-    floor = knowledge.cuda_driver_floor(f"{newest.variant[2:-1]}.{newest.variant[-1]}", facts.host.os)
-    if floor is None or version_tuple(fitting.torch) < version_tuple(newest.torch):
-        severity = Severity.WARNING
-    else:
-        severity = Severity.INFO
+    floor = knowledge.cuda_driver_floor(f"{newest.variant[2:-1]}.{newest.variant[-1]}", driver_os(facts))
+    if floor is None or floor.full_support is None:
+        raise Skip(f"no {driver_os(facts)} driver floor known for {newest.variant}")
     yield Finding(
         id="driver-branch-old",
         category="driver-too-old",
-        severity=severity,
+        severity=Severity.INFO,
         layer="driver",
         title=f"Driver {facts.driver.version} limits you to {fitting.variant} wheels (newest: {newest.variant})",
         evidence=(
             f"driver {facts.driver.version}",
-            f"newest torch {newest.torch} ships {newest.variant}"
-            + (f", which needs driver >= {floor.full_support}" if floor else ""),
+            f"newest torch {newest.torch} ships {newest.variant}, which needs driver >= {floor.full_support}",
         ),
         explanation="Newer CUDA variants need newer drivers. The newest build your driver fully supports is "
         f"torch {fitting.torch}+{fitting.variant}.",
-        fix=f"Upgrading the driver to >= {floor.full_support} gives access to {newest.variant} builds."
-        if floor
-        else None,
+        fix=f"Upgrading the driver to >= {floor.full_support} gives access to {newest.variant} builds.",
     )

@@ -199,7 +199,7 @@ def _wheel_providing(library: str, wheel_names: set[str]) -> str | None:
 def check_system_cudnn(facts: Facts, knowledge):
     torch = require_imported_torch(facts)
     if not known(torch.cudnn_version) or not torch.cudnn_version:
-        raise Skip("torch's cuDNN version unknown")
+        raise Skip("torch reported no cuDNN version")
     if not known(facts.system_libraries):
         raise Skip("system libraries unknown")
     loaded = _cudnn_text(torch.cudnn_version)
@@ -217,7 +217,8 @@ def check_system_cudnn(facts: Facts, knowledge):
         layer="cudnn",
         title=f"torch runs cuDNN {loaded}; a different system cuDNN {', '.join(differing)} is also installed",
         evidence=(f"torch.backends.cudnn.version() = {torch.cudnn_version}", *(f"system: {p}" for p in paths[:4])),
-        explanation="Harmless while torch loads its own copy (as now). Tools that read the system copy, such as "
+        explanation="Harmless while torch loads its own copy (library-shadowed says when it does not). "
+        "Tools that read the system copy, such as "
         "`python -m torch.utils.collect_env`, report the system version instead; and a LD_LIBRARY_PATH change "
         "could make torch load it.",
         fix=None,
@@ -246,7 +247,7 @@ def check_cudnn(facts: Facts, knowledge):
     torch = require_torch(facts)
     if not known(torch.cuda) or torch.cuda is None or torch.cuda_available is not True:
         raise Skip("CUDA is not available to torch")
-    if torch.cudnn_enabled is False:
+    if torch.cudnn_enabled is False and not torch.cudnn_error:
         yield Finding(
             id="cudnn-disabled",
             category="performance",

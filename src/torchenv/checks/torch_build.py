@@ -9,6 +9,7 @@ from ..knowledge.wheels import best_wheel
 from ..model import Facts, Finding, Severity, known
 from .common import (
     base_version,
+    driver_os,
     gpu_ccs,
     gpu_present,
     index_url,
@@ -132,6 +133,7 @@ def check_torch_hung(facts: Facts, knowledge):
     if torch.status != "hung":
         return
     in_cuda = torch.stage in ("cuda-init", "devices", "smoke")
+    in_import = torch.stage in ("env", "import")
     yield Finding(
         id="torch-hung",
         category="torch-broken",
@@ -145,6 +147,9 @@ def check_torch_hung(facts: Facts, knowledge):
             if in_cuda
             else "Importing torch did not finish: a slow or hung network filesystem, a deadlock in a library "
             "loaded at import, or an antivirus scanning thousands of files."
+            if in_import
+            else "torch imported and CUDA initialised, but a later step of the probe did not return "
+            "(reading /proc or importing torchvision/torchaudio)."
         ),
         fix="Retry with a longer bound (`torchenv doctor --timeout 300`) to tell slow from hung; "
         + (
@@ -152,6 +157,40 @@ def check_torch_hung(facts: Facts, knowledge):
             if in_cuda
             else "time `python -X importtime -c 'import torch'`."
         ),
+    )
+
+
+@check("torch-probe-failed")
+def check_probe_failed(facts: Facts, knowledge):
+    if not known(facts.python):
+        yield Finding(
+            id="interpreter-unusable",
+            category="python-unsupported",
+            severity=Severity.ERROR,
+            layer="environment",
+            title="The target interpreter cannot run torchenv's probe",
+            evidence=(facts.python.reason[:400],),
+            explanation="The interpreter exited before reporting anything: it is not Python 3, is too old "
+            "(torchenv's probe needs Python 3.6+; torch needs much newer), or is broken.",
+            fix="Point --python at the environment's python executable and check that it runs: "
+            "`/path/to/env/bin/python -c 'import sys; print(sys.version)'`.",
+        )
+        return
+    torch = require_torch(facts)
+    if torch.status != "probe-error":
+        return
+    last_line = torch.stderr_tail.strip().splitlines()[-1:] or [""]
+    yield Finding(
+        id="torch-probe-failed",
+        category="torch-broken",
+        severity=Severity.ERROR,
+        layer="torch",
+        title=f"The torch probe failed while {_stage_words(torch.stage)}",
+        evidence=tuple(x for x in (torch.error, last_line[0]) if x),
+        explanation="The probe process exited with an error instead of reporting: something in this "
+        "environment (a sitecustomize, a package torch imports) aborts the interpreter.",
+        fix="Run `python -c 'import torch; print(torch.cuda.is_available())'` in this environment to see the "
+        "full error, and `torchenv explain` it.",
     )
 
 
@@ -168,7 +207,8 @@ def check_cpu_only(facts: Facts, knowledge):
         raise Skip("whether this machine has an NVIDIA GPU is unknown")
     evidence = [f"torch {torch.version}: torch.version.cuda is None" + (f", built for ROCm {hip}" if hip else "")]
     if present:
-        evidence.append("NVIDIA GPU(s): " + ", ".join(name for name, _ in gpu_ccs(facts, knowledge)) or "present")
+        names = ", ".join(name for name, _ in gpu_ccs(facts, knowledge))
+        evidence.append(f"NVIDIA GPU(s): {names or 'present (PCI bus)'}")
         yield Finding(
             id="cpu-only-build",
             category="cpu-only-build",
@@ -200,9 +240,9 @@ def check_driver_too_old(facts: Facts, knowledge):
         raise Skip("not a CUDA build of torch")
     if not known(facts.driver.version):
         raise Skip(f"driver version unknown: {facts.driver.version.reason}")
-    floor = knowledge.cuda_driver_floor(torch.cuda, facts.host.os)
-    if floor is None:
-        raise Skip(f"no driver floor known for CUDA {torch.cuda}")
+    floor = knowledge.cuda_driver_floor(torch.cuda, driver_os(facts))
+    if floor is None or floor.full_support is None:
+        raise Skip(f"no {driver_os(facts)} driver floor known for CUDA {torch.cuda}")
     driver = version_tuple(facts.driver.version)
     if driver >= version_tuple(floor.full_support):
         return

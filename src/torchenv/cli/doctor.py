@@ -45,9 +45,9 @@ def register(commands) -> None:
     doctor.set_defaults(run=run_doctor)
 
 
-def resolve_python(path: str | None) -> str:
+def resolve_python(path: str | None) -> str | None:
     if path is None:
-        return sys.executable
+        return None
     found = path if os.sep in path else shutil.which(path)
     if not found or not os.path.exists(found):
         raise UsageError(f"--python {path}: no such interpreter")

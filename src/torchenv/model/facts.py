@@ -251,4 +251,5 @@ class Facts:
     shell: ShellTools | Unknown
     torch: TorchFacts | Unknown
     origin: str = "this machine"  # or "collect_env report", "torchenv JSON from ..."
+    explicit_python: bool = False  # the user named the interpreter (--python), so it may differ from the active env
     probe_seconds: dict[str, float] = field(default_factory=dict)

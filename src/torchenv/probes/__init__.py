@@ -31,6 +31,7 @@ def gather_facts(
     runner: Runner | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> Facts:
+    explicit_python = python is not None
     environ = os.environ if environ is None else environ
     runner = runner or Runner()
     python = python or sys.executable
@@ -78,6 +79,7 @@ def gather_facts(
         shell=shell,
         torch=target_facts.torch,
         origin="this machine",
+        explicit_python=explicit_python,
         probe_seconds=timings,
     )
 

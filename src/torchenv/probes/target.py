@@ -205,7 +205,9 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
             git_version=str(build.get("git_version")) if build.get("git_version") else Unknown("not reported"),
             debug=bool(build.get("debug")),
             arch_list=tuple(build.get("arch_list") or ()),
-            cudnn_enabled=bool(build.get("cudnn_enabled", False)),
+            cudnn_enabled=bool(build["cudnn_enabled"])
+            if "cudnn_enabled" in build
+            else Unknown("reading torch.backends.cudnn failed"),
             cudnn_version=build.get("cudnn_version"),
             nccl_version=build.get("nccl_version"),
             cudnn_error=build.get("cudnn_error"),

@@ -145,7 +145,7 @@ _COLLECT_ENV_MARKERS = re.compile(
 def looks_like_collect_env(text: str) -> bool:
     return len(_COLLECT_ENV_MARKERS.findall(text)) >= 2 or bool(
         re.search(r"^\s*PyTorch version\s*:?\s*\S", text, re.M)
-        and re.search(r"^\s*(OS|Python version|Is CUDA available|GPU models)", text, re.M)
+        and re.search(r"^\s*(OS|Python version|Is CUDA available|GPU models|\[pip\d?\]|\[conda\])", text, re.M)
     )
 
 
@@ -441,9 +441,8 @@ _D2_ROW = re.compile(r"^\s*([A-Za-z_][\w .,/()-]*?)\s{2,}(\S.*?)\s*$")
 
 
 def looks_like_detectron2(text: str) -> bool:
-    return bool(_D2_RULE.search(text) if False else re.search(r"^\s*-{6,}\s+-{6,}\s*$", text, re.M)) and bool(
-        re.search(r"^\s*(sys\.platform|PyTorch)\s{2,}\S", text, re.M)
-    )
+    has_rule = re.search(r"^\s*-{6,}\s+-{6,}\s*$", text, re.M)
+    return bool(has_rule and re.search(r"^\s*(sys\.platform|PyTorch)\s{2,}\S", text, re.M))
 
 
 def parse_detectron2(text: str) -> ReportFields:
@@ -531,8 +530,8 @@ def _apply_built_with(fields: ReportFields, lines: list[str]) -> None:
     runtime = re.search(r"CUDA Runtime\s+([\d.]+)", text)
     if runtime:
         fields.cuda_build = ".".join(runtime.group(1).split(".")[:2])
-    elif "Build settings" in text or "CPU capability usage" in text:
-        fields.cuda_build = None  # the build configuration lists no CUDA: a CPU build
+    elif "Build settings" in text:
+        fields.cuda_build = None  # the whole build configuration lists no CUDA: a CPU build
     arches = re.findall(r"code=((?:sm|compute)_\d+[af]?)", text)
     if arches:
         seen: list[str] = []

@@ -1,0 +1,666 @@
+"""Read any pasted environment report into Facts: detect the format, parse it, say what is missing.
+
+Formats: `python -m torch.utils.collect_env` (every torch version, vLLM's and other tools'
+variants), detectron2's collect_env table, torchenv's own `doctor --json`, `pip list`,
+`pip freeze`, `conda list`, the `nvidia-smi` table and `nvidia-smi --query-gpu` CSV.
+
+A fact the report does not contain is `Unknown("not in the report")`, so the checks skip
+instead of guessing. `read_report` is pure and total: any bytes give a ParsedReport, and a
+problem with the input (binary, empty, unrecognised) is `error`, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ..model import (
+    Companion,
+    CondaPackage,
+    CudaToolkit,
+    Distribution,
+    DriverFacts,
+    Facts,
+    GpuFacts,
+    GpuInventory,
+    HostFacts,
+    PythonEnv,
+    SystemLibrary,
+    TorchFacts,
+    Unknown,
+    known,
+)
+from ..model.codec import DecodeError, from_json
+from .collect_env import (
+    ABSENT,
+    ReportFields,
+    looks_like_collect_env,
+    looks_like_detectron2,
+    normalise_text,
+    parse_collect_env,
+    parse_detectron2,
+)
+from .conda_list import conda_prefix, looks_like_conda_list, parse_conda_list
+from .nvidia_smi import parse_query_gpu_csv
+from .pip_list import (
+    looks_like_bare_columns,
+    looks_like_pip_freeze,
+    looks_like_pip_list,
+    parse_bare_columns,
+    parse_pip_freeze,
+    parse_pip_list,
+)
+from .smi_table import looks_like_smi_table, parse_smi_table
+
+MAX_BYTES = 2 * 1024 * 1024  # a real report is a few KiB; more is a log or the wrong file
+NOT_IN_REPORT = "not in the report"
+TORCHENV_DOCTOR = "`torchenv doctor` on that machine (reads all of these and runs a GPU smoke test)"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFact:
+    fact: str  # what the checks would have needed, in words
+    how: str  # the command that shows it on that machine
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedReport:
+    format: str  # "collect_env", "vllm collect_env", "detectron2 collect_env", "torchenv doctor JSON", ...
+    facts: Facts | None  # None when nothing could be read (see error)
+    missing: tuple[MissingFact, ...] = ()
+    messages: str = ""  # warnings and errors printed with the report, for explain
+    notes: tuple[str, ...] = ()
+    error: str | None = None  # why the input could not be read as a report (one line)
+
+
+# --- input handling ------------------------------------------------------------------------------
+
+
+def decode_input(data: bytes, total_size: int | None = None) -> tuple[str | None, tuple[str, ...], str | None]:
+    """(text, notes, error): reject binary input, cap the size, decode leniently."""
+    notes: list[str] = []
+    size = total_size if total_size is not None else len(data)
+    if not data.strip():
+        return None, (), "the input is empty"
+    sample = data[:8192]
+    if b"\x00" in sample or _binary_share(sample) > 0.1:
+        return None, (), f"the input looks binary ({_size(size)}), not a text report"
+    if size > MAX_BYTES or len(data) > MAX_BYTES:
+        data = data[:MAX_BYTES]
+        notes.append(f"read only the first {_size(MAX_BYTES)} of {_size(size)}: a report is a few KiB")
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > max(16, len(text) // 20):
+        return None, tuple(notes), "the input is not UTF-8 text"
+    return text, tuple(notes), None
+
+
+def _binary_share(sample: bytes) -> float:
+    if not sample:
+        return 0.0
+    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control / len(sample)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} bytes"
+
+
+def read_report(source: str | bytes, *, total_size: int | None = None) -> ParsedReport:
+    """Detect the format of `source` and parse it into Facts. Never raises."""
+    if isinstance(source, str):
+        raw = source.encode("utf-8", errors="replace")
+    else:
+        raw = bytes(source)
+    text, notes, error = decode_input(raw, total_size)
+    if text is None:
+        return ParsedReport(format="unreadable", facts=None, notes=notes, error=error)
+    parsed = _dispatch(text)
+    return ParsedReport(
+        format=parsed.format,
+        facts=parsed.facts,
+        missing=parsed.missing,
+        messages=parsed.messages,
+        notes=notes + parsed.notes,
+        error=parsed.error,
+    )
+
+
+def _dispatch(text: str) -> ParsedReport:
+    stripped = text.strip().strip("`").strip()
+    if stripped.lstrip("json").lstrip().startswith("{"):
+        return _read_json(stripped.lstrip("json").strip())
+    clean = normalise_text(text)
+    if looks_like_collect_env(clean):
+        fields = parse_collect_env(clean)
+        _merge_smi(fields, clean)
+        return from_fields(fields, clean)
+    if looks_like_detectron2(clean):
+        fields = parse_detectron2(clean)
+        return from_fields(fields, clean)
+    if looks_like_smi_table(clean):
+        return _read_smi_table(clean)
+    if re.search(r"^\s*(index|name)\s*,", clean, re.M) and "," in clean:
+        result = _read_smi_csv(clean)
+        if result is not None:
+            return result
+    if looks_like_conda_list(clean):
+        return _read_packages(clean, "conda list")
+    if looks_like_pip_list(clean):
+        return _read_packages(clean, "pip list")
+    if looks_like_pip_freeze(clean):
+        return _read_packages(clean, "pip freeze")
+    if looks_like_bare_columns(clean):
+        return _read_packages(clean, "pip list")
+    return ParsedReport(
+        format="unknown",
+        facts=None,
+        error="not a report torchenv can read: expected the output of `python -m torch.utils.collect_env`, "
+        "`torchenv doctor --json`, `pip list`/`pip freeze`, `conda list` or `nvidia-smi`",
+        messages=clean if _looks_like_error(clean) else "",
+    )
+
+
+def _looks_like_error(text: str) -> bool:
+    return bool(re.search(r"(Error|error:|Traceback|Warning|FAILED|failed)", text))
+
+
+# --- torchenv's own JSON -------------------------------------------------------------------------
+
+
+def _read_json(text: str) -> ParsedReport:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return ParsedReport(format="json", facts=None, error=f"the input starts like JSON but does not parse ({exc})")
+    if not isinstance(data, dict) or data.get("kind") != "torchenv.doctor" or not isinstance(data.get("facts"), dict):
+        return ParsedReport(
+            format="json",
+            facts=None,
+            error="JSON that is not a torchenv report (expected `torchenv doctor --json` output, kind torchenv.doctor)",
+        )
+    version = data.get("schema_version")
+    try:
+        facts = from_json(Facts, data["facts"])
+    except (DecodeError, TypeError, ValueError, RecursionError) as exc:
+        return ParsedReport(
+            format="torchenv doctor JSON",
+            facts=None,
+            error=f"torchenv JSON (schema_version {version}) whose facts this version cannot read: {exc}",
+        )
+    origin = facts.origin if facts.origin != "this machine" else "another machine"
+    facts = _replace(facts, origin=f"torchenv doctor JSON from {origin}")
+    notes = () if version == 1 else (f"schema_version {version!r}; this torchenv writes 1",)
+    return ParsedReport(format="torchenv doctor JSON", facts=facts, missing=_missing(facts), notes=notes)
+
+
+def _replace(facts: Facts, **changes) -> Facts:
+    import dataclasses
+
+    return dataclasses.replace(facts, **changes)
+
+
+# --- collect_env and detectron2 -------------------------------------------------------------------
+
+
+def _merge_smi(fields: ReportFields, text: str) -> None:
+    """A user who pasted collect_env and nvidia-smi together: take the driver's CUDA version from the table."""
+    if not looks_like_smi_table(text):
+        return
+    table = parse_smi_table(text)
+    if table is None:
+        return
+    fields.driver_version = fields.driver_version or table.driver_version
+    fields.cuda_driver_version = table.cuda_driver_version
+
+
+def _infer_os(text: str) -> str | None:
+    if re.search(r"[A-Za-z]:\\(?:Users|Program Files|ProgramData|Python)", text):
+        return "windows"
+    if re.search(r"(^|[\s'\"(])/Users/\w", text):
+        return "macos"
+    if re.search(r"(^|[\s'\"(=])/(home|root|usr|opt|var|data|scratch|nix)/", text):
+        return "linux"
+    return None
+
+
+def from_fields(fields: ReportFields, text: str = "") -> ParsedReport:
+    origin = f"{fields.format} report"
+    os_name = fields.os or _infer_os(text) or "unknown"
+    if fields.wsl:
+        wsl: bool | Unknown = Unknown(
+            "the report shows a WSL 2 kernel, but not /dev/dxg or the loader path the WSL checks need"
+        )
+    elif fields.kernel is not None:
+        wsl = False
+    else:
+        wsl = Unknown(NOT_IN_REPORT)
+    host = HostFacts(
+        os=os_name,
+        arch=fields.arch or "unknown",
+        os_release=fields.os_release or Unknown(NOT_IN_REPORT),
+        kernel=(fields.kernel + (" (WSL 2)" if fields.wsl else "")) if fields.kernel else Unknown(NOT_IN_REPORT),
+        glibc=fields.glibc or Unknown(NOT_IN_REPORT),
+        container=Unknown(NOT_IN_REPORT),
+        wsl=wsl,
+        shm_bytes=Unknown(NOT_IN_REPORT),
+        cpu_count=Unknown(NOT_IN_REPORT),
+        pci_gpus=Unknown(NOT_IN_REPORT),
+        dev_nodes=(),
+        source=origin,
+    )
+    driver = DriverFacts(
+        version=fields.driver_version or Unknown(fields.driver_reason or NOT_IN_REPORT),
+        source=origin,
+        kernel_module=Unknown(NOT_IN_REPORT),
+        userspace_version=Unknown(NOT_IN_REPORT),
+        cuda_driver_version=fields.cuda_driver_version or Unknown(NOT_IN_REPORT),
+    )
+    if fields.gpus:
+        gpus: tuple[GpuFacts, ...] | Unknown = tuple(_gpu(g.index, g.name, g.cc, g.mig) for g in fields.gpus)
+    elif fields.gpus_reason and "No CUDA" in fields.gpus_reason and os_name == "macos":
+        gpus = ()  # macOS: CUDA does not exist there, so no NVIDIA GPU torch could use
+    else:
+        gpus = Unknown(fields.gpus_reason or NOT_IN_REPORT)
+    pip = fields.pip
+    conda = fields.conda
+    python = _python(fields.python_version, pip, conda, text)
+    torch = _torch(fields, pip, conda)
+    libraries: tuple[SystemLibrary, ...] | Unknown = Unknown(NOT_IN_REPORT)
+    if fields.system_cudnn:
+        libraries = tuple(
+            SystemLibrary(
+                name="libcudnn",
+                version=version or Unknown("no version in the file name"),
+                path=path,
+                via=f"{origin} (cuDNN version)",
+            )
+            for path, version in fields.system_cudnn
+        )
+    if fields.system_cuda:
+        toolkits: tuple[CudaToolkit, ...] | Unknown = (
+            CudaToolkit(path="(path not in the report)", version=fields.system_cuda, source="collect_env: nvcc"),
+        )
+    elif fields.system_cuda is None and "CUDA runtime version" in text:
+        toolkits = ()
+    else:
+        toolkits = Unknown(NOT_IN_REPORT)
+    facts = Facts(
+        host=host,
+        driver=driver,
+        gpus=GpuInventory(source=origin, gpus=gpus),
+        environment=dict(fields.environment),
+        system_libraries=libraries,
+        cuda_toolkits=toolkits,
+        python=python,
+        shell=Unknown(NOT_IN_REPORT),
+        torch=torch,
+        origin=origin,
+    )
+    notes: tuple[str, ...] = ()
+    if fields.format == "collect_env" and fields.torch_version is None and fields.torch_importable is None:
+        notes = ("no 'PyTorch version' line: the report may be cut short",)
+    return ParsedReport(
+        format=fields.format,
+        facts=facts,
+        missing=_missing(facts),
+        messages="\n".join(fields.messages),
+        notes=notes,
+    )
+
+
+def _gpu(index: int, name: str, cc: tuple[int, int] | None, mig: bool | None) -> GpuFacts:
+    return GpuFacts(
+        index=index,
+        name=name,
+        uuid=Unknown(NOT_IN_REPORT),
+        cc=cc if cc else Unknown(NOT_IN_REPORT),
+        memory_total_mib=Unknown(NOT_IN_REPORT),
+        memory_used_mib=Unknown(NOT_IN_REPORT),
+        pcie_gen_current=Unknown(NOT_IN_REPORT),
+        pcie_gen_max=Unknown(NOT_IN_REPORT),
+        pcie_width_current=Unknown(NOT_IN_REPORT),
+        pcie_width_max=Unknown(NOT_IN_REPORT),
+        mig_enabled=True if mig else Unknown(NOT_IN_REPORT),
+        persistence_mode=Unknown(NOT_IN_REPORT),
+        ecc_enabled=Unknown(NOT_IN_REPORT),
+        ecc_uncorrected_errors=Unknown(NOT_IN_REPORT),
+        compute_processes=Unknown(NOT_IN_REPORT),
+        other_processes_memory_mib=Unknown(NOT_IN_REPORT),
+        utilization_percent=Unknown(NOT_IN_REPORT),
+    )
+
+
+def _python(
+    version: str | None,
+    pip: list[tuple[str, str]] | None,
+    conda: list[CondaPackage] | None,
+    text: str,
+    prefix: str | None = None,
+) -> PythonEnv | Unknown:
+    if version is None and conda:
+        version = next((p.version for p in conda if p.name == "python"), None)
+    if version is None:
+        site = re.search(r"python(3\.\d{1,2})[/\\]site-packages", text)
+        version = site.group(1) if site else None
+    if version is None:
+        return Unknown(NOT_IN_REPORT)
+    distributions: tuple[Distribution, ...] | Unknown = Unknown(NOT_IN_REPORT)
+    if pip is not None:
+        distributions = tuple(
+            Distribution(name=name, version=v, location="(not in the report)", installer=_installer(name, v, conda))
+            for name, v in pip
+        )
+    elif conda is not None:
+        distributions = tuple(
+            Distribution(name=p.name, version=p.version, location="(not in the report)", installer="pip")
+            for p in conda
+            if known(p.channel) and p.channel == "pypi"
+        )
+    return PythonEnv(
+        executable="python",
+        version=version,
+        implementation="CPython",
+        prefix=prefix or "",
+        base_prefix=prefix or "",
+        is_venv=False,
+        conda_prefix=prefix,
+        user_site=Unknown(NOT_IN_REPORT),
+        user_site_enabled=False,
+        sys_path=(),
+        distributions=distributions,
+        conda_packages=tuple(conda) if conda is not None else Unknown(NOT_IN_REPORT),
+    )
+
+
+_CONDA_NAMES = {"torch": ("pytorch", "pytorch-gpu", "pytorch-cpu"), "torchvision": ("torchvision",)}
+
+
+def _installer(name: str, version: str, conda: list[CondaPackage] | None) -> str | Unknown:
+    """pip's list also shows what conda installed; tell the two apart by conda's own list."""
+    if conda is None:
+        return Unknown("a pip list does not say which installer put a package there")
+    names = _CONDA_NAMES.get(name, (name,))
+    for package in conda:
+        if package.name in names or package.name == name:
+            if known(package.channel) and package.channel == "pypi":
+                return "pip"
+            if package.version.split("+")[0] == version.split("+")[0]:
+                return "conda"
+    return "pip"
+
+
+def _variant_cuda(version: str) -> str | None | Unknown:
+    local = version.split("+", 1)[1] if "+" in version else ""
+    match = re.fullmatch(r"cu(\d+)(\d)", local)
+    if match:
+        return f"{match.group(1)}.{match.group(2)}"
+    if local == "cpu" or local.startswith(("cpu", "rocm")):
+        return None
+    return Unknown(NOT_IN_REPORT)
+
+
+def _conda_cuda(package: CondaPackage) -> str | None | Unknown:
+    build = package.build.lower()
+    match = re.search(r"cuda(\d+)\.(\d+)", build) or re.search(r"cuda(\d+)(\d)_", build)
+    if match:
+        return f"{match.group(1)}.{match.group(2)}"
+    if build.startswith("cpu") or "_cpu_" in build or build.startswith("py") and "cpu" in build:
+        return None
+    return Unknown(NOT_IN_REPORT)
+
+
+def _torch(fields: ReportFields, pip, conda) -> TorchFacts | Unknown:
+    pip_torch = next((v for name, v in pip or () if name == "torch"), None)
+    conda_torch = next((p for p in conda or () if p.name in ("pytorch", "pytorch-gpu", "pytorch-cpu")), None)
+    companions = _companions(fields, pip)
+    if fields.torch_importable is False:
+        installed_lists = pip is not None or conda is not None
+        missing = installed_lists and pip_torch is None and conda_torch is None
+        return _torch_facts(
+            status="missing" if missing else "import-error",
+            stage="import",
+            error=(
+                "No module named 'torch' (collect_env printed 'PyTorch version: N/A' and no torch in its package lists)"
+                if missing
+                else "collect_env could not import torch ('PyTorch version: N/A'); its error is not in the report"
+            ),
+            version=Unknown("torch did not import when the report was made"),
+            cuda=Unknown("torch did not import when the report was made"),
+            companions=Unknown(NOT_IN_REPORT),
+        )
+    version = fields.torch_version
+    source = "report"
+    if version is None and pip_torch is not None:
+        version, source = pip_torch, "pip"
+    if version is None and conda_torch is not None:
+        version, source = conda_torch.version, "conda"
+    if version is None:
+        return Unknown(NOT_IN_REPORT)
+    if fields.cuda_build != ABSENT:
+        cuda: str | None | Unknown = fields.cuda_build
+        if fields.hip not in (ABSENT, None):
+            cuda = None
+    elif source == "conda" and conda_torch is not None:
+        cuda = _conda_cuda(conda_torch)
+    else:
+        cuda = _variant_cuda(version)
+    debug: bool | Unknown = fields.debug if fields.debug is not None else Unknown(NOT_IN_REPORT)
+    if debug is True and version.startswith("1.7.0"):
+        debug = Unknown("collect_env of torch 1.7.0 printed 'Is debug build: True' for release builds (pytorch#47003)")
+    return _torch_facts(
+        status="ok",
+        stage="build" if source == "report" else "env",
+        error=None,
+        version=version,
+        cuda=cuda,
+        hip=(fields.hip if fields.hip != ABSENT else Unknown(NOT_IN_REPORT)),
+        debug=debug,
+        cuda_available=fields.cuda_available if fields.cuda_available is not None else Unknown(NOT_IN_REPORT),
+        reason=fields.cuda_unavailable_reason,
+        arch_list=fields.arch_list,
+        location=fields.torch_location,
+        companions=companions,
+    )
+
+
+def _companions(fields: ReportFields, pip) -> tuple[Companion, ...] | Unknown:
+    found = dict(fields.companions)
+    if pip is not None:
+        for name, version in pip:
+            if name in ("torchvision", "torchaudio"):
+                found.setdefault(name, version)
+    if not found and pip is None:
+        return Unknown(NOT_IN_REPORT)
+    return tuple(Companion(name=name, version=version) for name, version in sorted(found.items()))
+
+
+def _torch_facts(
+    *,
+    status: str,
+    stage: str,
+    error: str | None,
+    version,
+    cuda,
+    hip=None,
+    debug=None,
+    cuda_available=None,
+    reason: str | None = None,
+    arch_list: tuple[str, ...] | None = None,
+    location: str | None = None,
+    companions=None,
+) -> TorchFacts:
+    unknown = Unknown(NOT_IN_REPORT)
+    return TorchFacts(
+        status=status,
+        stage=stage,
+        error=error,
+        version=version,
+        cuda=cuda,
+        hip=hip if hip is not None or cuda is None else unknown,
+        git_version=unknown,
+        debug=debug if debug is not None else unknown,
+        cuda_available=cuda_available if cuda_available is not None else unknown,
+        cuda_unavailable_reason=reason,
+        device_count=unknown,
+        devices=(),
+        arch_list=arch_list if arch_list else unknown,
+        cudnn_enabled=unknown,
+        cudnn_version=Unknown("collect_env's cuDNN line is the system's cuDNN, not the one torch loads"),
+        nccl_version=unknown,
+        loaded_libraries=unknown,
+        smoke=Unknown("a report has no GPU smoke test"),
+        cuda_init_seconds=unknown,
+        location=location or unknown,
+        companions=companions if companions is not None else unknown,
+    )
+
+
+# --- nvidia-smi and package lists ----------------------------------------------------------------
+
+
+def _bare_facts(origin: str, *, os_name: str = "unknown", **parts) -> Facts:
+    unknown = Unknown(NOT_IN_REPORT)
+    host = HostFacts(
+        os=os_name,
+        arch="unknown",
+        os_release=unknown,
+        kernel=unknown,
+        glibc=unknown,
+        container=unknown,
+        wsl=unknown,
+        shm_bytes=unknown,
+        cpu_count=unknown,
+        pci_gpus=unknown,
+        dev_nodes=(),
+        source=origin,
+    )
+    return Facts(
+        host=host,
+        driver=parts.get("driver")
+        or DriverFacts(
+            version=unknown,
+            source=origin,
+            kernel_module=unknown,
+            userspace_version=unknown,
+            cuda_driver_version=unknown,
+        ),
+        gpus=parts.get("gpus") or GpuInventory(source=origin, gpus=unknown),
+        environment={},
+        system_libraries=unknown,
+        cuda_toolkits=unknown,
+        python=parts.get("python") or unknown,
+        shell=unknown,
+        torch=parts.get("torch") or unknown,
+        origin=origin,
+    )
+
+
+def _read_smi_table(text: str) -> ParsedReport:
+    table = parse_smi_table(text)
+    if table is None:
+        return ParsedReport(format="nvidia-smi", facts=None, error="an nvidia-smi table without a header")
+    origin = "nvidia-smi report"
+    driver = DriverFacts(
+        version=table.driver_version or Unknown("not in the nvidia-smi table"),
+        source=origin,
+        kernel_module=Unknown(NOT_IN_REPORT),
+        userspace_version=table.driver_version or Unknown(NOT_IN_REPORT),
+        cuda_driver_version=table.cuda_driver_version or Unknown(NOT_IN_REPORT),
+    )
+    gpus = GpuInventory(source=origin, gpus=table.gpus if table.gpus else Unknown("no GPU rows in the table"))
+    facts = _bare_facts(
+        origin, os_name="windows" if table.windows else _infer_os(text) or "unknown", driver=driver, gpus=gpus
+    )
+    return ParsedReport(format="nvidia-smi", facts=facts, missing=_missing(facts))
+
+
+def _read_smi_csv(text: str) -> ParsedReport | None:
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("$", "#"))]
+    gpus, driver_version = parse_query_gpu_csv("\n".join(lines))
+    if not gpus:
+        return None
+    origin = "nvidia-smi --query-gpu report"
+    driver = DriverFacts(
+        version=driver_version or Unknown("not in the query"),
+        source=origin,
+        kernel_module=Unknown(NOT_IN_REPORT),
+        userspace_version=driver_version or Unknown(NOT_IN_REPORT),
+        cuda_driver_version=Unknown(NOT_IN_REPORT),
+    )
+    facts = _bare_facts(origin, driver=driver, gpus=GpuInventory(source=origin, gpus=tuple(gpus)))
+    return ParsedReport(format="nvidia-smi CSV", facts=facts, missing=_missing(facts))
+
+
+def _read_packages(text: str, kind: str) -> ParsedReport:
+    conda: list[CondaPackage] | None = None
+    pip: list[tuple[str, str]] | None = None
+    prefix = None
+    if kind == "conda list":
+        conda = parse_conda_list(text)
+        prefix = conda_prefix(text)
+        pip = [(p.name, p.version) for p in conda if known(p.channel) and p.channel == "pypi"]
+    elif kind == "pip freeze":
+        pip = parse_pip_freeze(text)
+    else:
+        pip = parse_pip_list(text) or parse_bare_columns(text)
+    origin = f"{kind} report"
+    fields = ReportFields(format=kind)
+    torch = _torch(fields, pip, conda)
+    python = _python(None, pip, conda, text, prefix)
+    facts = _bare_facts(origin, os_name=_infer_os(text) or "unknown", python=python, torch=torch)
+    if not known(facts.python) and not known(facts.torch):
+        return ParsedReport(
+            format=kind,
+            facts=None,
+            error=f"a {kind} without torch or Python in it: nothing the checks can use",
+        )
+    return ParsedReport(format=kind, facts=facts, missing=_missing(facts))
+
+
+# --- what is missing -------------------------------------------------------------------------------
+
+
+def _missing(facts: Facts) -> tuple[MissingFact, ...]:
+    out: list[MissingFact] = []
+    torch = facts.torch
+    collect_env = "`python -m torch.utils.collect_env`"
+    if not known(torch):
+        out.append(MissingFact("the torch build (version, CUDA version)", collect_env))
+    else:
+        if not known(torch.version) and torch.status == "import-error":
+            out.append(MissingFact("why `import torch` failed", "`python -c 'import torch'` (the last lines)"))
+        if known(torch.version) and not known(torch.cuda):
+            out.append(
+                MissingFact(
+                    "the CUDA version torch was built with", "`python -c 'import torch; print(torch.version.cuda)'`"
+                )
+            )
+        if known(torch.version) and not known(torch.cuda_available):
+            out.append(
+                MissingFact(
+                    "whether torch can use CUDA", "`python -c 'import torch; print(torch.cuda.is_available())'`"
+                )
+            )
+    if not known(facts.driver.version):
+        out.append(MissingFact("the NVIDIA driver version", "`nvidia-smi`"))
+    if not known(facts.gpus.gpus):
+        out.append(MissingFact("the GPU models", "`nvidia-smi -L`"))
+    if facts.host.os == "unknown":
+        out.append(MissingFact("the operating system", collect_env))
+    if not known(facts.python):
+        out.append(MissingFact("the Python version", "`python --version`"))
+    elif not known(facts.python.distributions):
+        out.append(MissingFact("the installed packages", "`python -m pip list`"))
+    if facts.origin != "this machine" and not facts.origin.startswith("torchenv"):
+        out.append(
+            MissingFact(
+                "shared memory, containers, loaded CUDA libraries and a real GPU computation "
+                "(never in this kind of report)",
+                TORCHENV_DOCTOR,
+            )
+        )
+    return tuple(out)
+
+
+__all__ = ["MAX_BYTES", "MissingFact", "ParsedReport", "decode_input", "from_fields", "read_report"]

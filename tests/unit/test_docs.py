@@ -1,0 +1,37 @@
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent.parent
+CHECKS = ROOT / "src" / "torchenv" / "checks"
+DOCS = ROOT / "docs" / "findings"
+
+
+def finding_ids() -> set[str]:
+    ids = set()
+    for path in CHECKS.glob("*.py"):
+        ids |= set(re.findall(r'\bid="([a-z0-9-]+)"', path.read_text()))
+    return ids
+
+
+def test_every_finding_id_has_a_docs_page_and_index_row():
+    index = (DOCS / "README.md").read_text()
+    for finding_id in finding_ids():
+        page = DOCS / f"{finding_id}.md"
+        assert page.exists(), f"docs/findings/{finding_id}.md is missing"
+        assert page.read_text().startswith(f"# {finding_id}\n")
+        assert f"[{finding_id}]({finding_id}.md)" in index
+
+
+def test_no_page_for_an_id_that_no_check_emits():
+    pages = {p.stem for p in DOCS.glob("*.md")} - {"README"}
+    assert pages <= finding_ids(), f"stale pages: {pages - finding_ids()}"
+
+
+def test_documented_severity_matches_the_code():
+    for finding_id in finding_ids():
+        header = (DOCS / f"{finding_id}.md").read_text().splitlines()[2]
+        source = "".join(p.read_text() for p in CHECKS.glob("*.py"))
+        block = source[source.index(f'id="{finding_id}"') :][:400]
+        severities = set(re.findall(r"Severity\.(ERROR|WARNING|INFO)", block))
+        for severity in severities:
+            assert severity.lower() in header.lower(), f"{finding_id}: {severity} not in {header!r}"
