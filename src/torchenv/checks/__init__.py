@@ -6,7 +6,6 @@ import importlib
 
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
-
 from .common import gpu_present
 from .registry import REGISTRY, Skip, check, run_checks
 

@@ -13,7 +13,6 @@ from .common import (
     listed_gpus,
     pip_install,
     python_minor,
-    version_tuple,
 )
 from .registry import Skip, check
 
