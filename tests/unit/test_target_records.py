@@ -61,7 +61,6 @@ def test_segfault_during_smoke_keeps_what_was_learned():
                 "cuda": "12.4",
                 "arch_list": ["sm_90"],
                 "cudnn_enabled": True,
-                "cudnn_version": 90100,
             },
         },
         {"stage": "cuda-init", "event": "begin", "t": 1.1},
@@ -77,7 +76,8 @@ def test_segfault_during_smoke_keeps_what_was_learned():
     torch = facts.torch
     assert (torch.status, torch.stage, torch.signal) == ("crashed", "smoke", "SIGSEGV")
     assert torch.version == "2.5.1+cu124" and torch.cuda == "12.4" and torch.cuda_available is True
-    assert torch.cudnn_version == 90100
+    assert torch.cudnn_enabled is True
+    assert isinstance(torch.cudnn_version, Unknown)  # read after the smoke test, which never finished
     assert torch.stage_seconds["cuda-init"] == 0.4
 
 

@@ -122,6 +122,7 @@ def _stage_words(stage: str) -> str:
         "cuda-init": "initialising CUDA",
         "devices": "reading device properties",
         "smoke": "running the GPU smoke test",
+        "cudnn": "loading cuDNN",
         "libraries": "listing loaded libraries",
         "companions": "importing torchvision/torchaudio",
     }.get(stage, f"in stage {stage}")
@@ -132,7 +133,7 @@ def check_torch_hung(facts: Facts, knowledge):
     torch = require_torch(facts)
     if torch.status != "hung":
         return
-    in_cuda = torch.stage in ("cuda-init", "devices", "smoke")
+    in_cuda = torch.stage in ("cuda-init", "devices", "smoke", "cudnn")
     in_import = torch.stage in ("env", "import")
     yield Finding(
         id="torch-hung",

@@ -19,6 +19,7 @@ STAGE_WORDS = {
     "cuda-init": "initialising CUDA",
     "devices": "reading GPU properties",
     "smoke": "running the GPU smoke test",
+    "cudnn": "reading the cuDNN version",
     "libraries": "listing loaded CUDA libraries",
     "companions": "importing torchvision/torchaudio",
 }
@@ -57,16 +58,11 @@ def resolve_python(path: str | None) -> str | None:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from ..checks import diagnose
-    from ..knowledge import load_knowledge
     from ..probes import gather_facts
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     python = resolve_python(args.python)
-    # Parsing the knowledge files is CPU work; the probes mostly wait on child processes: overlap them.
-    background = ThreadPoolExecutor(max_workers=1)
-    knowledge_future = background.submit(load_knowledge)
 
     status = None
     on_stage = None
@@ -79,20 +75,28 @@ def run_doctor(args: argparse.Namespace) -> int:
         def on_stage(stage: str) -> None:
             status.update(STAGE_WORDS.get(stage, stage) + "…")
 
+    # Start the probes first: they mostly wait on child processes, while importing the checks and
+    # parsing the knowledge files is CPU work for this process in the meantime.
+    background = ThreadPoolExecutor(max_workers=1)
+    facts_future = background.submit(
+        gather_facts,
+        python=python,
+        with_torch=not args.no_torch,
+        smoke=not args.no_smoke,
+        import_companions=args.deep,
+        timeout=args.timeout,
+        on_stage=on_stage,
+    )
     try:
-        facts = gather_facts(
-            python=python,
-            with_torch=not args.no_torch,
-            smoke=not args.no_smoke,
-            import_companions=args.deep,
-            timeout=args.timeout,
-            on_stage=on_stage,
-        )
+        from ..checks import diagnose
+        from ..knowledge import load_knowledge
+
+        knowledge = load_knowledge()
+        facts = facts_future.result()
     finally:
+        background.shutdown(wait=False)
         if status is not None:
             status.stop()
-    knowledge = knowledge_future.result()
-    background.shutdown()
     report = diagnose(facts, knowledge, torchenv_version=__version__)
 
     if args.json:

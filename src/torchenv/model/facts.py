@@ -124,6 +124,8 @@ class Distribution:
     version: str
     location: str  # the sys.path entry (or conda prefix) it lives in
     installer: str | Unknown  # "pip", "uv", "conda", ...
+    requires: tuple[str, ...] | Unknown = Unknown("not read")  # Requires-Dist lines of its METADATA
+    direct_url: str | None = None  # PEP 610: "file:///…whl", "git+https://…@commit", "editable:file:///…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,7 @@ class Companion:
 
 
 # How far the torch probe got; a crash or hang names the last stage reached.
-TORCH_STAGES = ("env", "import", "build", "cuda-init", "devices", "smoke", "libraries", "companions", "done")
+TORCH_STAGES = ("env", "import", "build", "settings", "cuda-init", "devices", "smoke", "cudnn", "libraries", "companions", "done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,8 @@ class TorchFacts:
     stderr_tail: str = ""
     cudnn_error: str | None = None  # why torch.backends.cudnn.version() failed
     stage_seconds: dict[str, float] = field(default_factory=dict)  # how long each probe stage took
+    # Numerics/speed defaults as the interpreter starts them ("cudnn.benchmark", "float32_matmul_precision", ...)
+    settings: dict[str, str | bool | int | None] | Unknown = Unknown("not probed")
 
 
 # --- the whole picture ----------------------------------------------------------------------------

@@ -112,6 +112,10 @@ def _python_env(data: dict) -> PythonEnv:
             version=str(d.get("version")),
             location=str(d.get("location")),
             installer=d["installer"] if d.get("installer") else Unknown("no INSTALLER file"),
+            requires=tuple(str(r) for r in d["requires"])
+            if isinstance(d.get("requires"), list)
+            else Unknown("not read"),
+            direct_url=str(d["direct_url"]) if d.get("direct_url") else None,
         )
         for d in data.get("distributions") or ()
     )
@@ -208,10 +212,14 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
             cudnn_enabled=bool(build["cudnn_enabled"])
             if "cudnn_enabled" in build
             else Unknown("reading torch.backends.cudnn failed"),
-            cudnn_version=build.get("cudnn_version"),
             nccl_version=build.get("nccl_version"),
-            cudnn_error=build.get("cudnn_error"),
         )
+    cudnn = ended.get("cudnn")
+    if isinstance(cudnn, dict):
+        base.update(cudnn_version=cudnn.get("cudnn_version"), cudnn_error=cudnn.get("cudnn_error"))
+    settings = ended.get("settings")
+    if isinstance(settings, dict):
+        base["settings"] = {str(k): v for k, v in settings.items() if v is None or isinstance(v, (str, bool, int))}
     init = ended.get("cuda-init")
     if isinstance(init, dict):
         base.update(

@@ -65,7 +65,7 @@ def distributions():
         for meta_dir in glob.glob(os.path.join(entry, "*.dist-info")) + glob.glob(os.path.join(entry, "*.egg-info")):
             meta_file = "METADATA" if meta_dir.endswith(".dist-info") else "PKG-INFO"
             path = os.path.join(meta_dir, meta_file) if os.path.isdir(meta_dir) else meta_dir
-            text = read_text(path, 8192) or ""
+            text = read_text(path, 65536) or ""
             name = metadata_field(text, "Name")
             version = metadata_field(text, "Version")
             if not name or not version:
@@ -77,9 +77,40 @@ def distributions():
                     "version": version,
                     "location": entry,
                     "installer": installer.strip() if installer and installer.strip() else None,
+                    "requires": metadata_fields(text, "Requires-Dist"),
+                    "direct_url": direct_url(meta_dir),
                 }
             )
     return found
+
+
+def metadata_fields(text, field):
+    """Every value of a repeated header (Requires-Dist), in order."""
+    values = []
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith(field.lower() + ":"):
+            values.append(line.split(":", 1)[1].strip())
+    return values
+
+
+def direct_url(meta_dir):
+    """Where pip/uv got it when it was not an index (PEP 610 direct_url.json), as one string."""
+    text = read_text(os.path.join(meta_dir, "direct_url.json"), 65536)
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+        url = record["url"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    vcs = record.get("vcs_info") or {}
+    if vcs.get("vcs"):
+        return "%s+%s@%s" % (vcs["vcs"], url, vcs.get("commit_id") or vcs.get("requested_revision") or "")
+    if (record.get("dir_info") or {}).get("editable"):
+        return "editable:" + url
+    return url
 
 
 def conda_packages(prefix):
@@ -239,6 +270,28 @@ def smoke(torch, index):
     return results
 
 
+def read_settings(torch):
+    """The defaults that change numerics or speed, as this interpreter starts them (each read alone)."""
+    readers = (
+        ("cuda.matmul.allow_tf32", lambda: bool(torch.backends.cuda.matmul.allow_tf32)),
+        ("cudnn.allow_tf32", lambda: bool(torch.backends.cudnn.allow_tf32)),
+        ("cudnn.benchmark", lambda: bool(torch.backends.cudnn.benchmark)),
+        ("cudnn.deterministic", lambda: bool(torch.backends.cudnn.deterministic)),
+        ("float32_matmul_precision", lambda: str(torch.get_float32_matmul_precision())),
+        ("deterministic_algorithms", lambda: bool(torch.are_deterministic_algorithms_enabled())),
+        ("num_threads", lambda: int(torch.get_num_threads())),
+    )
+    settings = {}
+    for name, read in readers:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a deprecation notice must not end up on stderr
+                settings[name] = read()
+        except Exception:
+            settings[name] = None
+    return settings
+
+
 def probe_torch(run_smoke, import_companions):
     emit("import", "begin")
     caught = []
@@ -274,16 +327,17 @@ def probe_torch(run_smoke, import_companions):
         build["arch_list"] = []
     try:
         build["cudnn_enabled"] = bool(torch.backends.cudnn.enabled)
-        build["cudnn_version"] = torch.backends.cudnn.version() if build["cuda"] else None
-    except Exception as exc:
-        build["cudnn_version"] = None
-        build["cudnn_error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
+    except Exception:
+        pass
     try:
         nccl = torch.cuda.nccl.version() if build["cuda"] else None
         build["nccl_version"] = ".".join(str(p) for p in nccl) if isinstance(nccl, tuple) else nccl
     except Exception:
         build["nccl_version"] = None
     emit("build", "end", build)
+
+    emit("settings", "begin")
+    emit("settings", "end", read_settings(torch))
 
     emit("cuda-init", "begin")
     init = {"available": False, "reason": None, "init_seconds": None, "device_count": 0}
@@ -327,6 +381,15 @@ def probe_torch(run_smoke, import_companions):
             for index in range(len(devices)):
                 results.extend(smoke(torch, index))
             emit("smoke", "end", results)
+
+    # After the smoke test: its convolution already loaded cuDNN, so asking for the version is free.
+    emit("cudnn", "begin")
+    cudnn = {"cudnn_version": None, "cudnn_error": None}
+    try:
+        cudnn["cudnn_version"] = torch.backends.cudnn.version() if build["cuda"] else None
+    except Exception as exc:
+        cudnn["cudnn_error"] = "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])
+    emit("cudnn", "end", cudnn)
 
     emit("libraries", "begin")
     emit("libraries", "end", loaded_libraries(torch_dir))
