@@ -360,6 +360,32 @@ def test_unknown_inputs_skip_rather_than_guess(knowledge):
     assert report.verdict == "healthy"
 
 
+def test_cudnn_sub_libraries_from_ld_library_path_are_named(knowledge):
+    """As reproduced on the H100: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu made torch load the wheel's
+    libcudnn.so.9 but the system's 9.14 sub-libraries, and cudnn.version() refused the mix."""
+    wheel = "/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cudnn/lib/libcudnn.so.9"
+    libraries = (
+        LoadedLibrary("libcudnn", wheel, "nvidia-cudnn-cu13", "9.19.0.56"),
+        LoadedLibrary("libcudnn_graph", "/usr/lib/x86_64-linux-gnu/libcudnn_graph.so.9", "system", "9.14.0"),
+        LoadedLibrary("libcudnn_ops", "/usr/lib/x86_64-linux-gnu/libcudnn_ops.so.9", "system", "9.14.0"),
+    )
+    facts = env(
+        torch_(
+            load_h100_facts(),
+            loaded_libraries=libraries,
+            cudnn_version=None,
+            cudnn_error="RuntimeError: cuDNN version incompatibility: PyTorch was compiled  against (9, 19, 0) "
+            "but found runtime version (9, 14, 0).",
+        ),
+        LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu",
+    )
+    findings = {f.id: f for f in findings_for(facts, knowledge).findings}
+    shadowed = findings["library-shadowed"]
+    assert "libcudnn_graph, libcudnn_ops" in shadowed.title
+    assert "LD_LIBRARY_PATH" in shadowed.fix
+    assert "incompatibility" in " ".join(findings["cudnn-not-loadable"].evidence)
+
+
 def test_idle_narrow_pcie_link_is_only_info(knowledge):
     report = findings_for(gpu(load_h100_facts(), pcie_width_current=8, utilization_percent=0), knowledge)
     assert next(f for f in report.findings if f.id == "pcie-link-degraded").severity is Severity.INFO

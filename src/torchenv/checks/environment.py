@@ -44,7 +44,7 @@ def check_interpreter(facts: Facts, knowledge):
         return
     # Unless torch is missing or broken here (which the mismatch may explain), a pip/python mismatch is a
     # trap for the next install, not a fault of this environment.
-    torch_failed = known(facts.torch) and facts.torch.status != "ok"
+    torch_failed = known(facts.torch) and facts.torch.status in ("missing", "import-error")
     yield Finding(
         id="wrong-interpreter",
         category="wrong-interpreter",

@@ -145,33 +145,37 @@ def _loaded(torch, name: str):
 
 @check("library-shadowed")
 def check_library_shadowed(facts: Facts, knowledge):
-    """A CUDA library torch mapped from a system path although its wheel provides one."""
+    """CUDA libraries torch mapped from a system path although a wheel of its own provides them."""
     torch = require_imported_torch(facts)
     if not known(torch.loaded_libraries):
         raise Skip("loaded libraries unknown")
     dists = facts.python.distributions if known(facts.python) and known(facts.python.distributions) else ()
     wheel_names = {d.name for d in dists}
     ld_dirs = [d.rstrip("/") for d in facts.environment.get("LD_LIBRARY_PATH", "").split(":") if d]
+    shadowed: dict[str, list] = {}
     for lib in torch.loaded_libraries:
         if lib.owner != "system" or lib.name in ("libcuda", "libnvidia-ml"):
             continue  # libcuda belongs to the driver: system is right
         provider = _wheel_providing(lib.name, wheel_names)
-        if provider is None:
-            continue
-        via_ld = next((d for d in ld_dirs if lib.path.startswith(d + "/")), None)
+        if provider is not None:
+            shadowed.setdefault(provider, []).append(lib)
+    for provider, libs in shadowed.items():
+        via_ld = next((d for d in ld_dirs if any(lib.path.startswith(d + "/") for lib in libs)), None)
+        names = ", ".join(sorted({lib.name for lib in libs}))
         yield Finding(
             id="library-shadowed",
             category="library-conflict",
             severity=Severity.WARNING,
-            layer="cudnn" if lib.name == "libcudnn" else "cuda",
-            title=f"torch loaded the system's {lib.name} instead of the one from {provider}",
+            layer="cudnn" if provider.startswith("nvidia-cudnn") else "cuda",
+            title=f"torch loaded the system's {names} instead of the copy from {provider}",
             evidence=(
-                f"mapped: {lib.path}" + (f" (version {lib.version})" if known(lib.version) else ""),
-                f"installed but not used: {provider}",
+                *(f"mapped: {lib.path}" + (f" (version {lib.version})" if known(lib.version) else "") for lib in libs),
+                f"installed but bypassed: {provider}",
                 *((f"LD_LIBRARY_PATH puts {via_ld} first",) if via_ld else ()),
             ),
-            explanation="The wheel was tested with its own copy; a different system version can fail with "
-            "undefined symbols, CUDNN_STATUS_* errors or different numerics.",
+            explanation="The wheel was tested with its own copy; a different system version (or a mix of both, "
+            "as cuDNN 9 loads its sub-libraries by name) fails with undefined symbols, 'cuDNN version "
+            "incompatibility', CUDNN_STATUS_* errors or different numerics.",
             fix=(
                 f"Remove {via_ld} from LD_LIBRARY_PATH for Python jobs (e.g. `env -u LD_LIBRARY_PATH python ...`)."
                 if via_ld
@@ -189,7 +193,7 @@ def _wheel_providing(library: str, wheel_names: set[str]) -> str | None:
         "libnccl": "nvidia-nccl",
         "libnvrtc": "nvidia-cuda-nvrtc",
     }
-    prefix = stems.get(library)
+    prefix = stems.get(library) or ("nvidia-cudnn" if library.startswith("libcudnn_") else None)
     if prefix is None:
         return None
     return next((name for name in sorted(wheel_names) if name.startswith(prefix)), None)
