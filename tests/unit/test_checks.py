@@ -79,6 +79,7 @@ def cpu_machine(facts):
         device_count=0,
         loaded_libraries=(),
         cuda_init_seconds=Unknown("CUDA was not initialised"),
+        companions=(),
     )
 
 

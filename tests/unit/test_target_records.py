@@ -108,3 +108,21 @@ def test_noise_on_stdout_is_ignored():
     facts = parse_target_records(result(out), with_torch=False)
     assert facts.python.version == "3.11.7"
     assert facts.torch == Unknown("skipped (--no-torch)")
+
+
+def test_the_real_h100_probe_output():
+    """The raw records target_probe.py printed on an H100 (torch 2.11.0+cu130, wheel cuDNN 9.19)."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "fixtures" / "h100-torchenv" / "target-probe.jsonl").read_text()
+    facts = parse_target_records(result(text), with_torch=True)
+    torch = facts.torch
+    assert (torch.status, torch.stage) == ("ok", "done")
+    assert torch.version == "2.11.0+cu130" and torch.cuda == "13.0"
+    assert torch.devices[0].cc == (9, 0) and torch.devices[0].name == "NVIDIA H100 80GB HBM3"
+    assert torch.arch_list == ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120")
+    assert torch.cudnn_version == 91900
+    assert all(s.ok for s in torch.smoke) and {s.op for s in torch.smoke} == {"matmul", "conv2d"}
+    cudnn = next(lib for lib in torch.loaded_libraries if lib.name == "libcudnn")
+    assert cudnn.owner == "nvidia-cudnn-cu13" and cudnn.version == "9.19.0.56"
+    assert "/usr/lib" not in cudnn.path  # the system's 9.14 is installed but not what torch runs
