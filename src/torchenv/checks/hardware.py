@@ -27,12 +27,14 @@ CONTAINER_FIX = (
 def _gpu_install_advice(facts: Facts, knowledge) -> str:
     choice = best_wheel(knowledge, python=python_minor(facts))
     if choice is None:
-        return "On a machine with an NVIDIA GPU, install a CUDA build of torch from https://pytorch.org."
+        return "On a machine with an NVIDIA GPU, install a CUDA build of torch (https://pytorch.org)."
+    cuda = f"{choice.variant[2:-1]}.{choice.variant[-1]}"
+    floor = knowledge.cuda_driver_floor(cuda, driver_os(facts))
+    needs = f"driver >= {floor.full_support}" if floor and floor.full_support else f"a driver for CUDA {cuda}"
     return (
-        f"On a machine with an NVIDIA GPU, install a CUDA build, e.g. "
-        f"`{pip_install(facts, 'torch==' + choice.torch, index_url=choice.index_url)}` "
-        f"(needs a driver that supports CUDA {choice.variant[2:-1]}.{choice.variant[-1]}); "
-        f"`torchenv doctor` there will confirm it."
+        f"On a machine with an NVIDIA GPU: "
+        f"`{pip_install(facts, 'torch==' + choice.torch, index_url=choice.index_url)}` (needs {needs}), "
+        "then `torchenv doctor` there."
     )
 
 
@@ -52,10 +54,8 @@ def check_no_gpu(facts: Facts, knowledge):
     fix = _gpu_install_advice(facts, knowledge)
     if facts.host.container:
         fix = (
-            f"This is a {facts.host.container} container: if the host has a GPU, pass it through. "
-            + CONTAINER_FIX
-            + " Otherwise: "
-            + fix
+            f"If the host has a GPU, start this {facts.host.container} container with `--gpus all` "
+            "(NVIDIA Container Toolkit on the host; see container-without-gpu-passthrough). " + fix
         )
     # A warning, not an error: torch still works on the CPU; only GPU acceleration is out of reach.
     yield Finding(

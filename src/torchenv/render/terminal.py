@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from ..model import DoctorReport, Facts, Severity, Unknown, known
 from ..model.finding import LAYERS
+
+
+def cudnn_text(version: int) -> str:
+    """torch.backends.cudnn.version(): 91900 -> 9.19.0 (cuDNN >= 9), 8902 -> 8.9.2 (cuDNN 8)."""
+    if version >= 10000:
+        return f"{version // 10000}.{version % 10000 // 100}.{version % 100}"
+    return f"{version // 1000}.{version % 1000 // 100}.{version % 100}"
+
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -34,17 +43,15 @@ def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = F
         console.print(Text(f"\n{layer}", style="bold underline"))
         for finding in findings:
             style = STYLE[finding.severity]
-            console.print(
-                Text.assemble(
-                    (f" {MARK[finding.severity]} ", style), (finding.title, style), (f"  [{finding.id}]", "dim")
-                )
-            )
-            for line in finding.evidence:
-                console.print(Text(f"     · {line}", style="dim"))
+            console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style)))
+            body = [Text(f"[{finding.id}]", style="dim")]
+            body += [Text(f"· {line}", style="dim") for line in finding.evidence]
             if verbose or finding.severity is not Severity.INFO:
-                console.print(Text(f"     {finding.explanation}"))
+                body.append(Text(finding.explanation))
             if finding.fix:
-                console.print(Text.assemble(("     fix: ", "bold"), finding.fix))
+                body.append(Text.assemble(("fix: ", "bold"), finding.fix))
+            # Indent the whole block so wrapped lines stay under their finding.
+            console.print(Padding(Group(*body), (0, 0, 0, 5)))
     if verbose and report.skipped:
         console.print(Text("\nskipped checks", style="bold underline"))
         for skip in report.skipped:
@@ -52,7 +59,7 @@ def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = F
     console.print(
         Text(
             f"\ntorchenv {report.torchenv_version} · knowledge {report.knowledge_version} · "
-            "docs for each [id]: docs/findings/<id>.md · --json for machines",
+            "each [id] is documented in docs/findings/<id>.md · --json for machines",
             style="dim",
         )
     )
@@ -103,7 +110,7 @@ def _facts_table(facts: Facts) -> Table:
         if known(torch.cudnn_version) and torch.cudnn_version:
             cudnn = next((lib for lib in _libs(torch) if lib.name == "libcudnn"), None)
             origin = f" from {cudnn.owner} ({cudnn.path})" if cudnn else ""
-            table.add_row("cuDNN loaded", escape(f"{torch.cudnn_version}{origin}"))
+            table.add_row("cuDNN loaded", escape(f"{cudnn_text(torch.cudnn_version)}{origin}"))
         if torch.cuda_available is True and known(torch.cuda_init_seconds):
             table.add_row("cuda init", f"{torch.cuda_init_seconds:.2f} s")
         if known(torch.smoke) and torch.smoke:
@@ -130,4 +137,4 @@ def make_console(stream, *, color: bool | None = None) -> Console:
     return Console(file=stream, highlight=False, force_terminal=color, soft_wrap=False)
 
 
-__all__ = ["Group", "make_console", "render_terminal"]
+__all__ = ["cudnn_text", "make_console", "render_terminal"]
