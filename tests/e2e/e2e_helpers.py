@@ -150,6 +150,15 @@ def fake_torch_files(
 
             def zeros(*shape, device=None):
                 return Tensor()
+
+            def get_float32_matmul_precision():
+                return "highest"
+
+            def are_deterministic_algorithms_enabled():
+                return False
+
+            def get_num_threads():
+                return 8
             """,
         "torch/version.py": f"""
             cuda = {cuda!r}
@@ -195,6 +204,8 @@ def fake_torch_files(
         "torch/backends/cudnn.py": f"""
             enabled = True
             allow_tf32 = True
+            benchmark = False
+            deterministic = False
             def version():
                 return {90100 if cuda else None!r}
             """,

@@ -31,19 +31,21 @@ def diagnose(facts: Facts, knowledge, *, torchenv_version: str) -> DoctorReport:
     )
 
 
+# Errors in these categories mean CUDA work cannot run even when torch.cuda.is_available() says True.
+BLOCKING_CATEGORIES = ("no-gpu", "no-driver", "driver-too-old", "gpu-arch-unsupported", "gpu-hidden", "cpu-only-build")
+
+
 def cuda_usable(facts: Facts, findings: tuple[Finding, ...]) -> bool | None:
+    blocked = any(f.severity is Severity.ERROR and f.category in BLOCKING_CATEGORIES for f in findings)
     torch = facts.torch
-    if known(torch) and torch.cuda_available is True:
-        if known(torch.smoke):
-            return all(s.ok for s in torch.smoke)
-        return torch.status == "ok"
-    if known(torch) and (
-        torch.cuda_available is False or torch.status in ("missing", "import-error", "crashed", "hung")
-    ):
-        return False
-    if gpu_present(facts) is False:
-        return False
-    if any(f.severity is Severity.ERROR and f.layer in ("hardware", "driver", "cuda") for f in findings):
+    if known(torch):
+        if torch.status != "ok" or torch.cuda_available is False:
+            return False
+        if torch.cuda_available is True:
+            if known(torch.smoke) and torch.smoke:
+                return all(s.ok for s in torch.smoke)
+            return not blocked  # no smoke test (--no-smoke): trust the findings
+    if gpu_present(facts) is False or blocked:
         return False
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -43,6 +44,13 @@ def register(commands) -> None:
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="bound on the torch probe (default 60)"
     )
     doctor.add_argument("-v", "--verbose", action="store_true", help="explain info findings and list skipped checks")
+    doctor.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="diagnose a pasted report instead of this machine: collect_env, torchenv --json, pip/conda list, "
+        "nvidia-smi ('-' for stdin)",
+    )
     doctor.set_defaults(run=run_doctor)
 
 
@@ -58,10 +66,12 @@ def resolve_python(path: str | None) -> str | None:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
+    if getattr(args, "from_file", None):
+        return run_doctor_from(args)
     from ..probes import gather_facts
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError("--timeout must be a positive, finite number of seconds")
     python = resolve_python(args.python)
 
     status = None
@@ -107,4 +117,47 @@ def run_doctor(args: argparse.Namespace) -> int:
         from ..render.terminal import make_console, render_terminal
 
         render_terminal(report, make_console(sys.stdout), verbose=args.verbose)
+    return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS
+
+
+def run_doctor_from(args: argparse.Namespace) -> int:
+    """`torchenv doctor --from FILE|-`: the same checks on the facts a pasted report contains."""
+    from ..checks.explain import diagnose_report
+    from ..knowledge import load_knowledge
+    from ..reports.detect import MAX_BYTES, read_report
+    from .explain import read_input
+
+    data, total = read_input(args.from_file, limit=MAX_BYTES, keep="head")
+    parsed = read_report(data, total_size=total)
+    if parsed.facts is None:
+        raise UsageError(f"{args.from_file}: {parsed.error}")
+    knowledge = load_knowledge()
+    report = diagnose_report(parsed, knowledge, torchenv_version=__version__)
+    if args.json:
+        import json
+
+        from ..render.json_report import report_to_dict
+
+        payload = report_to_dict(report)
+        payload["report"] = {
+            "format": parsed.format,
+            "missing": [{"fact": m.fact, "how": m.how} for m in parsed.missing],
+            "notes": list(parsed.notes),
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        from rich.text import Text
+
+        from ..render.terminal import make_console, render_terminal
+
+        console = make_console(sys.stdout)
+        console.print(Text(f"read {args.from_file} as a {parsed.format} report", style="dim"))
+        for note in parsed.notes:
+            console.print(Text(f"note: {note}", style="yellow"))
+        render_terminal(report, console, verbose=args.verbose)
+        if parsed.missing:
+            console.print(Text("\nmissing facts (the checks that need them were skipped)", style="bold underline"))
+            for missing in parsed.missing:
+                console.print(Text(f"   {missing.fact}: run {missing.how}"))
+            console.print(Text("   best: run `torchenv doctor` on that machine", style="bold"))
     return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS

@@ -47,7 +47,7 @@ def gather_facts(
 
     # The probes are independent and mostly wait on child processes: run them side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        nvml = pool.submit(timed, "nvml", read_nvml, runner, quick)
+        nvml = pool.submit(timed, "nvml", read_nvml, runner, quick, env=environ)
         target = pool.submit(
             timed,
             "target",
@@ -59,12 +59,15 @@ def gather_facts(
             smoke=smoke,
             import_companions=import_companions,
             on_stage=on_stage,
+            environ=environ,
         )
         libraries = pool.submit(timed, "system-libraries", read_system_libraries, root, environ, runner, quick)
         host = timed("host", read_host, root, environ)
         toolkits = timed("cuda-toolkits", read_cuda_toolkits, root, environ)
         shell = timed("shell", read_shell_tools, root, environ)
-        driver, gpus = timed("driver", read_driver_and_gpus, root, runner, timeout=quick, nvml=nvml.result())
+        driver, gpus = timed(
+            "driver", read_driver_and_gpus, root, runner, timeout=quick, nvml=nvml.result(), env=environ
+        )
         target_facts: TargetFacts = target.result()
         system_libraries = libraries.result()
 

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class NvmlAnswer:
     cuda_driver: str | None
     gpus: list[dict] | None
     error: str | None
+    hung: bool = False
 
 
 def _nvml_binding_dir() -> str | None:
@@ -40,16 +42,18 @@ def _nvml_binding_dir() -> str | None:
     return os.path.dirname(spec.origin) if spec and spec.origin else None
 
 
-def read_nvml(runner: Runner, timeout: float, python: str = sys.executable) -> NvmlAnswer:
+def read_nvml(
+    runner: Runner, timeout: float, python: str = sys.executable, env: Mapping[str, str] | None = None
+) -> NvmlAnswer:
     # -S -E: skip site and .pth processing (most of a venv interpreter's start-up) and pass pynvml's
     # folder explicitly; the child process keeps a wedged or crashing NVML away from us.
     argv = [python, "-S", "-E", str(NVML_SCRIPT)]
     binding = _nvml_binding_dir()
     if binding:
         argv.append(binding)
-    result = runner.run(argv, timeout)
+    result = runner.run(argv, timeout, env=env)
     if not result.ok:
-        return NvmlAnswer(None, None, None, f"NVML probe failed: {result.describe_failure()}")
+        return NvmlAnswer(None, None, None, f"NVML probe failed: {result.describe_failure()}", result.timed_out)
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -98,10 +102,12 @@ def gpus_from_nvml(rows: list[dict]) -> tuple[GpuFacts, ...]:
     return tuple(gpus)
 
 
-def read_nvidia_smi(runner: Runner, timeout: float) -> tuple[tuple[GpuFacts, ...] | None, str | None, str | None]:
+def read_nvidia_smi(
+    runner: Runner, timeout: float, env: Mapping[str, str] | None = None
+) -> tuple[tuple[GpuFacts, ...] | None, str | None, str | None]:
     """Returns (gpus, driver version, error)."""
     argv = ["nvidia-smi", "--query-gpu=" + ",".join(QUERY_FIELDS), "--format=csv,noheader"]
-    result = runner.run(argv, timeout)
+    result = runner.run(argv, timeout, env=env)
     if not result.ok:
         return None, None, result.describe_failure()
     gpus, driver = parse_query_gpu_csv(result.stdout)
@@ -112,7 +118,12 @@ def read_nvidia_smi(runner: Runner, timeout: float) -> tuple[tuple[GpuFacts, ...
 
 
 def read_driver_and_gpus(
-    root: Path, runner: Runner, *, timeout: float, nvml: NvmlAnswer | None = None
+    root: Path,
+    runner: Runner,
+    *,
+    timeout: float,
+    nvml: NvmlAnswer | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[DriverFacts, GpuInventory]:
     version: str | Unknown = Unknown("no NVIDIA kernel module found")
     source = "none"
@@ -129,13 +140,17 @@ def read_driver_and_gpus(
         if isinstance(version, Unknown):
             version, source = parsed.version, "/proc/driver/nvidia/version"
 
-    nvml = nvml if nvml is not None else read_nvml(runner, timeout)
+    nvml = nvml if nvml is not None else read_nvml(runner, timeout, env=env)
     smi_error = None
     gpus: tuple[GpuFacts, ...] | Unknown
     if nvml.gpus is not None:
         gpus, gpu_source = gpus_from_nvml(nvml.gpus), "nvml"
+    elif nvml.hung:
+        # nvidia-smi sits on the same wedged driver: asking it too would only double the wait.
+        smi_error = "nvidia-smi not asked: NVML hung on the same driver"
+        gpus, gpu_source = Unknown(f"NVML: {nvml.error}"), "none"
     else:
-        smi_gpus, smi_driver, smi_error = read_nvidia_smi(runner, timeout)
+        smi_gpus, smi_driver, smi_error = read_nvidia_smi(runner, timeout, env=env)
         if smi_gpus is not None:
             gpus, gpu_source = smi_gpus, "nvidia-smi"
             if isinstance(version, Unknown) and smi_driver:

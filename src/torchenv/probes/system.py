@@ -144,7 +144,7 @@ def read_system_libraries(
     ldconfig = _ldconfig_binary(root, environ)
     if ldconfig is None:
         return tuple(found) if found else Unknown("ldconfig not found")
-    result = runner.run([ldconfig, "-p"], timeout)
+    result = runner.run([ldconfig, "-p"], timeout, env=dict(environ))
     if not result.ok:
         return tuple(found) if found else Unknown(result.describe_failure())
     for stem, path in parse_ldconfig(result.stdout):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,7 @@ def read_target(
     smoke: bool = True,
     import_companions: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> TargetFacts:
     argv = [python, str(SCRIPT)]
     if not with_torch:
@@ -63,12 +64,12 @@ def read_target(
                 on_stage(str(record.get("stage")))
 
     # A neutral working directory: a stray torch.py in the user's cwd must not shadow torch here.
-    result = runner.run(argv, timeout, cwd=tempfile.gettempdir(), env=_probe_environment(), on_line=on_line)
+    result = runner.run(argv, timeout, cwd=tempfile.gettempdir(), env=_probe_environment(environ), on_line=on_line)
     return parse_target_records(result, with_torch=with_torch)
 
 
-def _probe_environment() -> dict[str, str]:
-    env = dict(os.environ)
+def _probe_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ if environ is None else environ)
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONSTARTUP", None)
     return env

@@ -56,7 +56,12 @@ def _cc(value: str | None) -> tuple[int, int] | Unknown:
 
 def parse_query_gpu_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> tuple[list[GpuFacts], str | None]:
     """Return the GPUs and the driver version (if the query had it)."""
-    rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if row and any(row)]
+    # Normalise line ends first: csv raises on a lone carriage return inside a field.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if row and any(row)]
+    except csv.Error:
+        return [], None
     if rows and rows[0] and rows[0][0].strip().split(" ")[0] in ("index", "name"):
         fields = tuple(cell.strip().split(" [")[0] for cell in rows[0])
         rows = rows[1:]
