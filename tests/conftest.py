@@ -1,20 +1,15 @@
 """Shared test fixtures. Environment variables that change torchenv's behaviour are scrubbed for
-every test, so a developer's CUDA_VISIBLE_DEVICES or LD_LIBRARY_PATH cannot leak into results."""
+every test, so a developer's CUDA_VISIBLE_DEVICES or LD_LIBRARY_PATH cannot leak into results.
+Helpers to import live in testsupport.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-from torchenv.model import Facts
-from torchenv.model.codec import from_json
+from testsupport import FIXTURES, SRC, cli_env, load_h100_facts, run_cli  # noqa: F401 - re-exported
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SRC = Path(__file__).parent.parent / "src"
 SCRUBBED_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "PYTORCH_", "TORCH_", "CUDNN_", "TORCHENV_")
 SCRUBBED = ("LD_LIBRARY_PATH", "LD_PRELOAD", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP")
 
@@ -33,31 +28,6 @@ def knowledge():
     return load_knowledge()
 
 
-def load_h100_facts() -> Facts:
-    """The facts torchenv gathered on a real H100 (torch 2.11.0+cu130, driver 580.159.04)."""
-    data = json.loads((FIXTURES / "h100-torchenv" / "doctor.json").read_text())
-    return from_json(Facts, data["facts"])
-
-
 @pytest.fixture
-def h100_facts() -> Facts:
+def h100_facts():
     return load_h100_facts()
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    import subprocess
-
-    return subprocess.run(
-        [sys.executable, "-m", "torchenv", *args],
-        capture_output=True,
-        text=True,
-        env=env or cli_env(),
-        timeout=timeout,
-    )

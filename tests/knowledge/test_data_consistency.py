@@ -73,8 +73,12 @@ def test_release_rows():
 
 def test_every_wheel_variant_exists_in_a_release():
     k = load_knowledge()
+    first = Version(k.torch_releases()[0].version)
     for spec, variant in k.wheel_variants():
         s = SpecifierSet(spec)
+        upper = [Version(c.version) for c in s if c.operator in ("<", "<=")]
+        if upper and max(upper) <= first:
+            continue  # before the release table starts: kept to diagnose old reports
         matching = [r for r in k.torch_releases() if s.contains(Version(r.version))]
         assert matching, spec
         assert any(variant in r.variants for r in matching), (spec, variant)

@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-from conftest import cli_env, run_cli
+from testsupport import cli_env, run_cli
 
 
 def test_help_lists_doctor_and_never_imports_torch():

@@ -236,6 +236,8 @@ def check_cuda_visible_devices(facts: Facts, knowledge):
 def check_wsl(facts: Facts, knowledge):
     if facts.host.wsl is not True:
         raise Skip("not WSL")
+    if facts.origin != "this machine":
+        raise Skip("device nodes and loader paths are only readable on the machine itself")
     if "/dev/dxg" not in facts.host.dev_nodes:
         yield Finding(
             id="wsl-no-gpu-passthrough",

@@ -163,6 +163,8 @@ def check_torch_hung(facts: Facts, knowledge):
 
 @check("torch-probe-failed")
 def check_probe_failed(facts: Facts, knowledge):
+    if not known(facts.python) and facts.origin != "this machine":
+        raise Skip("a pasted report that does not show the interpreter")
     if not known(facts.python):
         yield Finding(
             id="interpreter-unusable",
@@ -416,6 +418,8 @@ def check_python(facts: Facts, knowledge):
     supporting = [r for r in releases if minor in r.python]
     newest = releases[-1]
     torch_ok = known(facts.torch) and facts.torch.status == "ok"
+    if torch_ok:
+        return  # torch runs here; the knowledge base starts at torch 1.12, so older Pythons look unsupported
     evidence = (
         f"Python {facts.python.version} at {facts.python.executable}",
         f"newest torch {newest.version} supports Python {', '.join(newest.python)}",

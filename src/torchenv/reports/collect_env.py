@@ -362,9 +362,8 @@ def _apply(fields: ReportFields, key: str, value: str) -> None:
     elif key == "libs":
         if fields.pip is None and fields.conda is None:
             pass  # the lists follow
-    elif key == "torchvision":
-        if collected and value[:1].isdigit():
-            fields.companions["torchvision"] = value.split()[0]
+    elif key == "torchvision" and collected and value[:1].isdigit():
+        fields.companions["torchvision"] = value.split()[0]
 
 
 def _apply_os(fields: ReportFields, value: str) -> None:

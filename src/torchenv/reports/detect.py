@@ -53,7 +53,7 @@ from .pip_list import (
 )
 from .smi_table import looks_like_smi_table, parse_smi_table
 
-MAX_BYTES = 2 * 1024 * 1024  # a real report is a few KiB; more is a log or the wrong file
+MAX_BYTES = 512 * 1024  # a real report is a few KiB; more is a log or the wrong file
 NOT_IN_REPORT = "not in the report"
 TORCHENV_DOCTOR = "`torchenv doctor` on that machine (reads all of these and runs a GPU smoke test)"
 
@@ -108,10 +108,7 @@ def _size(n: int) -> str:
 
 def read_report(source: str | bytes, *, total_size: int | None = None) -> ParsedReport:
     """Detect the format of `source` and parse it into Facts. Never raises."""
-    if isinstance(source, str):
-        raw = source.encode("utf-8", errors="replace")
-    else:
-        raw = bytes(source)
+    raw = source.encode("utf-8", errors="replace") if isinstance(source, str) else bytes(source)
     text, notes, error = decode_input(raw, total_size)
     if text is None:
         return ParsedReport(format="unreadable", facts=None, notes=notes, error=error)
@@ -390,7 +387,7 @@ def _installer(name: str, version: str, conda: list[CondaPackage] | None) -> str
     return "pip"
 
 
-def _variant_cuda(version: str) -> str | None | Unknown:
+def _variant_cuda(version: str) -> str | Unknown | None:
     local = version.split("+", 1)[1] if "+" in version else ""
     match = re.fullmatch(r"cu(\d+)(\d)", local)
     if match:
@@ -400,12 +397,12 @@ def _variant_cuda(version: str) -> str | None | Unknown:
     return Unknown(NOT_IN_REPORT)
 
 
-def _conda_cuda(package: CondaPackage) -> str | None | Unknown:
+def _conda_cuda(package: CondaPackage) -> str | Unknown | None:
     build = package.build.lower()
     match = re.search(r"cuda(\d+)\.(\d+)", build) or re.search(r"cuda(\d+)(\d)_", build)
     if match:
         return f"{match.group(1)}.{match.group(2)}"
-    if build.startswith("cpu") or "_cpu_" in build or build.startswith("py") and "cpu" in build:
+    if build.startswith("cpu") or "_cpu_" in build or (build.startswith("py") and "cpu" in build):
         return None
     return Unknown(NOT_IN_REPORT)
 
@@ -438,7 +435,7 @@ def _torch(fields: ReportFields, pip, conda) -> TorchFacts | Unknown:
     if version is None:
         return Unknown(NOT_IN_REPORT)
     if fields.cuda_build != ABSENT:
-        cuda: str | None | Unknown = fields.cuda_build
+        cuda: str | Unknown | None = fields.cuda_build
         if fields.hip not in (ABSENT, None):
             cuda = None
     elif source == "conda" and conda_torch is not None:

@@ -1,0 +1,564 @@
+"""Pure matcher behind `torchenv explain`: an error message (plus, optionally, a machine's facts)
+-> what it means, the likely cause and the fix. The patterns are data (knowledge/data/errors.toml).
+
+Also `diagnose_report`: the doctor's verdict on a pasted report, which adds to the checks what the
+report's own warnings say, a CPU build whose GPU the report does not show, and the facts that were
+missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from ..knowledge.arch import arch_runs_on, parse_arch
+from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors
+from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
+from ..model.finding import LAYERS
+from .common import gpu_present, listed_gpus, torch_variant, version_tuple
+
+MAX_CHARS = 256 * 1024  # logs put the error at the end: keep the head and the tail beyond this
+HEAD_CHARS = 32 * 1024
+GiB = 1024.0
+
+LAYER_OF = {
+    "no-gpu": "hardware",
+    "no-driver": "driver",
+    "driver-too-old": "driver",
+    "wsl": "driver",
+    "gpu-hidden": "cuda",
+    "library-conflict": "cuda",
+    "cpu-only-build": "torch",
+    "gpu-arch-unsupported": "torch",
+    "torch-missing": "torch",
+    "torch-broken": "torch",
+    "companion-mismatch": "torch",
+    "duplicate-install": "environment",
+    "compute-failure": "compute",
+    "out-of-memory": "compute",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainMatch:
+    id: str
+    category: str
+    title: str
+    meaning: str
+    cause: str  # the likely cause: decided by the message or the machine's facts, else the most common
+    causes: tuple[str, ...]  # all known causes, most likely first
+    fix: str
+    evidence: str  # the part of the input that matched
+    basis: str  # "the message", "this machine's facts" or "most common cause"
+    source: str
+    retrieved: str
+    rank: int
+    severity: str = "error"
+    details: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "title": self.title,
+            "meaning": self.meaning,
+            "cause": self.cause,
+            "cause_basis": self.basis,
+            "causes": list(self.causes),
+            "fix": self.fix,
+            "evidence": self.evidence,
+            "details": dict(self.details),
+            "source": self.source,
+            "retrieved": self.retrieved,
+        }
+
+
+# --- input preparation -----------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?<![\w\]])\[\d{1,3}(?:;\d{1,3})*m")
+_PREFIXES = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?\s+"  # ISO timestamps
+    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: "  # journalctl
+    r"|(?:>\s?)+"  # blockquotes
+    r"|\[(?:rank|default)?\d+\]:\s*"  # torchrun rank prefixes
+    r")",
+    re.M,
+)
+
+
+def prepare(text: str) -> str:
+    """Cap, strip ANSI codes and log prefixes, fold whitespace (undoes hard-wrapped lines)."""
+    if len(text) > MAX_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-(MAX_CHARS - HEAD_CHARS) :]
+    text = _ANSI.sub("", text.replace("\x00", " "))
+    text = _PREFIXES.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- what the message itself says -------------------------------------------------------------------
+
+_SIZE = r"(\d+(?:\.\d+)?)\s*([KMGT]i?B|bytes)"
+_UNITS = {"bytes": 1 / (1 << 20), "kib": 1 / 1024, "kb": 1 / 1024, "mib": 1, "mb": 1, "gib": 1024, "gb": 1024}
+_UNITS.update({"tib": 1 << 20, "tb": 1 << 20})
+
+
+def _mib(number: str, unit: str) -> float:
+    return float(number) * _UNITS.get(unit.lower(), 1)
+
+
+def _human(mib: float) -> str:
+    return f"{mib / GiB:.2f} GiB" if mib >= GiB else f"{mib:.2f} MiB"
+
+
+def message_details(text: str) -> dict[str, str]:
+    details: dict[str, str] = {}
+    at = text.find(" with CUDA capability sm_")
+    window = text[max(0, at - 80) : at + 40] if at >= 0 else ""
+    sm = re.search(r"(?:^|\s)([\w][\w .()/-]{1,60}?) with CUDA capability sm_(\d+?)(\d)\b", window)
+    if sm:
+        details["gpu"] = sm.group(1).strip().removeprefix("UserWarning: ").strip()
+        details["cc"] = f"{sm.group(2)}.{sm.group(3)}"
+    old = re.search(r"Found GPU\d+ (.+?) which is of cuda capability (\d+)\.(\d+)", text)
+    if old:
+        details.setdefault("gpu", old.group(1).strip())
+        details.setdefault("cc", f"{old.group(2)}.{old.group(3)}")
+    if "cc" in details:
+        major, minor = details["cc"].split(".")
+        details["sm"] = f"sm_{major}{minor}"
+    arches = re.search(r"supports CUDA capabilities ((?:(?:sm|compute)_\d+[af]?\s?)+)", text)
+    if arches:
+        details["arch_list"] = " ".join(arches.group(1).split())
+    minimum = re.search(r"minimum cuda capability supported by this library is (\d+)\.(\d+)", text, re.I)
+    if minimum:
+        details["minimum_cc"] = f"{minimum.group(1)}.{minimum.group(2)}"
+    found = re.search(r"too old \(found version (\d+)\)", text)
+    if found:
+        code = int(found.group(1))
+        details["driver_cuda_code"] = str(code)
+        details["driver_cuda"] = f"CUDA {code // 1000}.{code % 1000 // 10}"
+    library = re.search(r"(lib[\w.+-]+?\.so[.\d]*): cannot open shared object file", text)
+    if library:
+        details["library"] = library.group(1)
+    symbol = re.search(r"undefined symbol: (\w+)", text)
+    if symbol:
+        details["symbol"] = symbol.group(1)
+    vision = re.search(r"PyTorch has CUDA Version=([\d.]+) and torchvision has CUDA Version=([\d.]+)", text)
+    if vision:
+        details["torch_cuda_in_message"], details["vision_cuda_in_message"] = vision.groups()
+    details.update(oom_details(text))
+    return details
+
+
+def oom_details(text: str) -> dict[str, str]:
+    """The caching allocator's numbers, new (2.x) and old (1.x) message formats."""
+    numbers: dict[str, float] = {}
+    patterns = {
+        "requested": rf"Tried to allocate {_SIZE}",
+        "capacity": rf"total capac\w* of {_SIZE}|; {_SIZE} total capacity",
+        "free": rf"of which {_SIZE} is free|; {_SIZE} free",
+        "process_in_use": rf"this process has {_SIZE} memory in use",
+        "allocated": rf"Of the allocated memory {_SIZE} is allocated by PyTorch|; {_SIZE} already allocated",
+        "reserved_unallocated": rf"and {_SIZE} is reserved by PyTorch but unallocated",
+        "reserved_total": rf"; {_SIZE} reserved in total by PyTorch",
+    }
+    for name, pattern in patterns.items():
+        match = re.search(pattern, text, re.I)
+        if match:
+            groups = [g for g in match.groups() if g is not None]
+            numbers[name] = _mib(groups[0], groups[1])
+    if "reserved_total" in numbers and "allocated" in numbers and "reserved_unallocated" not in numbers:
+        numbers["reserved_unallocated"] = max(0.0, numbers["reserved_total"] - numbers["allocated"])
+    if "capacity" in numbers and "free" in numbers:
+        held = numbers.get("process_in_use", numbers.get("reserved_total"))
+        if held is None and "allocated" in numbers:
+            held = numbers["allocated"] + numbers.get("reserved_unallocated", 0.0)
+        if held is not None:
+            numbers["other_memory"] = max(0.0, numbers["capacity"] - numbers["free"] - held)
+    return {name: _human(value) for name, value in numbers.items()} | {
+        f"_{name}": repr(value) for name, value in numbers.items()
+    }
+
+
+def _number(details: dict[str, str], name: str) -> float | None:
+    value = details.get(f"_{name}")
+    return float(value) if value is not None else None
+
+
+# --- what the machine's facts say --------------------------------------------------------------------
+
+
+def facts_details(facts: Facts | None, knowledge, details: dict[str, str]) -> dict[str, str]:
+    if facts is None:
+        return {}
+    out: dict[str, str] = {}
+    driver = facts.driver.version if known(facts.driver.version) else None
+    if driver:
+        out["driver"] = driver
+    torch = facts.torch if known(facts.torch) else None
+    if torch is not None and known(torch.version):
+        out["torch_version"] = torch.version
+        if known(torch.cuda) and torch.cuda:
+            out["torch_cuda"] = torch.cuda
+            floor = knowledge.cuda_driver_floor(torch.cuda, facts.host.os) if knowledge is not None else None
+            if floor is not None and floor.full_support:
+                out["driver_floor"] = f">= {floor.full_support}"
+                out["_driver_floor"] = floor.full_support
+    if "cc" not in details:
+        for gpu in listed_gpus(facts):
+            cc = gpu.cc if known(gpu.cc) else None
+            if cc is None and knowledge is not None:
+                model = knowledge.gpu_by_name(gpu.name)
+                cc = tuple(model.cc) if model else None
+            if cc is not None:
+                out["gpu"], out["cc"], out["sm"] = gpu.name, f"{cc[0]}.{cc[1]}", f"sm_{cc[0]}{cc[1]}"
+                break
+    if "arch_list" not in details and torch is not None and known(torch.version):
+        arches = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
+        if arches is None and knowledge is not None and known(torch.cuda) and torch.cuda:
+            arches = knowledge.wheel_arches(torch.version.split("+")[0], torch_variant(torch) or "")
+        if arches:
+            out["arch_list"] = " ".join(arches)
+    if known(facts.host.shm_bytes):
+        out["shm"] = _human(facts.host.shm_bytes / (1 << 20))
+        out["_shm_bytes"] = str(facts.host.shm_bytes)
+    if facts.environment.get("LD_LIBRARY_PATH"):
+        out["ld_library_path"] = facts.environment["LD_LIBRARY_PATH"]
+    if "CUDA_VISIBLE_DEVICES" in facts.environment:
+        out["cuda_visible_devices"] = repr(facts.environment["CUDA_VISIBLE_DEVICES"])
+    mixed = mixed_cuda_wheels(facts)
+    if mixed:
+        out["mixed_wheels"] = ", ".join(mixed)
+    if torch is not None and known(torch.version) and known(torch.companions) and knowledge is not None:
+        release = knowledge.torch_release(torch.version)
+        for companion in torch.companions:
+            expected = getattr(release, companion.name, None) if release else None
+            mismatch = companion.version and expected and companion.version.split("+")[0] != expected
+            if companion.name == "torchvision" and mismatch:
+                out["torchvision_version"] = companion.version
+                out["torchvision_expected"] = expected
+    return out
+
+
+def mixed_cuda_wheels(facts: Facts) -> list[str]:
+    """nvidia-*-cuNN wheels of the same library for two CUDA majors (e.g. nccl cu11 and cu12)."""
+    if not known(facts.python) or not known(facts.python.distributions):
+        return []
+    by_stem: dict[str, list[str]] = {}
+    for dist in facts.python.distributions:
+        match = re.fullmatch(r"(nvidia-[a-z-]+?)-cu(\d+)", dist.name)
+        if match:
+            by_stem.setdefault(match.group(1), []).append(f"{dist.name}=={dist.version}")
+    return [name for names in by_stem.values() if len(names) > 1 for name in sorted(names)]
+
+
+def _cc_tuple(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+def _arch_bounds(arch_list: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    ccs = []
+    for item in arch_list.split():
+        arch = parse_arch(item)
+        if arch is not None:
+            ccs.append((arch.major, arch.minor))
+    return (min(ccs), max(ccs)) if ccs else None
+
+
+def condition(name: str, details: dict[str, str], facts: Facts | None, text: str) -> bool:
+    """The named conditions a cause in errors.toml may require (`when = "..."`)."""
+    cc = _cc_tuple(details.get("cc"))
+    arch_list = details.get("arch_list")
+    if name in ("gpu-not-in-build", "gpu-newer-than-build", "gpu-older-than-build"):
+        if cc is None or not arch_list:
+            return False
+        runs = arch_runs_on(arch_list.split(), cc)
+        bounds = _arch_bounds(arch_list)
+        if name == "gpu-not-in-build":
+            return runs is None
+        if bounds is None or runs is not None:
+            return False
+        return cc > bounds[1] if name == "gpu-newer-than-build" else cc < bounds[0]
+    if name == "driver-older-than-torch-cuda":
+        floor = details.get("_driver_floor")
+        driver = details.get("driver")
+        return bool(floor and driver and version_tuple(driver) < version_tuple(floor))
+    if name.startswith("oom-"):
+        requested = _number(details, "requested")
+        capacity = _number(details, "capacity")
+        allocated = _number(details, "allocated")
+        unallocated = _number(details, "reserved_unallocated") or 0.0
+        other = _number(details, "other_memory")
+        if name == "oom-whole-gpu":
+            return bool(capacity and allocated is not None and allocated + unallocated >= 0.8 * capacity)
+        if name == "oom-fragmentation":
+            return bool(capacity and requested is not None and unallocated >= max(requested, 0.1 * capacity))
+        if name == "oom-other-processes":
+            return bool(capacity and other is not None and other >= max(1.5 * GiB, 0.25 * capacity))
+        return False
+    if name == "windows":
+        if facts is not None and facts.host.os == "windows":
+            return True
+        return bool(re.search(r"[A-Za-z]:\\", text))
+    if facts is None:
+        return False
+    if name == "cpu-build":
+        torch = facts.torch
+        return known(torch) and known(torch.version) and known(torch.cuda) and torch.cuda is None
+    if name == "no-gpu":
+        return gpu_present(facts) is False
+    if name == "container":
+        return bool(known(facts.host.container) and facts.host.container)
+    if name == "wsl":
+        return facts.host.wsl is True
+    if name == "shm-small":
+        shm = details.get("_shm_bytes")
+        return shm is not None and int(shm) < (1 << 30)
+    if name == "ld-library-path":
+        return bool(details.get("ld_library_path"))
+    if name == "mixed-cuda-wheels":
+        return bool(details.get("mixed_wheels"))
+    if name == "companion-mismatch":
+        return "torchvision_expected" in details
+    if name == "cuda-visible-devices":
+        return "cuda_visible_devices" in details
+    return False
+
+
+_FACTS_CONDITIONS = {
+    "cpu-build",
+    "no-gpu",
+    "container",
+    "wsl",
+    "shm-small",
+    "ld-library-path",
+    "mixed-cuda-wheels",
+    "companion-mismatch",
+    "cuda-visible-devices",
+    "driver-older-than-torch-cuda",
+}
+
+
+# --- matching ------------------------------------------------------------------------------------------
+
+
+def _fill(text: str, details: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: details.get(m.group(1), m.group(0)), text)
+
+
+def _drop_unfilled(text: str) -> str:
+    """Remove sentences whose placeholders the message and facts could not fill."""
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    return " ".join(s for s in sentences if not re.search(r"\{\w+\}", s))
+
+
+def explain(text: str, facts: Facts | None, knowledge, *, errors: ErrorKnowledge | None = None) -> list[ExplainMatch]:
+    """Every known error in `text`, the most specific first; [] when nothing is recognised."""
+    errors = errors if errors is not None else load_errors()
+    if not isinstance(text, str) or not text.strip():
+        return []
+    flat = prepare(text)
+    found: list[tuple[int, int, ErrorPattern, re.Match[str]]] = []
+    for row in errors.patterns:
+        first = None
+        for pattern in row.patterns:
+            match = pattern.search(flat)
+            if match and (first is None or match.start() < first.start()):
+                first = match
+        if first is not None:
+            found.append((-row.rank, first.start(), row, first))
+    if not found:
+        return []
+    found.sort(key=lambda item: (item[0], item[1]))
+    base = message_details(flat)
+    details = base | {k: v for k, v in facts_details(facts, knowledge, base).items() if k not in base}
+    return [_match(row, match, details, facts, flat) for _, _, row, match in found]
+
+
+def _match(row: ErrorPattern, match: re.Match[str], details: dict[str, str], facts, flat: str) -> ExplainMatch:
+    chosen = None
+    basis = "most common cause"
+    for cause in row.causes:
+        if cause.when and condition(cause.when, details, facts, flat):
+            chosen = cause
+            basis = "this machine's facts" if cause.when in _FACTS_CONDITIONS else "the message"
+            break
+    if chosen is None:
+        chosen = next((c for c in row.causes if not c.when), row.causes[0] if row.causes else None)
+    general = [c for c in row.causes if not c.when]
+    ordered = ([chosen] if chosen is not None else []) + [c for c in general if c is not chosen]
+    fix = chosen.fix if chosen is not None and chosen.fix else row.fix
+    advice = _oom_advice(details) if row.category == "out-of-memory" else ""
+    start = max(0, match.start() - 80)
+    evidence = flat[start : match.end() + 160].strip()
+    public = {k: v for k, v in details.items() if not k.startswith("_") and _relevant(k, row)}
+    return ExplainMatch(
+        id=row.id,
+        category=(chosen.category if chosen is not None and chosen.category else row.category),
+        title=row.title,
+        meaning=_drop_unfilled(_fill(row.meaning, details)),
+        cause=_fill(chosen.text, details) if chosen is not None else "",
+        causes=tuple(_fill(c.text, details) for c in ordered),
+        fix=_fill(fix, details) + advice,
+        evidence=evidence if len(evidence) <= 400 else evidence[:397] + "...",
+        basis=basis,
+        source=row.source,
+        retrieved=row.retrieved,
+        rank=row.rank,
+        severity=row.severity,
+        details=public,
+    )
+
+
+_OOM_KEYS = {"requested", "capacity", "free", "process_in_use", "allocated", "reserved_unallocated", "other_memory"}
+
+
+def _relevant(key: str, row: ErrorPattern) -> bool:
+    if key in _OOM_KEYS or key == "reserved_total":
+        return row.category == "out-of-memory"
+    return True
+
+
+def _oom_advice(details: dict[str, str]) -> str:
+    requested = _number(details, "requested")
+    unallocated = _number(details, "reserved_unallocated")
+    capacity = _number(details, "capacity")
+    allocated = _number(details, "allocated")
+    parts = []
+    if unallocated is not None and requested is not None and unallocated >= requested:
+        parts.append(
+            f" PyTorch holds {details['reserved_unallocated']} reserved but unallocated, more than the "
+            f"{details['requested']} it asked for: the memory is fragmented. Start the process with "
+            "`PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True` (set before CUDA initialises)."
+        )
+    if capacity is not None and allocated is not None and allocated > capacity * 1.05:
+        parts.append(
+            f" PyTorch reports {details['allocated']} allocated on a {details['capacity']} GPU: on Windows the "
+            "driver spills into shared system memory (very slow) before failing; disable 'CUDA - Sysmem Fallback "
+            "Policy' to fail fast, and reduce the batch size."
+        )
+    return "".join(parts)
+
+
+# --- the doctor's verdict on a pasted report -----------------------------------------------------------------
+
+
+def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> list[Finding]:
+    """Findings only a pasted report needs: its own error messages, a CPU build on an unknown GPU,
+    and the facts it lacks."""
+    facts: Facts = parsed.facts
+    extra: list[Finding] = []
+    confident = {f.category for f in check_findings if f.severity is not Severity.INFO}
+    seen: set[str] = set()
+    if parsed.messages:
+        for match in explain(parsed.messages, facts, knowledge):
+            if match.category in confident or match.category in seen:
+                continue
+            seen.add(match.category)
+            extra.append(
+                Finding(
+                    id=f"reported-{match.id}",
+                    category=match.category,
+                    severity=Severity.ERROR if match.severity == "error" else Severity.WARNING,
+                    layer=LAYER_OF.get(match.category, "environment"),
+                    title=f"The report itself says: {match.title}",
+                    evidence=(f"printed with the report: {match.evidence[:300]}",),
+                    explanation=f"{match.meaning} Likely cause: {match.cause}",
+                    fix=match.fix,
+                )
+            )
+    torch = facts.torch
+    cpu_build = known(torch) and known(torch.version) and known(torch.cuda) and torch.cuda is None
+    if cpu_build and gpu_present(facts) is None and not (known(torch.hip) and torch.hip):
+        extra.append(
+            Finding(
+                id="report-cpu-build-gpu-unknown",
+                category="cpu-only-build",
+                severity=Severity.WARNING,
+                layer="torch",
+                title=f"torch {torch.version} is a CPU-only build; the report does not show whether that machine "
+                "has an NVIDIA GPU",
+                evidence=(
+                    f"torch {torch.version}: CUDA used to build PyTorch is None/'Could not collect'",
+                    "no GPU models and no driver in the report",
+                ),
+                explanation="A CPU-only build can never use a GPU. If that machine has an NVIDIA GPU, this build is "
+                "the problem; if it has none, it is the right build.",
+                fix="On that machine run `nvidia-smi`; if it lists a GPU, install a CUDA build from "
+                "https://pytorch.org/get-started/locally/ (`torchenv doctor` there names the exact command).",
+            )
+        )
+    core = [m for m in parsed.missing if "never in this kind of report" not in m.fact]
+    if core:
+        errors = any(f.severity is Severity.ERROR for f in (*check_findings, *extra))
+        works = known(torch) and torch.cuda_available is True
+        severity = Severity.INFO if errors or works else Severity.WARNING
+        extra.append(
+            Finding(
+                id="report-missing-facts",
+                category="other",
+                severity=severity,
+                layer="environment",
+                title="The report lacks facts the checks need"
+                + ("" if severity is Severity.INFO else ": no verdict on the GPU stack is possible from it"),
+                evidence=tuple(f"missing: {m.fact} (run {m.how})" for m in core),
+                explanation="Checks whose facts are missing were skipped instead of guessed"
+                + (
+                    "; what the report does show is consistent with a working stack only as far as it goes."
+                    if severity is Severity.WARNING
+                    else "."
+                ),
+                fix="Run `torchenv doctor` on that machine (it reads all of these), or paste the full output of "
+                "`python -m torch.utils.collect_env` and `nvidia-smi`.",
+            )
+        )
+    return extra
+
+
+def diagnose_report(parsed, knowledge, *, torchenv_version: str) -> DoctorReport:
+    """`torchenv doctor --from`: the same checks as on a machine, plus the report-only findings."""
+    from . import cuda_usable, diagnose
+
+    report = diagnose(parsed.facts, knowledge, torchenv_version=torchenv_version)
+    extra = report_findings(parsed, knowledge, report.findings)
+    findings = tuple(sorted((*report.findings, *extra), key=lambda f: (f.severity.rank, LAYERS.index(f.layer))))
+    return dataclasses.replace(
+        report,
+        findings=findings,
+        verdict=verdict_for(findings),
+        cuda_usable=False
+        if any(f.severity is Severity.ERROR and f.layer not in ("environment",) for f in findings)
+        else cuda_usable(parsed.facts, findings),
+        summary=_report_summary(parsed, findings),
+    )
+
+
+def _report_summary(parsed, findings: tuple[Finding, ...]) -> str:
+    facts: Facts = parsed.facts
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    where = f"the {parsed.format} report"
+    if errors:
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"Broken, per {where}: {errors[0].title}{more}"
+    torch = facts.torch
+    stack = ""
+    if known(torch) and known(torch.version):
+        build = (
+            f"CUDA {torch.cuda}"
+            if known(torch.cuda) and torch.cuda
+            else ("CPU build" if known(torch.cuda) else "CUDA version not shown")
+        )
+        gpus = sorted({g.name for g in listed_gpus(facts)})
+        stack = f"torch {torch.version} ({build})" + (f" on {', '.join(gpus)}" if gpus else "")
+        if torch.cuda_available is True:
+            stack += ", CUDA available"
+    if warnings:
+        return f"Works with {len(warnings)} warning(s), per {where}: {stack + '; ' if stack else ''}{warnings[0].title}"
+    return f"Healthy as far as {where} shows" + (f": {stack}" if stack else "")
+
+
+__all__ = ["ExplainMatch", "diagnose_report", "explain", "message_details", "prepare", "report_findings"]
