@@ -13,6 +13,7 @@ from testsupport import load_h100_facts
 from torchenv.checks import diagnose
 from torchenv.model import (
     Companion,
+    JupyterKernel,
     CudaToolkit,
     Distribution,
     GpuInventory,
@@ -282,6 +283,23 @@ CASES = {
     "ecc-uncorrected-errors": (lambda f: gpu(f, ecc_uncorrected_errors=3), Severity.WARNING),
     "slow-cuda-init": (lambda f: torch_(f, cuda_init_seconds=14.2), Severity.INFO),
     "wrong-interpreter": (lambda f: env(f, VIRTUAL_ENV="/home/me/other-env"), Severity.WARNING),
+    "no-jupyter-kernel-for-env": (
+        lambda f: torch_(
+            python_(
+                f,
+                jupyter_kernels=(
+                    JupyterKernel(
+                        "python3",
+                        "/usr/local/share/jupyter/kernels/python3/kernel.json",
+                        "Python 3 (ipykernel)",
+                        "/usr/bin/python3",
+                    ),
+                ),
+            ),
+            status="missing",
+        ),
+        Severity.WARNING,
+    ),
     "shm-too-small": (lambda f: host(f, shm_bytes=64 << 20, container="docker"), Severity.WARNING),
     "system-cuda-toolkit-differs": (
         lambda f: replace(f, cuda_toolkits=(CudaToolkit("/usr/local/cuda-12.4", "12.4.1", "version.json"),)),
@@ -386,6 +404,13 @@ def test_cudnn_sub_libraries_from_ld_library_path_are_named(knowledge):
     assert "libcudnn_graph, libcudnn_ops" in shadowed.title
     assert "LD_LIBRARY_PATH" in shadowed.fix
     assert "incompatibility" in " ".join(findings["cudnn-not-loadable"].evidence)
+
+
+def test_a_kernel_that_runs_this_env_is_fine(knowledge):
+    facts = load_h100_facts()
+    kernel = JupyterKernel("torch", "/x/kernel.json", "torch", facts.python.executable)
+    ids = [f.id for f in findings_for(python_(facts, jupyter_kernels=(kernel,)), knowledge).findings]
+    assert "no-jupyter-kernel-for-env" not in ids
 
 
 def test_idle_narrow_pcie_link_is_only_info(knowledge):

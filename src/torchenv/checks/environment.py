@@ -60,6 +60,40 @@ def check_interpreter(facts: Facts, knowledge):
     )
 
 
+@check("jupyter-kernel")
+def check_jupyter_kernels(facts: Facts, knowledge):
+    if not known(facts.python) or not facts.python.jupyter_kernels:
+        raise Skip("no Jupyter kernel specs found")
+    env = facts.python
+    mine = {os.path.realpath(env.executable), os.path.realpath(_prefix_of(env.executable))}
+
+    def runs_this_env(kernel) -> bool:
+        if not kernel.python:
+            return False
+        if os.sep not in kernel.python:  # "python": whatever is first on PATH when Jupyter starts
+            return False
+        real = os.path.realpath(kernel.python)
+        return real in mine or os.path.realpath(_prefix_of(kernel.python)) in mine
+
+    if any(runs_this_env(k) for k in env.jupyter_kernels):
+        return
+    torch_here = known(facts.torch) and facts.torch.status == "ok"
+    yield Finding(
+        id="no-jupyter-kernel-for-env",
+        category="wrong-interpreter",
+        severity=Severity.INFO if torch_here else Severity.WARNING,
+        layer="environment",
+        title="No Jupyter kernel runs this environment: notebooks will not see what is installed here",
+        evidence=tuple(f"kernel {k.name!r} ({k.display_name}) runs {k.python}" for k in env.jupyter_kernels[:6])
+        + (f"this environment: {env.executable}",),
+        explanation="A notebook runs the kernel's interpreter, not the one you installed torch with: "
+        "`import torch` fails there, or imports another (often CPU-only) torch.",
+        fix=f"`{env.executable} -m pip install ipykernel && {env.executable} -m ipykernel install --user "
+        f"--name {os.path.basename(_prefix_of(env.executable)) or 'torch-env'}`, then pick that kernel; or `%pip "
+        "install` from inside the notebook.",
+    )
+
+
 @check("shm-size")
 def check_shm(facts: Facts, knowledge):
     if facts.host.os != "linux":

@@ -137,6 +137,14 @@ class CondaPackage:
 
 
 @dataclass(frozen=True, slots=True)
+class JupyterKernel:
+    name: str
+    spec: str  # path of its kernel.json
+    display_name: str
+    python: str | None  # argv[0]: the interpreter the kernel runs ("python" means whatever is on PATH)
+
+
+@dataclass(frozen=True, slots=True)
 class PythonEnv:
     executable: str
     version: str  # "3.11.7"
@@ -150,7 +158,7 @@ class PythonEnv:
     sys_path: tuple[str, ...]
     distributions: tuple[Distribution, ...] | Unknown
     conda_packages: tuple[CondaPackage, ...] | Unknown
-    in_notebook: bool = False
+    jupyter_kernels: tuple[JupyterKernel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +213,19 @@ class Companion:
 
 
 # How far the torch probe got; a crash or hang names the last stage reached.
-TORCH_STAGES = ("env", "import", "build", "settings", "cuda-init", "devices", "smoke", "cudnn", "libraries", "companions", "done")
+TORCH_STAGES = (
+    "env",
+    "import",
+    "build",
+    "settings",
+    "cuda-init",
+    "devices",
+    "smoke",
+    "cudnn",
+    "libraries",
+    "companions",
+    "done",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from ..model import (
     Companion,
     CondaPackage,
     Distribution,
+    JupyterKernel,
     LoadedLibrary,
     PythonEnv,
     SmokeResult,
@@ -121,6 +122,16 @@ def _python_env(data: dict) -> PythonEnv:
         for d in data.get("distributions") or ()
     )
     conda = data.get("conda_packages")
+    kernels = tuple(
+        JupyterKernel(
+            name=str(k.get("name")),
+            spec=str(k.get("spec")),
+            display_name=str(k.get("display_name") or ""),
+            python=k.get("python"),
+        )
+        for k in data.get("jupyter_kernels") or ()
+        if isinstance(k, dict)
+    )
     return PythonEnv(
         executable=str(data.get("executable")),
         version=str(data.get("version")),
@@ -144,6 +155,7 @@ def _python_env(data: dict) -> PythonEnv:
             )
             for p in conda
         ),
+        jupyter_kernels=kernels,
     )
 
 

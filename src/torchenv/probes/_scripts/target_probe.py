@@ -189,7 +189,37 @@ def probe_env():
         "sys_path": [p for p in sys.path if p],
         "distributions": distributions(),
         "conda_packages": conda_packages(prefix),
+        "jupyter_kernels": jupyter_kernels(prefix),
     }
+
+
+def jupyter_kernels(prefix):
+    """Kernel specs Jupyter would offer, with the interpreter each one runs (argv[0])."""
+    folders = [
+        os.path.join(prefix, "share", "jupyter", "kernels"),
+        os.path.expanduser("~/.local/share/jupyter/kernels"),
+        "/usr/local/share/jupyter/kernels",
+        "/usr/share/jupyter/kernels",
+    ]
+    folders += [os.path.join(p, "kernels") for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    kernels = []
+    for folder in folders:
+        for spec in sorted(glob.glob(os.path.join(folder, "*", "kernel.json"))):
+            try:
+                with open(spec) as handle:
+                    data = json.load(handle)
+                argv = data.get("argv") or []
+                kernels.append(
+                    {
+                        "name": os.path.basename(os.path.dirname(spec)),
+                        "spec": spec,
+                        "display_name": str(data.get("display_name", "")),
+                        "python": str(argv[0]) if argv else None,
+                    }
+                )
+            except (OSError, ValueError, AttributeError):
+                continue
+    return kernels
 
 
 def library_owner(path, torch_dir):
