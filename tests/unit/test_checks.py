@@ -13,10 +13,10 @@ from testsupport import load_h100_facts
 from torchenv.checks import diagnose
 from torchenv.model import (
     Companion,
-    JupyterKernel,
     CudaToolkit,
     Distribution,
     GpuInventory,
+    JupyterKernel,
     LoadedLibrary,
     PciDevice,
     Severity,

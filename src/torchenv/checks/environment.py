@@ -84,8 +84,10 @@ def check_jupyter_kernels(facts: Facts, knowledge):
         severity=Severity.INFO if torch_here else Severity.WARNING,
         layer="environment",
         title="No Jupyter kernel runs this environment: notebooks will not see what is installed here",
-        evidence=tuple(f"kernel {k.name!r} ({k.display_name}) runs {k.python}" for k in env.jupyter_kernels[:6])
-        + (f"this environment: {env.executable}",),
+        evidence=(
+            *(f"kernel {k.name!r} ({k.display_name}) runs {k.python}" for k in env.jupyter_kernels[:6]),
+            f"this environment: {env.executable}",
+        ),
         explanation="A notebook runs the kernel's interpreter, not the one you installed torch with: "
         "`import torch` fails there, or imports another (often CPU-only) torch.",
         fix=f"`{env.executable} -m pip install ipykernel && {env.executable} -m ipykernel install --user "
