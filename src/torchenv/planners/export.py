@@ -1,0 +1,353 @@
+"""Exporters (pure): one Plan -> pip/uv/conda/pixi commands and files, a Dockerfile, JSON, or text.
+
+Every command is built as an argv list and shown with `shlex.join`, so what is printed is exactly
+what `torchenv create` runs. Files are written as text with every string value JSON-escaped (a valid
+TOML basic string and a valid YAML double-quoted scalar), and the tests read them back with tomllib
+and PyYAML.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from packaging.version import Version
+
+from ..model.codec import to_json
+from ..model.plan import PYPI_INDEX, Plan
+
+FORMATS = ("text", "pip", "uv", "conda", "pixi", "requirements", "environment.yml", "dockerfile", "json")
+DEFAULT_NAME = "torch-env"
+# The pytorch conda channel stopped with torch 2.5 (PyTorch's announcement of 2024-10; 2.6 had no conda builds).
+LAST_PYTORCH_CHANNEL_RELEASE = Version("2.5.1")
+
+
+class ExportError(ValueError):
+    """The plan cannot be expressed in that format (an impossible plan, a Dockerfile for macOS, ...)."""
+
+
+def _q(text: str) -> str:
+    return json.dumps(text)
+
+
+def _require(plan: Plan) -> None:
+    if not plan.ok or not plan.torch:
+        raise ExportError("the request cannot be met, so there is nothing to export: " + "; ".join(plan.unmet))
+
+
+def _requirements(plan: Plan) -> list[str]:
+    return [f"{name}=={version}" for name, version in plan.packages]
+
+
+def _index_args(plan: Plan) -> list[str]:
+    return [] if plan.uses_default_index else ["--index-url", plan.index_url]
+
+
+# ---------------------------------------------------------------------- pip and uv commands
+def pip_install_argv(plan: Plan, python: str = "python") -> list[str]:
+    _require(plan)
+    return [python, "-m", "pip", "install", *_requirements(plan), *_index_args(plan)]
+
+
+def uv_pip_install_argv(plan: Plan, python: str, uv: str = "uv") -> list[str]:
+    _require(plan)
+    return [uv, "pip", "install", "--python", python, *_requirements(plan), *_index_args(plan)]
+
+
+def export_pip(plan: Plan, python: str = "python") -> str:
+    return shlex.join(pip_install_argv(plan, python)) + "\n"
+
+
+def export_requirements(plan: Plan) -> str:
+    _require(plan)
+    lines = [f"# torchenv plan: {_summary(plan)}"]
+    if not plan.uses_default_index:
+        lines.append(f"--index-url {shlex.quote(plan.index_url)}")  # pip splits option lines with shlex
+    lines.extend(_requirements(plan))
+    return "\n".join(lines) + "\n"
+
+
+def export_uv(plan: Plan, name: str = DEFAULT_NAME) -> str:
+    """A pyproject.toml for `uv sync`: explicit PyTorch index for torch and its companions only."""
+    _require(plan)
+    env_marker = {
+        "linux": "sys_platform == 'linux'",
+        "windows": "sys_platform == 'win32'",
+        "macos": "sys_platform == 'darwin'",
+    }
+    lines = [
+        f"# torchenv plan: {_summary(plan)}",
+        "[project]",
+        f"name = {_q(name)}",
+        'version = "0.1.0"',
+        f"requires-python = {_q(f'=={plan.python}.*')}",
+        "dependencies = [" + ", ".join(_q(r) for r in _requirements(plan)) + "]",
+        "",
+        "[tool.uv]",
+        f"environments = [{_q(env_marker.get(plan.target.os, 'sys_platform == ' + repr(plan.target.os)))}]",
+    ]
+    if not plan.uses_default_index:
+        index_name = f"pytorch-{plan.variant}"
+        lines += ["", "[tool.uv.sources]"]
+        for pkg, _ in plan.packages:
+            lines.append(f"{pkg} = [{{ index = {_q(index_name)} }}]")
+        lines += ["", "[[tool.uv.index]]", f"name = {_q(index_name)}", f"url = {_q(plan.index_url)}", "explicit = true"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- conda, environment.yml, pixi
+def uses_pytorch_channel(plan: Plan) -> bool:
+    """Releases up to 2.5 were published on the pytorch channel (with pytorch-cuda from nvidia)."""
+    return plan.ok and Version(plan.torch) <= LAST_PYTORCH_CHANNEL_RELEASE
+
+
+def conda_channels(plan: Plan) -> list[str]:
+    return ["pytorch", "nvidia", "conda-forge"] if uses_pytorch_channel(plan) else ["conda-forge"]
+
+
+def conda_specs(plan: Plan) -> list[str]:
+    """Match specs: conda-forge `pytorch` with a cuda/cpu build and `cuda-version`, or the pytorch channel's."""
+    _require(plan)
+    specs = [f"python={plan.python}"]
+    companions = [(n, v) for n, v in plan.packages if n != "torch"]
+    if uses_pytorch_channel(plan):
+        specs.append(f"pytorch=={plan.torch}")
+        specs += [f"{n}=={v}" for n, v in companions]
+        if plan.cuda:  # pytorch-cuda from torch 1.13 (CUDA 11.6+); cudatoolkit before that
+            cuda = tuple(int(x) for x in plan.cuda.split("."))
+            specs.append(
+                f"pytorch-cuda={plan.cuda}"
+                if Version(plan.torch) >= Version("1.13") and cuda >= (11, 6)
+                else f"cudatoolkit={plan.cuda}"
+            )
+        elif plan.target.os != "macos":
+            specs.append("cpuonly")
+        return specs
+    if plan.cuda:
+        specs += [f"pytorch={plan.torch}=cuda*", f"cuda-version={plan.cuda}"]
+    elif plan.variant == "cpu" and plan.target.os != "macos":
+        specs.append(f"pytorch={plan.torch}=cpu*")
+    else:
+        specs.append(f"pytorch={plan.torch}")
+    specs += [f"{n}={v}" for n, v in companions]
+    return specs
+
+
+def conda_create_argv(plan: Plan, prefix: str, conda: str = "conda") -> list[str]:
+    argv = [conda, "create", "--yes", "--prefix", prefix, "--override-channels"]
+    for channel in conda_channels(plan):
+        argv += ["-c", channel]
+    return argv + conda_specs(plan)
+
+
+def export_conda(plan: Plan, name: str = DEFAULT_NAME) -> str:
+    specs = conda_specs(plan)
+    argv = ["conda", "create", "--name", name, "--override-channels"]
+    for channel in conda_channels(plan):
+        argv += ["-c", channel]
+    lines = [f"# torchenv plan: {_summary(plan)}", shlex.join(argv + specs)]
+    if uses_pytorch_channel(plan):
+        lines.insert(1, f"# torch {plan.torch} still had builds on the pytorch channel (it stopped after 2.5)")
+    elif plan.cuda:
+        lines.insert(
+            1, f"# conda-forge builds: pytorch with a CUDA build pinned to the CUDA {plan.cuda} runtime (cuda-version)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def export_environment_yml(plan: Plan, name: str = DEFAULT_NAME) -> str:
+    specs = conda_specs(plan)
+    lines = [f"# torchenv plan: {_summary(plan)}", f"name: {_q(name)}", "channels:"]
+    lines += [f"  - {_q(c)}" for c in conda_channels(plan)]
+    lines += ["dependencies:"] + [f"  - {_q(s)}" for s in specs]
+    return "\n".join(lines) + "\n"
+
+
+_PIXI_PLATFORMS = {
+    ("linux", "x86_64"): "linux-64",
+    ("linux", "aarch64"): "linux-aarch64",
+    ("windows", "x86_64"): "win-64",
+    ("macos", "arm64"): "osx-arm64",
+    ("macos", "x86_64"): "osx-64",
+}
+
+
+def export_pixi(plan: Plan, name: str = DEFAULT_NAME) -> str:
+    """pixi.toml: conda-forge pytorch; `[system-requirements] cuda` declares the driver's CUDA major."""
+    _require(plan)
+    platform = _PIXI_PLATFORMS.get((plan.target.os, plan.target.arch), "linux-64")
+    lines = [
+        f"# torchenv plan: {_summary(plan)}",
+        "[workspace]",
+        f"name = {_q(name)}",
+        'channels = ["conda-forge"]',
+        f"platforms = [{_q(platform)}]",
+    ]
+    if plan.cuda:
+        lines += ["", "[system-requirements]", f"cuda = {_q(plan.cuda.split('.')[0])}"]
+    lines += ["", "[dependencies]", f"python = {_q(plan.python + '.*')}"]
+    if plan.cuda:
+        lines.append(f'pytorch = {{ version = {_q("==" + plan.torch)}, build = "cuda*" }}')
+        lines.append(f"cuda-version = {_q(plan.cuda + '.*')}")
+    elif plan.variant == "cpu" and plan.target.os != "macos":
+        lines.append(f'pytorch = {{ version = {_q("==" + plan.torch)}, build = "cpu*" }}')
+    else:
+        lines.append(f"pytorch = {_q('==' + plan.torch)}")
+    for pkg, version in plan.packages:
+        if pkg != "torch":
+            lines.append(f"{pkg} = {_q('==' + version)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- Dockerfile
+def official_image(plan: Plan) -> str | None:
+    """pytorch/pytorch:<torch>-cuda<X.Y>-cudnn<N>-runtime for a Linux x86_64 CUDA plan (torch >= 2.0)."""
+    if not plan.ok or plan.cuda is None or plan.target.os != "linux" or plan.target.arch != "x86_64":
+        return None
+    version = Version(plan.torch)
+    if version < Version("2.0"):
+        return None
+    cudnn = 9 if version >= Version("2.4") else 8
+    return f"pytorch/pytorch:{plan.torch}-cuda{plan.cuda}-cudnn{cudnn}-runtime"
+
+
+def cuda_image(plan: Plan, knowledge=None) -> str:
+    """nvidia/cuda:<X.Y.Z>-cudnn-runtime-ubuntu24.04 (22.04 before CUDA 12.5), or a slim Python image for CPU."""
+    if plan.cuda is None:
+        return f"python:{plan.python}-slim"
+    full = f"{plan.cuda}.0"
+    if knowledge is not None and (floor := knowledge.cuda_driver_floor(f"{plan.cuda}.99")) is not None:
+        full = floor.cuda
+    ubuntu = "24.04" if tuple(int(x) for x in plan.cuda.split(".")) >= (12, 5) else "22.04"
+    return f"nvidia/cuda:{full}-cudnn-runtime-ubuntu{ubuntu}"
+
+
+def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
+    _require(plan)
+    if plan.target.os != "linux":
+        raise ExportError(
+            f"containers run Linux: plan for --os linux to get a Dockerfile (this plan is for {plan.target.os})"
+        )
+    lines = [f"# torchenv plan: {_summary(plan)}"]
+    official = official_image(plan) if base in ("auto", "official") else None
+    if base == "official" and official is None:
+        raise ExportError("no official pytorch/pytorch image matches this plan (CUDA builds of torch >= 2.0 only)")
+    if official:
+        lines += [
+            f"FROM {official}",
+            "# The official image ships torch, torchvision and torchaudio for this CUDA build, in its own Python.",
+            "RUN " + shlex.join(["python", "-c", "import torch; print(torch.__version__, torch.version.cuda)"]),
+        ]
+        return "\n".join(lines) + "\n"
+    if plan.cuda:
+        lines.append("# NVIDIA's CUDA runtime image; the torch wheel brings its own CUDA libraries and cuDNN.")
+    lines += [
+        f"FROM {cuda_image(plan, knowledge)}",
+        "COPY --from=ghcr.io/astral-sh/uv:latest /uv /usr/local/bin/uv",
+        "RUN " + shlex.join(["uv", "venv", "--python", plan.python, "/opt/venv"]),
+        "RUN " + shlex.join(uv_pip_install_argv(plan, "/opt/venv/bin/python")),
+        "ENV PATH=/opt/venv/bin:$PATH",
+        "RUN " + shlex.join(["python", "-c", "import torch; print(torch.__version__, torch.version.cuda)"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- JSON and text
+def plan_json(plan: Plan) -> dict:
+    data = {"kind": "torchenv.plan", **to_json(plan)}
+    if plan.ok:
+        data["commands"] = {"pip": shlex.join(pip_install_argv(plan))}
+    return data
+
+
+def export_json(plan: Plan) -> str:
+    return json.dumps(plan_json(plan), indent=2) + "\n"
+
+
+def _summary(plan: Plan) -> str:
+    if not plan.ok:
+        return "cannot be met"
+    build = f"{plan.torch}+{plan.variant}" if plan.variant not in ("mps",) else f"{plan.torch} (macOS, MPS)"
+    where = f"{plan.target.os}/{plan.target.arch}, Python {plan.python}"
+    if plan.min_driver:
+        where += f", driver >= {plan.min_driver}"
+    return f"torch {build} for {where}"
+
+
+def render_plan_text(plan: Plan) -> str:
+    out: list[str] = []
+    if plan.ok:
+        out.append(f"Plan: {_summary(plan)}")
+        out.append("  " + shlex.join(pip_install_argv(plan)))
+        if plan.torchvision or plan.torchaudio:
+            comps = ", ".join(f"{n} {v}" for n, v in plan.packages if n != "torch")
+            out.append(f"  with {comps}")
+        out.append("Why:")
+        out += [f"  - {r}" for r in plan.reasons]
+    else:
+        out.append("Cannot be met:")
+        out += [f"  - {u}" for u in plan.unmet]
+        if plan.nearest:
+            out.append("Nearest plans that can:")
+            for n in plan.nearest:
+                index = [] if n.index_url == PYPI_INDEX else ["--index-url", n.index_url]
+                argv = ["python", "-m", "pip", "install", f"torch=={n.torch}", *index]
+                out.append(f"  - {n.trade_off}  [Python {n.python}]")
+                out.append(f"      {shlex.join(argv)}")
+    if plan.warnings:
+        out.append("Warnings:")
+        out += [f"  ! {w}" for w in plan.warnings]
+    if plan.alternatives:
+        out.append("Alternatives:")
+        for a in plan.alternatives:
+            out.append(f"  - torch {a.torch}+{a.variant} (Python {a.python}): {a.trade_off}")
+    if plan.driver_upgrade:
+        u = plan.driver_upgrade
+        out.append(f"A driver >= {u.min_driver} would give: torch {u.torch}+{u.variant} ({u.gain})")
+    out.append(f"(target: {plan.target.origin}; knowledge {plan.knowledge_version})")
+    return "\n".join(out) + "\n"
+
+
+def export(plan: Plan, fmt: str, *, name: str = DEFAULT_NAME, knowledge=None, python: str = "python") -> str:
+    if fmt == "text":
+        return render_plan_text(plan)
+    if fmt == "json":
+        return export_json(plan)
+    _require(plan)
+    if fmt == "pip":
+        return export_pip(plan, python)
+    if fmt == "uv":
+        return export_uv(plan, name)
+    if fmt == "conda":
+        return export_conda(plan, name)
+    if fmt == "pixi":
+        return export_pixi(plan, name)
+    if fmt == "requirements":
+        return export_requirements(plan)
+    if fmt == "environment.yml":
+        return export_environment_yml(plan, name)
+    if fmt == "dockerfile":
+        return export_dockerfile(plan, knowledge)
+    raise ExportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "conda_create_argv",
+    "conda_specs",
+    "export",
+    "export_conda",
+    "export_dockerfile",
+    "export_environment_yml",
+    "export_json",
+    "export_pip",
+    "export_pixi",
+    "export_requirements",
+    "export_uv",
+    "official_image",
+    "pip_install_argv",
+    "plan_json",
+    "render_plan_text",
+    "uv_pip_install_argv",
+]
