@@ -17,6 +17,7 @@ STAGE_WORDS = {
     "env": "reading the Python environment",
     "import": "importing torch",
     "build": "reading torch's build",
+    "settings": "reading numerics settings",
     "cuda-init": "initialising CUDA",
     "devices": "reading GPU properties",
     "smoke": "running the GPU smoke test",

@@ -1,0 +1,263 @@
+"""Wiring of `torchenv snapshot`, `diff`, `export` and `verify` (one module, four subcommands)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import UsageError
+from .exit_codes import ExitCode
+
+LEVEL_NAMES = ("cuda", "numerics", "speed", "other")
+EXPORT_FORMATS = ("requirements", "environment.yml", "pixi.toml", "dockerfile")
+
+
+def register(commands) -> None:
+    snap = commands.add_parser(
+        "snapshot",
+        help="write a versioned fingerprint of this PyTorch environment",
+        description="Record GPUs, driver, OS, Python, every installed distribution (installer, source), "
+        "the torch build (CUDA, cuDNN/NCCL actually loaded, arch list) and the settings that change "
+        "numerics or speed.",
+    )
+    snap.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of to stdout")
+    snap.add_argument("--python", metavar="PATH", help="snapshot this interpreter's environment (default: this one)")
+    snap.add_argument("--format", choices=("json", "toml"), help="json (default) or toml (default for a .toml FILE)")
+    snap.add_argument("--force", action="store_true", help="overwrite FILE even when it is not a torchenv snapshot")
+    snap.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help="bound on the torch probe")
+    snap.set_defaults(run=run_snapshot)
+
+    diff = commands.add_parser(
+        "diff",
+        help="the differences between two snapshots that matter, ranked by impact",
+        description="Rank the differences between snapshot A and B (or this machine, --here): those that "
+        "decide whether CUDA works first, then numerics, then speed, then the rest; noise is left out.",
+    )
+    diff.add_argument("a", metavar="A", help="a snapshot file (JSON or TOML) or a `doctor --json` report")
+    diff.add_argument("b", metavar="B", nargs="?", help="the other snapshot file")
+    diff.add_argument("--here", action="store_true", help="compare A with a snapshot of this machine, taken now")
+    diff.add_argument("--python", metavar="PATH", help="with --here: the interpreter to snapshot")
+    diff.add_argument("--json", action="store_true", help="print the differences as JSON")
+    diff.add_argument(
+        "--fail-on",
+        choices=LEVEL_NAMES,
+        metavar="LEVEL",
+        help="exit 1 when a difference at LEVEL or above exists (cuda > numerics > speed > other)",
+    )
+    diff.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    diff.set_defaults(run=run_diff)
+
+    export = commands.add_parser(
+        "export",
+        help="rebuild a snapshot's environment: requirements, environment.yml, pixi.toml or a Dockerfile",
+        description="Write the files that rebuild the environment elsewhere, full and pinned or --minimal "
+        "(what the user asked for). Without SNAPSHOT, exports this machine's environment.",
+    )
+    export.add_argument(
+        "snapshot", metavar="SNAPSHOT", nargs="?", help="a snapshot file (default: snapshot this machine)"
+    )
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to write")
+    export.add_argument("--minimal", action="store_true", help="only what was asked for, not every dependency")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of to stdout")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    export.add_argument(
+        "--torch-index",
+        metavar="URL",
+        default="https://download.pytorch.org/whl/",
+        help="where torch's local-tagged wheels (+cu130, +cpu) come from; 'none' writes no index line",
+    )
+    export.add_argument("--name", help="the environment's name (environment.yml, pixi.toml)")
+    export.add_argument("--python", metavar="PATH", help="without SNAPSHOT: the interpreter to snapshot")
+    export.set_defaults(run=run_export)
+
+    verify = commands.add_parser(
+        "verify",
+        help="can this host run a snapshot's environment, and does the installed one match it",
+        description="Before installing (--host-only): platform, Python, driver floor for the snapshot's CUDA, "
+        "each GPU's architecture in the snapshot's wheel. After installing (default): also every installed "
+        "distribution and the torch build. Exit 1 on a failure.",
+    )
+    verify.add_argument("snapshot", metavar="SNAPSHOT", help="a snapshot file")
+    verify.add_argument("--python", metavar="PATH", help="the interpreter to check (default: this one)")
+    verify.add_argument(
+        "--host-only", action="store_true", help="only the host checks (no torch import; before installing)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the checks as JSON")
+    verify.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help="bound on the torch probe")
+    verify.set_defaults(run=run_verify)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _load(path: str):
+    from ..snapshots.files import SnapshotFileError, load_snapshot
+
+    try:
+        return load_snapshot(path)
+    except SnapshotFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _take(python: str | None, timeout: float, *, with_torch: bool = True):
+    from ..snapshots.collect import take_snapshot
+    from .doctor import resolve_python
+
+    if timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return take_snapshot(python=resolve_python(python), timeout=timeout, with_torch=with_torch)
+
+
+def _write(path: str, text: str, force: bool) -> None:
+    from ..snapshots.files import SnapshotFileError, write_atomically
+
+    try:
+        write_atomically(path, text, force=force)
+    except SnapshotFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# --- snapshot ------------------------------------------------------------------------------------------
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from ..snapshots.build import double_installs
+    from ..snapshots.files import SnapshotFileError, format_for, is_snapshot_file, render_snapshot
+
+    out = args.output if args.output not in (None, "-") else None
+    if out:  # refuse early, before spending seconds on the probe
+        from pathlib import Path
+
+        target = Path(out)
+        if target.is_dir():
+            raise UsageError(f"{out}: is a directory")
+        if target.exists() and not args.force and not is_snapshot_file(target):
+            raise UsageError(f"{out}: exists and is not a torchenv snapshot; refusing to overwrite it (use --force)")
+    snapshot = _take(args.python, args.timeout)
+    text = render_snapshot(snapshot, format_for(out, args.format))
+    if out:
+        try:
+            _write(out, text, args.force)
+        except SnapshotFileError as exc:  # pragma: no cover - _write converts already
+            raise UsageError(str(exc)) from None
+        print(f"torchenv: wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for double in double_installs(snapshot):
+        print(f"torchenv: warning: {double.name} is installed twice: {double.how}", file=sys.stderr)
+    return ExitCode.OK
+
+
+# --- diff ------------------------------------------------------------------------------------------------
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from ..model.codec import to_json
+    from ..snapshots.build import describe
+    from ..snapshots.diff import diff_snapshots
+
+    if args.here == (args.b is not None):
+        raise UsageError("diff needs two snapshots: A B, or A --here")
+    a = _load(args.a)
+    if args.here:
+        b, b_name = _take(args.python, args.timeout), "this machine"
+    else:
+        b, b_name = _load(args.b), args.b
+    result = diff_snapshots(a, b)
+    failing = result.at_or_above(args.fail_on) if args.fail_on else []
+    if args.json:
+        payload = {
+            "kind": "torchenv.diff",
+            "schema_version": 1,
+            "a": {"name": args.a, "describe": describe(a)},
+            "b": {"name": b_name, "describe": describe(b)},
+            "counts": result.counts(),
+            "differences": [to_json(d) for d in result.differences],
+            "ignored": list(result.ignored),
+            "fail_on": args.fail_on,
+            "failed": bool(failing),
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_diff(result, args.a, describe(a), b_name, describe(b)))
+    return ExitCode.PROBLEMS if failing else ExitCode.OK
+
+
+def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> str:
+    lines = [f"A  {a_name}: {a_text}", f"B  {b_name}: {b_text}", ""]
+    if not result.differences:
+        lines.append("No relevant differences.")
+    for d in result.differences:
+        lines.append(
+            f"{d.level.upper():<9} {d.subject}: {d.a if d.a is not None else '(absent)'} → {d.b if d.b is not None else '(absent)'}"
+        )
+        lines.append(f"{'':<9} can cause: {d.impact}  [{d.id}]")
+    counts = result.counts()
+    summary = ", ".join(f"{n} {level}" for level, n in counts.items() if n)
+    lines.append("")
+    lines.append(f"{len(result.differences)} differences" + (f" ({summary})" if summary else ""))
+    if result.ignored:
+        lines.append("ignored as noise: " + ", ".join(result.ignored))
+    return "\n".join(lines) + "\n"
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..snapshots.export import ExportError, export_snapshot
+
+    snapshot = _load(args.snapshot) if args.snapshot else _take(args.python, 120.0)
+    index = None if args.torch_index.lower() == "none" else args.torch_index.rstrip("/") + "/"
+    try:
+        text = export_snapshot(snapshot, args.format, minimal=args.minimal, torch_index=index, name=args.name)
+    except ExportError as exc:
+        raise UsageError(f"cannot export {args.format}: {exc}") from None
+    if args.output and args.output != "-":
+        from pathlib import Path
+
+        if Path(args.output).exists() and not args.force:
+            raise UsageError(f"{args.output}: exists; refusing to overwrite it (use --force)")
+        _write(args.output, text, True)
+        print(f"torchenv: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
+# --- verify ----------------------------------------------------------------------------------------------
+
+MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from ..knowledge import load_knowledge
+    from ..model.codec import to_json
+    from ..snapshots.verify import verify_env, verify_host
+
+    snapshot = _load(args.snapshot)
+    here = _take(args.python, args.timeout, with_torch=not args.host_only)
+    checks = verify_host(snapshot, here, load_knowledge())
+    if not args.host_only:
+        checks += verify_env(snapshot, here)
+    failed = any(c.status == "fail" for c in checks)
+    if args.json:
+        payload = {
+            "kind": "torchenv.verify",
+            "schema_version": 1,
+            "snapshot": args.snapshot,
+            "stages": ["host"] if args.host_only else ["host", "env"],
+            "ok": not failed,
+            "checks": [to_json(c) for c in checks],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for c in checks:
+            print(f"{MARKS.get(c.status, c.status)}  {c.stage:<4}  {c.subject}: {c.detail}")
+        verdict = "does not match" if failed else "matches"
+        what = "this host can run it" if args.host_only and not failed else f"this environment {verdict} the snapshot"
+        if args.host_only and failed:
+            what = "this host cannot run it"
+        print(f"\n{args.snapshot}: {what}")
+    return ExitCode.PROBLEMS if failed else ExitCode.OK

@@ -1,0 +1,420 @@
+"""Pure: a snapshot -> the files that rebuild its environment elsewhere.
+
+`requirements` (pip), `environment.yml` (conda), `pixi.toml` and a `dockerfile`. Each comes in the
+full pinned form (every distribution, exact versions and conda builds) and, with `minimal`, the
+"from history" form: what the user asked for. For pip that is every distribution no other
+installed distribution requires (from the Requires-Dist lines in their METADATA, markers evaluated
+for the snapshot's platform); for conda it is the `# update specs:` lines of conda-meta/history.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ..model import known
+from ..model.snapshot import Snapshot, SnapshotPackage
+from .build import LOCAL_TAG, PYTORCH_INDEX, describe, installed_by
+from .conda import conda_spec_parts, spec_name
+from .toml import toml_key, toml_string, toml_value
+
+EXPORT_FORMATS = ("requirements", "environment.yml", "pixi.toml", "dockerfile")
+TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
+PLATFORMS = {
+    ("linux", "x86_64"): "linux-64",
+    ("linux", "aarch64"): "linux-aarch64",
+    ("linux", "ppc64le"): "linux-ppc64le",
+    ("macos", "arm64"): "osx-arm64",
+    ("macos", "x86_64"): "osx-64",
+    ("windows", "amd64"): "win-64",
+    ("windows", "x86_64"): "win-64",
+}
+
+
+class ExportError(ValueError):
+    """The snapshot lacks what this export needs (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipLine:
+    requirement: str  # "torch==2.13.0+cpu", "pkg @ git+https://…@abc"
+    index: str | None  # an extra index this line needs
+    note: str | None = None  # a comment to keep next to it
+    package: SnapshotPackage | None = None
+
+
+# --- choosing what to list ----------------------------------------------------------------------------
+
+
+def pip_packages(snapshot: Snapshot) -> list[SnapshotPackage]:
+    """The distributions pip/uv installed (conda's are exported as conda packages)."""
+    if not known(snapshot.packages):
+        raise ExportError(f"the snapshot has no package list ({snapshot.packages.reason})")
+    return [p for p in snapshot.packages if installed_by(snapshot, p) != "conda" and p.name not in TOOLING]
+
+
+def marker_environment(snapshot: Snapshot) -> dict[str, str]:
+    python = snapshot.python.version if known(snapshot.python) else "3"
+    os_name = snapshot.host.os
+    return {
+        "python_version": ".".join(python.split(".")[:2]),
+        "python_full_version": python,
+        "implementation_name": snapshot.python.implementation if known(snapshot.python) else "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": {"linux": "linux", "windows": "win32", "macos": "darwin"}.get(os_name, os_name),
+        "platform_system": {"linux": "Linux", "windows": "Windows", "macos": "Darwin"}.get(os_name, os_name),
+        "platform_machine": snapshot.host.arch,
+        "os_name": "nt" if os_name == "windows" else "posix",
+        "extra": "",
+    }
+
+
+def required_names(snapshot: Snapshot) -> set[str]:
+    """Every distribution some installed distribution requires (extras-only requirements excluded)."""
+    environment = marker_environment(snapshot)
+    required: set[str] = set()
+    for package in snapshot.packages if known(snapshot.packages) else ():
+        if not known(package.requires):
+            continue
+        for line in package.requires:
+            try:
+                requirement = Requirement(line)
+                if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                    continue
+            except (InvalidRequirement, InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+                continue
+            required.add(canonicalize_name(requirement.name))
+    return required
+
+
+def requested_pip_packages(snapshot: Snapshot) -> list[SnapshotPackage]:
+    """The pip side of "from history": distributions that nothing else installed requires."""
+    packages = pip_packages(snapshot)
+    if not any(known(p.requires) for p in snapshot.packages):
+        raise ExportError(
+            "the snapshot has no Requires-Dist data (taken from an older probe); export without --minimal"
+        )
+    required = required_names(snapshot)
+    return [p for p in packages if p.name not in required]
+
+
+def pip_line(package: SnapshotPackage, torch_index: str | None) -> PipLine:
+    source = package.source or ""
+    pin = f"{package.name}=={package.version}"
+    if source.startswith("editable:"):
+        return PipLine(pin, None, f"was an editable install from {source[len('editable:') :]}", package)
+    if re.match(r"^(git|hg|svn|bzr)\+", source):
+        vcs, _, rest = source.partition("+")
+        url, _, commit = rest.rpartition("@")
+        return PipLine(
+            f"{package.name} @ {vcs}+{url}@{commit}" if url else f"{package.name} @ {source}", None, None, package
+        )
+    if source.startswith(("http://", "https://")) and not source.startswith(PYTORCH_INDEX):
+        return PipLine(f"{package.name} @ {source}", None, None, package)
+    if source.startswith("file://"):
+        return PipLine(pin, None, f"was installed from {source}", package)
+    tag = LOCAL_TAG.search(package.version)
+    if tag and source.startswith(PYTORCH_INDEX):
+        index = (torch_index.rstrip("/") + "/" + tag.group(1)) if torch_index else None
+        return PipLine(pin, index, None, package)
+    return PipLine(pin, None, None, package)
+
+
+def pip_lines(snapshot: Snapshot, *, minimal: bool, torch_index: str | None) -> list[PipLine]:
+    packages = requested_pip_packages(snapshot) if minimal else pip_packages(snapshot)
+    return [pip_line(p, torch_index) for p in sorted(packages, key=lambda p: p.name)]
+
+
+def _indexes(lines: list[PipLine]) -> list[str]:
+    return sorted({line.index for line in lines if line.index})
+
+
+def _header(snapshot: Snapshot, what: str, minimal: bool) -> list[str]:
+    form = (
+        "minimal form: what was asked for (pip: distributions nothing else requires; conda: conda-meta/history)"
+        if minimal
+        else "full pinned form: every distribution at its exact version"
+    )
+    version = f" {snapshot.torchenv_version}" if snapshot.torchenv_version else ""
+    return [
+        f"{what}, generated by torchenv{version} from a snapshot of",
+        f"  {describe(snapshot)}",
+        f"{form}.",
+    ]
+
+
+# --- requirements ------------------------------------------------------------------------------------
+
+
+def export_requirements(snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX) -> str:
+    lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
+    python = snapshot.python.version if known(snapshot.python) else None
+    out = [f"# {line}" for line in _header(snapshot, "pip requirements", minimal)]
+    if python:
+        out.append(
+            f"# Install with Python {'.'.join(python.split('.')[:2])}: python -m pip install -r requirements.txt"
+        )
+    if known(snapshot.conda_packages) and snapshot.conda_packages:
+        out.append("# conda-installed packages are not listed here: export --format environment.yml for them.")
+    out += _torch_note(snapshot, lines)
+    out += [f"--extra-index-url {index}" for index in _indexes(lines)]
+    for line in lines:
+        out.append(line.requirement + (f"  # {line.note}" if line.note else ""))
+    return "\n".join(out) + "\n"
+
+
+def _torch_note(snapshot: Snapshot, lines: list[PipLine]) -> list[str]:
+    """A torch pinned without a local tag comes from PyPI: say which build that was in the snapshot."""
+    torch = snapshot.torch
+    for line in lines:
+        if (
+            line.package
+            and line.package.name == "torch"
+            and not line.index
+            and not LOCAL_TAG.search(line.package.version)
+            and known(torch)
+            and known(torch.variant)
+            and torch.variant
+        ):
+            return [f"# torch=={line.package.version} came from PyPI, whose wheel was the {torch.variant} build here."]
+    return []
+
+
+# --- environment.yml ---------------------------------------------------------------------------------
+
+
+def _yaml(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def conda_channels(snapshot: Snapshot) -> list[str]:
+    counts: dict[str, int] = {}
+    if known(snapshot.conda_packages):
+        for package in snapshot.conda_packages:
+            if known(package.channel) and package.channel not in ("pypi", "<develop>"):
+                counts[package.channel] = counts.get(package.channel, 0) + 1
+    if not counts:
+        return ["conda-forge"]
+    # Specialised channels (pytorch, nvidia) before the general ones, as their docs ask.
+    general = ("conda-forge", "defaults")
+    return sorted(counts, key=lambda c: (c in general, -counts[c], c))
+
+
+def conda_specs(snapshot: Snapshot, *, minimal: bool) -> list[str]:
+    conda = list(snapshot.conda_packages) if known(snapshot.conda_packages) else []
+    python = snapshot.python.version if known(snapshot.python) else None
+    if minimal and conda and known(snapshot.conda_requested) and snapshot.conda_requested:
+        specs = list(snapshot.conda_requested)
+    elif conda:
+        specs = [f"{p.name}={p.version}={p.build}" for p in sorted(conda, key=lambda p: p.name)]
+    else:
+        specs = []
+    names = {spec_name(s) for s in specs}
+    if "python" not in names and python:
+        specs.insert(0, f"python={python}" if not minimal else f"python={'.'.join(python.split('.')[:2])}")
+    return specs
+
+
+def export_environment_yml(
+    snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, name: str | None = None
+) -> str:
+    lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
+    out = [f"# {line}" for line in _header(snapshot, "conda environment", minimal)]
+    if (
+        minimal
+        and known(snapshot.conda_packages)
+        and snapshot.conda_packages
+        and not (known(snapshot.conda_requested) and snapshot.conda_requested)
+    ):
+        out.append("# conda-meta/history was missing or empty: the conda part is the full pinned list.")
+    out.append(f"name: {_yaml(name or _env_name(snapshot))}")
+    out.append("channels:")
+    out += [f"  - {_yaml(c)}" for c in conda_channels(snapshot)]
+    out.append("dependencies:")
+    specs = conda_specs(snapshot, minimal=minimal)
+    out += [f"  - {_yaml(s)}" for s in specs]
+    if lines:
+        if "pip" not in {spec_name(s) for s in specs}:
+            out.append('  - "pip"')
+        out.append("  - pip:")
+        out += [f"    - {_yaml('--extra-index-url ' + index)}" for index in _indexes(lines)]
+        out += [f"    - {_yaml(line.requirement)}" for line in lines]
+    return "\n".join(out) + "\n"
+
+
+def _env_name(snapshot: Snapshot) -> str:
+    if known(snapshot.python):
+        base = re.split(r"[\\/]", snapshot.python.prefix.rstrip("/\\"))[-1]
+        if base and base not in (".venv", "venv", "env", "usr", "local"):
+            return re.sub(r"[^A-Za-z0-9_.-]+", "-", base)
+    return "torchenv-env"
+
+
+# --- pixi.toml -----------------------------------------------------------------------------------------
+
+
+def _pixi_version(spec: str) -> tuple[str, str]:
+    """A conda spec from history -> (name, pixi version string)."""
+    name, version, build = conda_spec_parts(spec)
+    if version is None and build is None:
+        text = spec.strip().split("::")[-1]
+        rest = text[len(spec_name(text)) :].strip()
+        match = re.search(r"version=['\"]([^'\"]+)['\"]", rest)
+        if match:
+            rest = match.group(1)
+        return name, rest or "*"
+    if version and not build:
+        return name, version if version.endswith("*") else f"{version}.*"
+    return name, f"=={version}"
+
+
+def export_pixi_toml(
+    snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, name: str | None = None
+) -> str:
+    lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
+    platform = PLATFORMS.get((snapshot.host.os, snapshot.host.arch.lower()))
+    if platform is None:
+        raise ExportError(f"no pixi platform for {snapshot.host.os} {snapshot.host.arch}")
+    out = [f"# {line}" for line in _header(snapshot, "pixi workspace", minimal)]
+    out += ["", "[workspace]", f"name = {toml_string(name or _env_name(snapshot))}"]
+    out.append(f"channels = {toml_value(conda_channels(snapshot))}")
+    out.append(f"platforms = {toml_value([platform])}")
+    cuda = _cuda_requirement(snapshot)
+    if cuda:
+        out += ["", "[system-requirements]", f"cuda = {toml_string(cuda)}"]
+    out += ["", "[dependencies]"]
+    conda = list(snapshot.conda_packages) if known(snapshot.conda_packages) else []
+    if minimal and conda and known(snapshot.conda_requested) and snapshot.conda_requested:
+        entries = [_pixi_version(s) for s in snapshot.conda_requested]
+        written = [f"{toml_key(n)} = {toml_string(v)}" for n, v in entries]
+        names = {n for n, _ in entries}
+    elif conda:
+        written = [
+            f"{toml_key(p.name)} = {{ version = {toml_string('==' + p.version)}, build = {toml_string(p.build)} }}"
+            for p in sorted(conda, key=lambda p: p.name)
+        ]
+        names = {p.name for p in conda}
+    else:
+        written, names = [], set()
+    if "python" not in names and known(snapshot.python):
+        version = snapshot.python.version
+        written.insert(
+            0, f"python = {toml_string(('==' + version) if not minimal else '.'.join(version.split('.')[:2]) + '.*')}"
+        )
+    out += written
+    if lines:
+        out += ["", "[pypi-dependencies]"]
+        for line in lines:
+            out.append(_pixi_pypi(line))
+    return "\n".join(out) + "\n"
+
+
+def _pixi_pypi(line: PipLine) -> str:
+    package = line.package
+    assert package is not None
+    key = toml_key(package.name)
+    source = package.source or ""
+    if line.index:
+        return f"{key} = {{ version = {toml_string('==' + package.version)}, index = {toml_string(line.index)} }}"
+    if re.match(r"^git\+", source):
+        url, _, commit = source[len("git+") :].rpartition("@")
+        return f"{key} = {{ git = {toml_string(url)}, rev = {toml_string(commit)} }}"
+    if " @ " in line.requirement:
+        return f"{key} = {{ url = {toml_string(line.requirement.split(' @ ', 1)[1])} }}"
+    return f"{key} = {toml_string('==' + package.version)}"
+
+
+def _cuda_requirement(snapshot: Snapshot) -> str | None:
+    torch = snapshot.torch
+    if known(torch) and known(torch.cuda) and torch.cuda:
+        return ".".join(torch.cuda.split(".")[:2])
+    if known(snapshot.conda_packages):
+        for package in snapshot.conda_packages:
+            if package.name == "cuda-version":
+                return package.version
+    return None
+
+
+# --- Dockerfile -----------------------------------------------------------------------------------------
+
+
+def base_image(snapshot: Snapshot) -> tuple[str, str]:
+    """(image, why). pip wheels of torch bundle the CUDA runtime, cuDNN and NCCL (nvidia-* wheels),
+    so a plain Python image of the snapshot's exact version fits; the driver comes from the host
+    through the NVIDIA container toolkit and NVIDIA_REQUIRE_CUDA makes it refuse a too-old one."""
+    conda = known(snapshot.conda_packages) and bool(snapshot.conda_packages)
+    if conda:
+        return "condaforge/miniforge3:latest", "a conda env: conda brings Python, CUDA libraries and torch itself"
+    if not known(snapshot.python):
+        raise ExportError("the snapshot does not say which Python it used")
+    version = snapshot.python.version
+    return (
+        f"python:{version}-slim",
+        f"Python {version} as in the snapshot; torch's wheels bring their own CUDA libraries",
+    )
+
+
+def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX) -> str:
+    image, why = base_image(snapshot)
+    platform = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}.get(snapshot.host.arch)
+    cuda = _cuda_requirement(snapshot)
+    out = ["# syntax=docker/dockerfile:1"]
+    out += [f"# {line}" for line in _header(snapshot, "Dockerfile", minimal)]
+    out.append(f"# Base: {image}: {why}.")
+    if cuda:
+        driver = snapshot.driver.version if known(snapshot.driver.version) else "unknown"
+        out.append(f"# Run with `docker run --gpus all ...`; the snapshot's host had driver {driver}.")
+    out.append(f"FROM {'--platform=' + platform + ' ' if platform else ''}{image}")
+    if cuda:
+        out.append(
+            f'ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility NVIDIA_REQUIRE_CUDA="cuda>={cuda}"'
+        )
+    out.append("ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1")
+    if image.startswith("condaforge/"):
+        environment = export_environment_yml(snapshot, minimal=minimal, torch_index=torch_index, name="env")
+        out += ["COPY <<'EOF' /tmp/environment.yml", environment.rstrip("\n"), "EOF"]
+        out += [
+            "RUN conda env create -f /tmp/environment.yml && conda clean -afy",
+            'ENV PATH="/opt/conda/envs/env/bin:${PATH}"',
+        ]
+    else:
+        requirements = export_requirements(snapshot, minimal=minimal, torch_index=torch_index)
+        out += ["COPY <<'EOF' /tmp/requirements.txt", requirements.rstrip("\n"), "EOF"]
+        out.append("RUN python -m pip install -r /tmp/requirements.txt")
+    settings = {k: v for k, v in snapshot.environment.items() if k != "CUDA_VISIBLE_DEVICES"}
+    if settings:
+        out.append("# The snapshot's numerics/speed settings:")
+        out.append("ENV " + " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(settings.items())))
+    if "CUDA_VISIBLE_DEVICES" in snapshot.environment:
+        out.append(
+            f"# The snapshot had CUDA_VISIBLE_DEVICES={snapshot.environment['CUDA_VISIBLE_DEVICES']} (host-specific: not set here)"
+        )
+    if known(snapshot.settings) and snapshot.settings:
+        described = ", ".join(f"{k}={v}" for k, v in sorted(snapshot.settings.items()))
+        out.append(f"# torch defaults in the snapshot (set in code, not by the image): {described}")
+    out.append('CMD ["python", "-c", "import torch; print(torch.__version__, torch.cuda.is_available())"]')
+    return "\n".join(out) + "\n"
+
+
+def export_snapshot(
+    snapshot: Snapshot,
+    fmt: str,
+    *,
+    minimal: bool = False,
+    torch_index: str | None = PYTORCH_INDEX,
+    name: str | None = None,
+) -> str:
+    if fmt == "requirements":
+        return export_requirements(snapshot, minimal=minimal, torch_index=torch_index)
+    if fmt == "environment.yml":
+        return export_environment_yml(snapshot, minimal=minimal, torch_index=torch_index, name=name)
+    if fmt == "pixi.toml":
+        return export_pixi_toml(snapshot, minimal=minimal, torch_index=torch_index, name=name)
+    if fmt == "dockerfile":
+        return export_dockerfile(snapshot, minimal=minimal, torch_index=torch_index)
+    raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

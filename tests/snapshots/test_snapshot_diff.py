@@ -1,0 +1,177 @@
+"""The diff ranks by impact and filters noise; export and verify on the same snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import tomllib
+import yaml
+from snapshot_helpers import FIXTURES
+
+from torchenv.model.snapshot import LEVELS, level_rank
+from torchenv.snapshots.conda import parse_environment_yml
+from torchenv.snapshots.diff import diff_snapshots
+from torchenv.snapshots.export import export_snapshot
+from torchenv.snapshots.files import load_snapshot
+from torchenv.snapshots.verify import verify_env, verify_host
+
+
+def test_identical_envs_differ_only_in_noise(h100):
+    later = replace(
+        h100,
+        created="2026-11-23T00:00:00+00:00",
+        probe_seconds={"target": 9.9},
+        python=replace(h100.python, executable="/tmp/pytest-7/venv/bin/python", prefix="/tmp/pytest-7/venv"),
+    )
+    result = diff_snapshots(h100, later)
+    assert result.differences == ()
+    assert set(result.ignored) == {"created", "probe timings", "interpreter paths"}
+
+
+def test_h100_vs_cpu_is_ranked_cuda_first(h100, cpu):
+    result = diff_snapshots(h100, cpu)
+    ranks = [level_rank(d.level) for d in result.differences]
+    assert ranks == sorted(ranks)
+    ids = [d.id for d in result.differences]
+    assert ids[0] == "driver-presence"
+    cuda = [d.id for d in result.differences if d.level == "cuda"]
+    assert {"driver-presence", "cuda-available", "torch-variant", "gpu-model", "arch-list"} <= set(cuda)
+    assert "gpu-not-covered" not in cuda  # a cpu build: the variant already says it all
+    numerics = {d.subject for d in result.differences if d.level == "numerics"}
+    assert "cuDNN loaded by torch" in numerics
+    missing = {d.subject for d in result.differences if d.id == "package-missing"}
+    assert "package nvidia-cudnn-cu13" in missing
+    assert all(d.impact for d in result.differences)
+
+
+def test_one_env_var_or_package_change_is_named_first(h100):
+    changed = replace(h100, environment={**h100.environment, "CUBLAS_WORKSPACE_CONFIG": ":4096:8"})
+    [d] = diff_snapshots(h100, changed).differences
+    assert (d.level, d.subject, d.a, d.b) == ("numerics", "env CUBLAS_WORKSPACE_CONFIG", "unset", ":4096:8")
+    bumped = replace(
+        h100, packages=tuple(replace(p, version="0.0.1") if p.name == "filelock" else p for p in h100.packages)
+    )
+    [d] = diff_snapshots(h100, bumped).differences
+    assert (d.id, d.subject, d.b) == ("package-version", "package filelock", "0.0.1")
+
+
+def test_a_gpu_missing_from_the_other_arch_list_is_named(h100):
+    from torchenv.model.snapshot import SnapshotGpu
+
+    p100 = replace(h100, gpus=(SnapshotGpu(0, "Tesla P100-PCIE-16GB", (6, 0), 16280),))
+    result = diff_snapshots(h100, p100)
+    assert [d.id for d in result.differences][:2] == ["gpu-not-covered", "gpu-model"]
+    assert "P100" in result.differences[0].b and "sm_60" in result.differences[0].b
+
+
+def test_settings_rank_numerics_above_speed(h100):
+    a = replace(h100, settings={"cuda.matmul.allow_tf32": False, "cudnn.benchmark": False, "num_threads": 8})
+    b = replace(h100, settings={"cuda.matmul.allow_tf32": True, "cudnn.benchmark": True, "num_threads": 8})
+    levels = [(d.level, d.subject) for d in diff_snapshots(a, b).differences]
+    assert levels == [("numerics", "torch cuda.matmul.allow_tf32"), ("speed", "torch cudnn.benchmark")]
+
+
+def test_fail_on_levels(h100, cpu):
+    result = diff_snapshots(h100, cpu)
+    for level in LEVELS:
+        assert result.at_or_above(level)
+    only_speed = diff_snapshots(h100, replace(h100, environment={"OMP_NUM_THREADS": "4"}))
+    assert not only_speed.at_or_above("numerics") and only_speed.at_or_above("speed")
+
+
+@pytest.mark.parametrize("fmt", ["requirements", "environment.yml", "pixi.toml", "dockerfile"])
+@pytest.mark.parametrize("minimal", [False, True])
+def test_exports_of_the_h100_env(h100, fmt, minimal):
+    # The H100 env got torch 2.11.0 from PyPI (uv): no local tag, so no PyTorch index line.
+    text = export_snapshot(h100, fmt, minimal=minimal)
+    if fmt == "requirements":
+        assert "\npip==" not in text and "--extra-index-url" not in text
+        if minimal:  # leaves only: torch comes with torchaudio, nvidia-* and triton with torch
+            assert "torchaudio==2.11.0" in text and "\ntorch==" not in text
+            assert "nvidia-cudnn-cu13==" not in text and "triton==" not in text
+        else:
+            assert "torch==2.11.0\n" in text and "nvidia-cudnn-cu13==9.19.0.56" in text
+            assert "whose wheel was the cu130 build" in text
+    elif fmt == "environment.yml":
+        env = parse_environment_yml(yaml.safe_load(text))
+        assert env.conda[0] == ("python=3.12" if minimal else f"python={h100.python.version}")
+        assert ("torchaudio==2.11.0" if minimal else "torch==2.11.0") in env.pip
+    elif fmt == "pixi.toml":
+        data = tomllib.loads(text)
+        assert data["system-requirements"] == {"cuda": "13.0"}
+        assert data["pypi-dependencies"]["torchaudio" if minimal else "torch"] == "==2.11.0"
+    else:
+        assert f"FROM --platform=linux/amd64 python:{h100.python.version}-slim" in text
+        assert 'NVIDIA_REQUIRE_CUDA="cuda>=13.0"' in text and "torchaudio==2.11.0" in text
+
+
+def test_a_local_tagged_torch_gets_its_index(cpu):
+    text = export_snapshot(cpu, "requirements")
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text and "torch==2.11.0+cpu" in text
+    assert "--extra-index-url" not in export_snapshot(cpu, "requirements", torch_index=None)
+    data = tomllib.loads(export_snapshot(cpu, "pixi.toml"))
+    assert data["pypi-dependencies"]["torch"] == {
+        "version": "==2.11.0+cpu",
+        "index": "https://download.pytorch.org/whl/cpu",
+    }
+    assert "system-requirements" not in data
+
+
+def test_verify_on_its_own_host_passes(h100, knowledge):
+    checks = verify_host(h100, h100, knowledge) + verify_env(h100, h100)
+    assert {c.status for c in checks} <= {"ok", "skip"}, [c for c in checks if c.status not in ("ok", "skip")]
+    assert {c.id for c in checks} >= {"platform", "python", "driver-floor", "gpu-arch", "env-match"}
+
+
+def test_verify_h100_env_on_a_cpu_host_fails_before_installing(h100, cpu, knowledge):
+    checks = {c.id: c for c in verify_host(h100, cpu, knowledge)}
+    assert checks["driver-floor"].status == "fail" and "CUDA 13.0" in checks["driver-floor"].detail
+    assert checks["gpu-present"].status == "fail"
+    assert checks["python"].status == "ok"
+
+
+def test_verify_old_driver_and_wrong_arch(h100, knowledge):
+    from torchenv.model.snapshot import SnapshotGpu
+
+    old = replace(
+        h100,
+        driver=replace(h100.driver, version="535.104.05"),
+        gpus=(SnapshotGpu(0, "Tesla P100-PCIE-16GB", (6, 0), 16280),),
+    )
+    checks = {c.id: c for c in verify_host(h100, old, knowledge)}
+    assert checks["driver-floor"].status == "fail"
+    assert checks["gpu-arch"].status == "fail" and "sm_60" in checks["gpu-arch"].detail
+
+
+def test_verify_env_mismatch_fails(h100):
+    other = replace(h100, packages=tuple(p for p in h100.packages if p.name != "filelock"))
+    checks = verify_env(h100, other)
+    assert [c.status for c in checks if c.id == "package-missing"] == ["fail"]
+
+
+H100_SNAPSHOT = FIXTURES / "h100-snapshot.json"
+
+
+@pytest.mark.skipif(
+    not H100_SNAPSHOT.exists(),
+    reason="tests/fixtures/snapshots/h100-snapshot.json not committed yet: run benchmarks/device/snapshot.sh on the H100 machine",
+)
+def test_real_h100_snapshot_vs_this_cpu_machine(tmp_path):
+    from testsupport import run_cli
+
+    h100 = load_snapshot(H100_SNAPSHOT)
+    assert h100.torch.cuda and h100.gpus
+    here_path = tmp_path / "cpu.json"
+    assert run_cli("snapshot", "-o", str(here_path)).returncode == 0
+    cpu = load_snapshot(here_path)
+    result = diff_snapshots(h100, cpu)
+    first = result.differences[0]
+    assert first.level == "cuda" and first.id in ("driver-presence", "cuda-available", "platform")
+    assert {"torch-variant", "gpu-model"} & {
+        d.id for d in result.differences
+    } or h100.torch.variant == cpu.torch.variant
+    ranks = [level_rank(d.level) for d in result.differences]
+    assert ranks == sorted(ranks)
+    proc = run_cli("diff", str(H100_SNAPSHOT), str(here_path), "--fail-on", "cuda")
+    assert proc.returncode == 1 and proc.stdout.splitlines()[3].startswith("CUDA")
