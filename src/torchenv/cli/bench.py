@@ -1,0 +1,167 @@
+"""Wiring of `torchenv bench`: NVML facts (no torch), the worker in the target env, the report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from .. import __version__
+from .errors import UsageError
+from .exit_codes import ExitCode
+
+SECTION_WORDS = {
+    "import": "importing torch",
+    "matmul": "matmul throughput",
+    "memory": "memory bandwidth",
+    "transfer": "host↔device copies",
+    "conv": "convolution (cudnn.benchmark / deterministic)",
+    "amp": "AMP against FP32",
+    "ladder-resnet50": "ResNet-50 training ladder",
+    "ladder-gpt": "GPT block training ladder",
+}
+SECTIONS = tuple(k for k in SECTION_WORDS if k != "import")
+
+
+def register(commands) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="measure what this GPU (or CPU) really delivers, against the hardware's limits",
+        description="Run a benchmark suite in a worker process of the target environment: matmul per dtype "
+        "against the datasheet peak, memory bandwidth, host↔device copies, the classic convolution test, "
+        "AMP against FP32 and a training ladder (ResNet-50, GPT block) over each speed setting.",
+    )
+    bench.add_argument("--python", metavar="PATH", help="benchmark this interpreter's torch (default: this one)")
+    bench.add_argument("--quick", action="store_true", help="a ~15-second run: fewer repeats, no torch.compile")
+    bench.add_argument("--json", action="store_true", help="print the report as JSON (kind torchenv.bench)")
+    bench.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
+    bench.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="default: cuda if usable")
+    bench.add_argument(
+        "--sections", metavar="LIST", help=f"comma-separated subset of: {', '.join(SECTIONS)} (default: all)"
+    )
+    bench.add_argument("--no-compile", action="store_true", help="skip the torch.compile rungs")
+    bench.add_argument(
+        "--timeout", type=float, default=900.0, metavar="SECONDS", help="bound on the whole worker run (default 900)"
+    )
+    bench.set_defaults(run=run_bench)
+
+
+def _sections(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        raise UsageError(f"--sections: unknown {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
+    return chosen
+
+
+def _resolve_python(path: str | None) -> str:
+    if path is None:
+        return sys.executable
+    found = path if os.sep in path else shutil.which(path)
+    if not found or not os.path.exists(found):
+        raise UsageError(f"--python {path}: no such interpreter")
+    if not os.access(found, os.X_OK) or os.path.isdir(found):
+        raise UsageError(f"--python {path}: not an executable file")
+    return found
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from ..knowledge import load_knowledge
+    from ..perf import Hardware, build_report, context_from, run_worker, worker_argv
+    from ..probes import gather_facts
+    from ..probes.runner import Runner
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    sections = _sections(args.sections)
+    python = _resolve_python(args.python)
+    runner = Runner()
+
+    # NVML facts at rest (no torch): PCIe link, other processes, MIG; read before our worker starts.
+    background = ThreadPoolExecutor(max_workers=2)
+    facts_future = background.submit(gather_facts, python=python, with_torch=False, timeout=10.0, runner=runner)
+    knowledge_future = background.submit(load_knowledge)
+    facts = facts_future.result()
+
+    progress = _Progress(enabled=not args.json and sys.stderr.isatty())
+    argv = worker_argv(python, quick=args.quick, device=args.device, sections=sections, compile=not args.no_compile)
+    with progress:
+        run = run_worker(runner, argv, timeout=args.timeout, on_record=progress.update)
+    knowledge = knowledge_future.result()
+    background.shutdown()
+
+    env = next((r.get("data") for r in run.records if r.get("event") == "env"), None) or {}
+    hardware = Hardware()
+    if env.get("device") == "cuda":
+        model = knowledge.gpu_by_name(str(env.get("device_name")))
+        if model is not None:
+            hardware = Hardware(model.name, dict(model.peak_tflops), model.memory_bandwidth_gbs, model.source)
+    report = build_report(
+        run.records,
+        mode="quick" if args.quick else "full",
+        hardware=hardware,
+        context=context_from(facts, env),
+        wall_s=run.seconds,
+        worker_error=(run.error + (f" — {run.stderr_tail.strip().splitlines()[-1]}" if run.stderr_tail.strip() else ""))
+        if run.error
+        else None,
+        knowledge_version=knowledge.version,
+        torchenv_version=__version__,
+    )
+    if args.html:
+        from ..render.html_bench import render_html
+
+        try:
+            with open(args.html, "w", encoding="utf-8") as handle:
+                handle.write(render_html(report))
+        except OSError as exc:
+            raise UsageError(f"--html {args.html}: {exc.strerror or exc}") from None
+    if args.json:
+        from ..render.json_bench import render_bench_json
+
+        sys.stdout.write(render_bench_json(report) + "\n")
+    else:
+        from rich.console import Console
+
+        from ..render.terminal_bench import render_bench_terminal
+
+        # Saved to a file or piped, the table gets room for its notes instead of rich's 80 columns.
+        width = None if sys.stdout.isatty() else 140
+        render_bench_terminal(report, Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False))
+    return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
+
+
+class _Progress:
+    """A status line on stderr while the worker runs: section, then each result as it lands."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.status = None
+        self.done = 0
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("starting the worker…")
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.stop()
+
+    def update(self, record: dict) -> None:
+        if self.status is None:
+            return
+        event = record.get("event")
+        if event == "begin":
+            self.section = SECTION_WORDS.get(str(record.get("section")), str(record.get("section")))
+            self.status.update(f"{self.section}…")
+        elif event == "result":
+            self.done += 1
+            self.status.update(f"{getattr(self, 'section', '')}: {record.get('label')} ({self.done} done)…")

@@ -1,0 +1,70 @@
+"""Shared wording for the bench renderers (terminal and HTML): numbers, headings, the header line."""
+
+from __future__ import annotations
+
+from ..model.bench import BenchReport, Measurement
+
+SECTION_TITLES = {
+    "matmul": "Matmul throughput against the datasheet peak (dense)",
+    "memory": "Memory bandwidth (copy: bytes read + written)",
+    "transfer": "Host ↔ device copies: pageable vs pinned",
+    "conv": "Convolution test: cudnn.benchmark and deterministic",
+    "amp": "AMP against FP32 (training step)",
+    "ladder-resnet50": "Training ladder: ResNet-50",
+    "ladder-gpt": "Training ladder: GPT-style block",
+}
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def figure(m: Measurement) -> str:
+    return f"{number(m.value)} {m.unit}" if m.value is not None else "—"
+
+
+def spread(m: Measurement) -> str:
+    return f"±{m.time.spread * 50:.1f}%" if m.time is not None else ""
+
+
+def times(value: float | None) -> str:
+    return f"{value:.2f}×" if value is not None else ""
+
+
+def header(report: BenchReport) -> str:
+    env = report.environment
+    if env is None:
+        return f"torchenv bench · {report.mode} · the worker did not report its environment"
+    device = env.device_name + (f" ({env.gpu_model})" if env.gpu_model and env.gpu_model != env.device_name else "")
+    parts = [f"torchenv bench · {report.mode}", device, f"torch {env.torch_version}"]
+    if env.device == "cuda":
+        parts.append(f"CUDA {env.cuda}" + (f" · cuDNN {env.cudnn}" if env.cudnn else ""))
+    else:
+        parts.append(f"CPU path, {env.threads} thread(s)" + (", bf16 native" if env.cpu_bf16 else ""))
+    return " · ".join(parts)
+
+
+def timing_line(report: BenchReport) -> str:
+    text = f"suite {report.suite_s:.1f} s, torch import included"
+    if report.autotune_s >= 0.05:
+        text += f" (of which cudnn.benchmark first-step search {report.autotune_s:.1f} s)"
+    if report.compile_s:
+        text += f"; torch.compile first compile {report.compile_s:.1f} s, reported apart (wall {report.wall_s:.1f} s)"
+    return text
+
+
+def sections(report: BenchReport) -> list[tuple[str, list[Measurement]]]:
+    order: list[str] = []
+    for m in report.measurements:
+        if m.section not in order:
+            order.append(m.section)
+    return [(s, [m for m in report.measurements if m.section == s]) for s in order]
