@@ -126,3 +126,11 @@ def test_the_real_h100_probe_output():
     cudnn = next(lib for lib in torch.loaded_libraries if lib.name == "libcudnn")
     assert cudnn.owner == "nvidia-cudnn-cu13" and cudnn.version == "9.19.0.56"
     assert "/usr/lib" not in cudnn.path  # the system's 9.14 is installed but not what torch runs
+
+
+def test_torchenvs_own_source_folder_is_not_part_of_the_probed_environment():
+    from torchenv.probes.target import OWN_IMPORT_ROOT, _probe_environment
+
+    env = _probe_environment({"PYTHONPATH": f"{OWN_IMPORT_ROOT}:/home/me/lib", "PATH": "/usr/bin"})
+    assert env["PYTHONPATH"] == "/home/me/lib"
+    assert "PYTHONPATH" not in _probe_environment({"PYTHONPATH": OWN_IMPORT_ROOT})

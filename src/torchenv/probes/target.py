@@ -69,8 +69,19 @@ def read_target(
     return parse_target_records(result, with_torch=with_torch)
 
 
+# The folder torchenv itself is imported from: on PYTHONPATH when torchenv runs from a source checkout,
+# but not part of the environment being diagnosed.
+OWN_IMPORT_ROOT = os.path.realpath(Path(__file__).resolve().parent.parent.parent)
+
+
 def _probe_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
+    if env.get("PYTHONPATH"):
+        kept = [p for p in env["PYTHONPATH"].split(os.pathsep) if p and os.path.realpath(p) != OWN_IMPORT_ROOT]
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            env.pop("PYTHONPATH")
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONSTARTUP", None)
     return env
