@@ -23,13 +23,11 @@ EXPECTED_FAILURES = {
     "022-wsl2-rtx4060-laptop-torch-not-installed.txt": "'PyTorch version: N/A' reads the same for not installed and broken; no package list",
     "024-archlinux-detectron2-table-system-torch-no-cuda.txt": "'PyTorch built with' is cut before the CUDA lines would be, so the CPU build is not proven",
     "033-pip-cu118-request-kept-cu117-torch201.txt": "cut after the OS line: nothing shows the stack works",
-    "034-user-trimmed-cu11-cu12-runtime-wheels.txt": "no check covers nvidia-*-cu11 beside -cu12 runtime wheels (asked of the lead)",
     "015-2xa6000-nightly-cu128-compile-bug-healthy.txt": "a true warning: driver 535 runs cu128 only under minor-version compatibility",
 }
 
 # Blocked on checks/knowledge outside this module; strict, so they flag themselves once fixed.
-BLOCKED = {
-}
+BLOCKED = {}
 
 
 def _diagnose(name: str, knowledge):

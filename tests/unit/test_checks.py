@@ -201,6 +201,16 @@ CASES = {
         ),
         Severity.ERROR,
     ),
+    "mixed-cuda-wheels": (
+        lambda f: python_(
+            f,
+            distributions=(
+                dist("nvidia-cuda-runtime-cu11", "11.7.99", SITE),
+                dist("nvidia-cuda-runtime-cu12", "12.1.105", SITE),
+            ),
+        ),
+        Severity.WARNING,
+    ),
     "companion-import-failed": (
         lambda f: torch_(
             f,

@@ -59,12 +59,15 @@ def summarise(facts: Facts, findings: tuple[Finding, ...]) -> str:
     torch = facts.torch
     stack = ""
     if known(torch) and torch.status == "ok" and known(torch.version):
-        gpus = ", ".join(sorted({d.name for d in torch.devices})) or "no GPU"
+        gpus = ", ".join(sorted({d.name for d in torch.devices}))
         cuda = f"CUDA {torch.cuda}" if known(torch.cuda) and torch.cuda else "CPU build"
-        smoke = " smoke test passed;" if known(torch.smoke) and torch.smoke and all(s.ok for s in torch.smoke) else ""
-        stack = f"torch {torch.version} ({cuda}) on {gpus};{smoke}"
+        smoke = "; smoke test passed" if known(torch.smoke) and torch.smoke and all(s.ok for s in torch.smoke) else ""
+        stack = f"torch {torch.version} ({cuda})" + (f" on {gpus}" if gpus else "") + smoke
+    if warnings and warnings[0].id == "no-nvidia-gpu":
+        works = f"{stack} works" if stack else "torch can work"
+        return f"CPU only: {works}, but this machine has no NVIDIA GPU"
     if warnings:
-        return f"Works, with {len(warnings)} warning(s): {stack} {warnings[0].title}".replace("  ", " ")
+        return f"Works, with {len(warnings)} warning(s): {warnings[0].title}" + (f" ({stack})" if stack else "")
     if not stack:
         return "Healthy as far as checked (torch was not probed)"
-    return f"Healthy: {stack.rstrip(';')}"
+    return f"Healthy: {stack}"

@@ -94,7 +94,7 @@ def index_url(variant: str) -> str:
 
 
 def python_minor(facts: Facts) -> str | None:
-    if not known(facts.python):
+    if not known(facts.python) or not re.match(r"^\d+\.\d+", facts.python.version):
         return None
     return ".".join(facts.python.version.split(".")[:2])
 

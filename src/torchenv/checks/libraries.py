@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from ..model import Facts, Finding, Severity, known
 from .common import (
@@ -60,6 +61,38 @@ def _duplicate_fix(facts: Facts, torches, conda_torch) -> str:
         )
     return (
         f"`{uninstall}` removes the copy that imports first; repeat until `import torch` fails, then install one build."
+    )
+
+
+_CUDA_WHEEL = re.compile(r"^nvidia-[a-z0-9-]+?-cu(\d+)$")
+
+
+@check("mixed-cuda-wheels")
+def check_mixed_cuda_wheels(facts: Facts, knowledge):
+    """nvidia-*-cu11 beside nvidia-*-cu12 (or cu13): two CUDA majors' runtime libraries in one env."""
+    if not known(facts.python) or not known(facts.python.distributions):
+        raise Skip("installed distributions unknown")
+    majors: dict[str, list[str]] = {}
+    for dist in facts.python.distributions:
+        match = _CUDA_WHEEL.match(dist.name)
+        if match:
+            majors.setdefault(match.group(1), []).append(f"{dist.name} {dist.version}")
+    if len(majors) < 2:
+        return
+    yield Finding(
+        id="mixed-cuda-wheels",
+        category="duplicate-install",
+        severity=Severity.WARNING,
+        layer="cuda",
+        title=f"CUDA runtime wheels of {len(majors)} CUDA majors are installed side by side ({', '.join('cu' + m for m in sorted(majors))})",
+        evidence=tuple(name for names in majors.values() for name in sorted(names)),
+        explanation="Each torch build needs the nvidia-* wheels of its own CUDA major. Leftovers of another major "
+        "(from an earlier torch, or a package pinning other CUDA wheels) can be preloaded first: torch then loads "
+        "the wrong libcudart/libcublas and fails with undefined symbols or 'CUDA driver version is insufficient'.",
+        fix="Uninstall the wheels of the major your torch does not use, e.g. "
+        f"`{pip_install(facts).replace(' install', ' uninstall -y')} "
+        + " ".join(sorted({n.split()[0] for m, names in majors.items() for n in names if m == min(majors)}))
+        + "`, then check with `torchenv doctor`.",
     )
 
 

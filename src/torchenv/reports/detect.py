@@ -340,7 +340,7 @@ def _python(
     if version is None:
         site = re.search(r"python(3\.\d{1,2})[/\\]site-packages", text)
         version = site.group(1) if site else None
-    if version is None:
+    if version is None and pip is None:
         return Unknown(NOT_IN_REPORT)
     distributions: tuple[Distribution, ...] | Unknown = Unknown(NOT_IN_REPORT)
     if pip is not None:
@@ -356,7 +356,7 @@ def _python(
         )
     return PythonEnv(
         executable="python",
-        version=version,
+        version=version or "unknown",  # a package list without the Python version: keep the list
         implementation="CPython",
         prefix=prefix or "",
         base_prefix=prefix or "",
