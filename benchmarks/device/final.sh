@@ -17,6 +17,10 @@ echo "bench full exit $? wall $($py -c "import sys;print(round($(date +%s.%N)-$s
 $py -c "
 import json; d=json.load(open('$work/bench/full.json')); print('suite_s', d.get('suite_s'));
 [print(m['id'], round(m['value'],1) if isinstance(m.get('value'),(int,float)) else m.get('value'), m.get('unit')) for m in d['measurements'] if m['id'].startswith(('ladder-resnet50','matmul.bf16','memory'))]" 2>&1 | head -20
+# issue 7: the DataLoader tuner against the full grid on the 16-core host (epochs long enough for 16 workers to start)
+mkdir -p "$work/tune"
+timeout 240 $py benchmarks/tune_loader.py --epoch-s "${EPOCH_S:-2.5}" --out "$work/tune/tune-loader-16core.json" > "$work/tune/tune-loader-16core.txt" 2>&1
+echo "loader exit $?"; tail -8 "$work/tune/tune-loader-16core.txt"
 cp "$work/doctor/doctor.txt" "$work/doctor/doctor-vs-collect-env.json" "$work/snapshot/h100-snapshot.json" "$FINAL/" 2>/dev/null
 tar -C "$work" -czf "$FINAL/final.tar.gz" .
 ls -l "$FINAL"
