@@ -1,3 +1,12 @@
 """torchenv: makes PyTorch on NVIDIA GPUs work, run fast and stay reproducible."""
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`torchenv.tune(...)`, loaded on first use: `import torchenv` never imports torch."""
+    if name == "tune":  # the subpackage, callable: torchenv.tune(...) runs torchenv.tune.api.tune
+        import importlib
+
+        return importlib.import_module(".tune", __name__)
+    raise AttributeError(f"module 'torchenv' has no attribute {name!r}")

@@ -59,7 +59,7 @@ SIZES = {
         rn50_hw=224,
         step_s=0.25,
         min_steps=3,
-        warmup_steps=2,
+        warmup_steps=1,
         micro_s=0.08,
     ),
     ("cpu", "full"): dict(
@@ -370,7 +370,7 @@ class Bench:
         if self.mode == "quick" and self.cuda:
             flags = [(False, False)]  # the full run compares cudnn.benchmark and determinism
         for benchmark, deterministic in flags:
-            for kind in ("fwd", "fwd+bwd"):
+            for kind in ("fwd+bwd",) if self.mode == "quick" and self.cuda else ("fwd", "fwd+bwd"):
                 id = "conv.%s.bench%d.det%d" % (kind, benchmark, deterministic)
                 label = "conv %s · cudnn.benchmark %s · deterministic %s" % (
                     kind,
@@ -579,6 +579,8 @@ class Bench:
                 reason = (
                     "torch.compile skipped (--no-compile)" if self.mode == "full" else "--quick skips torch.compile"
                 )
+            elif self.mode == "quick" and self.cuda and workload == "gpt":
+                reason = "--quick runs the ResNet-50 ladder only (the full suite adds the transformer's)"
             elif self.mode == "quick" and self.cuda and name not in QUICK_RUNGS:
                 reason = "--quick skips this rung (its first step costs seconds of search)"
             if reason:

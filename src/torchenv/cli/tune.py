@@ -1,0 +1,244 @@
+"""Wiring of `torchenv tune`: the search runs in a worker process of the target env; this process
+never imports torch. Progress on stderr, the report on stdout (terminal table or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+from .. import __version__
+from .errors import UsageError
+from .exit_codes import ExitCode
+
+KNOBS = ("tf32", "amp", "channels_last", "benchmark", "optimizer", "compile", "max-autotune", "determinism")
+
+
+def register(commands) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="find the fastest settings for a training step (and its DataLoader), measured",
+        description="Measure speed settings on a training workload — TF32, AMP (bf16, or fp16 with a GradScaler), "
+        "channels_last, cudnn.benchmark, fused/foreach optimizers, torch.compile (default, max-autotune) and, with "
+        "--loader, the DataLoader's num_workers/pin_memory/prefetch_factor/persistent_workers — in a worker process "
+        "of the target environment. Knobs that cannot apply are skipped; the order follows what interacts; each "
+        "configuration's first losses are compared with FP32 and a setting that changes them beyond the tolerance "
+        "is never recommended.",
+    )
+    tune.add_argument(
+        "workload", help="resnet50, transformer, or path/to/file.py:make_workload (a function returning the workload)"
+    )
+    tune.add_argument("--python", metavar="PATH", help="tune in this interpreter's environment (default: this one)")
+    tune.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="default: cuda if usable")
+    tune.add_argument(
+        "--budget", type=float, default=300.0, metavar="SECONDS", help="bound on the search (default 300)"
+    )
+    tune.add_argument("--batch", type=int, metavar="N", help="batch size of a built-in workload (default: 128 on GPU)")
+    tune.add_argument(
+        "--tolerance", type=float, default=0.05, metavar="REL", help="numerics: largest relative loss difference (0.05)"
+    )
+    tune.add_argument("--min-gain", type=float, default=0.02, metavar="REL", help="a knob must be this much faster")
+    tune.add_argument(
+        "--steps", type=int, metavar="N", help="steps you will train: compile only if it pays back by then"
+    )
+    tune.add_argument("--skip", metavar="LIST", help=f"knobs not to try, comma-separated: {', '.join(KNOBS)}")
+    tune.add_argument("--no-compile", action="store_true", help="do not try torch.compile")
+    tune.add_argument("--max-batch", action="store_true", help="also find the largest batch that fits (GPU)")
+    tune.add_argument("--memory-margin", type=float, default=0.1, metavar="REL", help="memory kept free (0.1)")
+    tune.add_argument("--loader", action="store_true", help="also tune the DataLoader (resnet50: a CPU-heavy dataset)")
+    tune.add_argument("--loader-epoch-s", type=float, default=3.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    tune.add_argument("--json", action="store_true", help="print the report as JSON (kind torchenv.tune)")
+    tune.add_argument("--html", metavar="FILE", help="write the report as a self-contained HTML page")
+    tune.add_argument(
+        "--add-to-html", metavar="FILE", help="add the results to an existing `torchenv bench --html` report"
+    )
+    tune.set_defaults(run=run_tune)
+
+
+def _skip(text: str | None) -> list[str]:
+    if not text:
+        return []
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in KNOBS]
+    if unknown:
+        raise UsageError(f"--skip: unknown {', '.join(unknown)} (choose from {', '.join(KNOBS)})")
+    return chosen
+
+
+def _resolve_python(path: str | None) -> str:
+    if path is None:
+        return sys.executable
+    found = path if os.sep in path else shutil.which(path)
+    if not found or not os.path.exists(found):
+        raise UsageError(f"--python {path}: no such interpreter")
+    if not os.access(found, os.X_OK) or os.path.isdir(found):
+        raise UsageError(f"--python {path}: not an executable file")
+    return found
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.budget <= 0:
+        raise UsageError("--budget must be a positive number of seconds")
+    if args.batch is not None and args.batch < 1:
+        raise UsageError("--batch must be at least 1")
+    if not 0 <= args.tolerance < 10:
+        raise UsageError("--tolerance must be a relative difference such as 0.05")
+    if not 0 <= args.memory_margin < 1:
+        raise UsageError("--memory-margin must be within [0, 1)")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    if args.loader and args.workload == "transformer":
+        raise UsageError("--loader: the built-in transformer has no dataset; give a factory that returns a loader")
+    if args.add_to_html and not os.path.isfile(args.add_to_html):
+        raise UsageError(f"--add-to-html {args.add_to_html}: no such file (write one with `torchenv bench --html`)")
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from ..probes.runner import Runner
+    from ..tune.report import build_report
+    from ..tune.run import run_tune_worker, tune_argv
+    from ..tune.spec import SpecError, parse_workload
+
+    _check(args)
+    skip = _skip(args.skip)
+    try:
+        spec = parse_workload(args.workload)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+    python = _resolve_python(args.python)
+    argv = tune_argv(
+        python,
+        spec.argument,
+        device=args.device,
+        budget_s=args.budget,
+        batch=args.batch,
+        tolerance=args.tolerance,
+        min_gain=args.min_gain,
+        steps=args.steps,
+        skip=skip,
+        max_batch=args.max_batch,
+        memory_margin=args.memory_margin,
+        loader=args.loader,
+        loader_epoch_s=args.loader_epoch_s,
+        compile=not args.no_compile,
+    )
+    progress = Progress(sys.stderr, rich=sys.stderr.isatty() and not args.json, quiet=False)
+    began = time.monotonic()
+    with progress:
+        run = run_tune_worker(Runner(), argv, budget_s=args.budget, on_record=progress.update)
+    worker_error = None
+    if run.error:
+        tail = run.stderr_tail.strip().splitlines()
+        worker_error = run.error + (f" — {tail[-1]}" if tail else "")
+    report = build_report(
+        run.records,
+        budget_s=args.budget,
+        tolerance=args.tolerance,
+        wall_s=time.monotonic() - began,
+        worker_error=worker_error,
+        torchenv_version=__version__,
+    )
+    from ..tune.render import merge_into_html, render_html, render_json, render_terminal
+
+    if args.html:
+        _write(args.html, render_html(report), "--html")
+    if args.add_to_html:
+        try:
+            with open(args.add_to_html, encoding="utf-8") as handle:
+                existing = handle.read()
+        except OSError as exc:
+            raise UsageError(f"--add-to-html {args.add_to_html}: {exc.strerror or exc}") from None
+        _write(args.add_to_html, merge_into_html(existing, report), "--add-to-html")
+    if args.json:
+        sys.stdout.write(render_json(report) + "\n")
+    else:
+        from rich.console import Console
+
+        width = None if sys.stdout.isatty() else 150
+        render_terminal(report, Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False))
+    return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
+
+
+def _write(path: str, text: str, option: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+
+
+class Progress:
+    """Progress while the worker runs: a rich status line on a terminal, else one plain line per
+    configuration measured (so logs of CI or a batch job show where the search is)."""
+
+    def __init__(self, stream, rich: bool, quiet: bool = False):
+        self.stream = stream
+        self.rich = rich
+        self.quiet = quiet
+        self.status = None
+        self.unit = "samples/s"
+        self.reference = None
+
+    def __enter__(self):
+        if self.rich:
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("starting the worker…")
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.stop()
+
+    def say(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.status is not None:
+            self.status.update(text)
+            if not text.endswith("…"):
+                self.status.console.print(f"  {text}", highlight=False)
+        else:
+            self.stream.write(f"tune: {text}\n")
+            self.stream.flush()
+
+    def update(self, record: dict) -> None:
+        event = record.get("event")
+        t = float(record.get("t") or 0.0)
+        if event == "begin" and record.get("section") in ("import", "workload", "search", "loader", "max-batch"):
+            words = {
+                "import": "importing torch",
+                "workload": "building the workload",
+                "search": "searching",
+                "loader": "tuning the DataLoader",
+                "max-batch": "finding the largest batch",
+            }
+            self.say(f"[{t:5.0f} s] {words[record['section']]}…")
+        elif event == "workload":
+            self.unit = str(record.get("unit") or self.unit)
+        elif event == "trial" and not record.get("update"):
+            self.say(f"[{t:5.0f} s] {self._trial(record)}")
+        elif event == "loader_trial":
+            rate = record.get("items_per_s")
+            text = f"{rate:,.0f} samples/s" if rate else str(record.get("reason") or record.get("status"))
+            self.say(f"[{t:5.0f} s] DataLoader {record.get('label')}: {text}")
+        elif event == "note":
+            self.say(f"[{t:5.0f} s] {record.get('text')}")
+        elif event == "fatal":
+            self.say(f"[{t:5.0f} s] stopped at {record.get('stage')}: {record.get('error')}")
+
+    def _trial(self, record: dict) -> str:
+        label = record.get("label")
+        if record.get("status") != "ok":
+            return f"{label}: {record.get('status')} — {record.get('reason')}"
+        throughput = record.get("throughput")
+        if record.get("id") == "t0":
+            self.reference = throughput
+        text = f"{label}: {throughput:,.0f} {self.unit}" if throughput else str(label)
+        if throughput and self.reference:
+            text += f" ({throughput / self.reference:.2f}×)"
+        if record.get("one_time_s") and record["one_time_s"] >= 1:
+            text += f", first step +{record['one_time_s']:.0f} s"
+        return f"{text} — {record.get('decision')}"

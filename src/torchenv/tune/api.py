@@ -1,0 +1,175 @@
+"""`torchenv.tune(...)`: the tuner beside the user's own code, in the caller's process (the one
+place torchenv runs torch in-process: the user already imported it, and their model, data and
+step cannot be shipped to a worker). The same engine, search and report as the CLI's worker.
+
+The user's model is never modified: every trial trains a deep copy. torch's global settings
+(TF32, cudnn.benchmark, deterministic algorithms) are restored afterwards; torch._dynamo.reset()
+is called around the compile trials.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import __version__
+from ..model.tune import TuneReport
+
+
+def tune(
+    model: Any = None,
+    sample: Any = None,
+    *,
+    loader: Any = None,
+    loss_fn: Callable | None = None,
+    optimizer: Any = None,
+    step: Callable | None = None,
+    dataset: Any = None,
+    items_per_step: float | None = None,
+    unit: str | None = None,
+    description: str | None = None,
+    device: Any = None,
+    budget: float = 300.0,
+    tolerance: float = 0.05,
+    min_gain: float = 0.02,
+    expected_steps: int | None = None,
+    skip: Iterable[str] = (),
+    compile: bool = True,
+    max_batch: bool = False,
+    memory_margin: float = 0.1,
+    tune_loader: bool | None = None,
+    loader_epoch_s: float = 3.0,
+    progress: bool = True,
+    show: bool = True,
+) -> TuneReport:
+    """Measure speed settings on your training step and return a TuneReport.
+
+    Give `model` + `sample` (one batch: `(inputs, target)`) or `loader` (its first batch is used,
+    and with `tune_loader` its settings are tuned too) + `loss_fn(output, target)` + `optimizer`
+    (a factory `params -> Optimizer`, an Optimizer class, or your optimizer instance); or only a
+    plain `step()` callable (then only global settings can be tried: TF32, AMP bf16, cudnn.benchmark).
+
+    `report.snippet` holds the recommended settings as code, `report.recommended_config` the
+    knobs; `show=True` prints the ranked table. `budget` (seconds) bounds the search.
+    """
+    import torch
+
+    from ._worker import driver
+    from ._worker import engine as E
+    from .report import build_report
+
+    if budget <= 0:
+        raise ValueError("budget must be a positive number of seconds")
+    started = time.monotonic()
+    if device is None:
+        if model is not None:
+            first = next(iter(model.parameters()), None)
+            device = first.device if first is not None else torch.device("cpu")
+        else:
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    workload = E.normalize(
+        torch,
+        {
+            "model": model,
+            "sample": sample,
+            "loader": loader,
+            "dataset": dataset,
+            "items_per_step": items_per_step,
+            "unit": unit,
+            "description": description or (type(model).__name__ if model is not None else "your step()"),
+        },
+        device,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        step=step,
+    )
+    records: list[dict] = []
+    say = _Say(progress)
+
+    def emit(event: str, **fields: Any) -> None:
+        record = {"event": event, "t": round(time.monotonic() - started, 4)}
+        record.update(fields)
+        records.append(record)
+        say(record)
+
+    emit("env", data=_environment(torch, device))
+    options = driver.Options(
+        budget_s=budget,
+        tolerance=tolerance,
+        min_gain=min_gain,
+        expected_steps=expected_steps,
+        skip=list(skip),
+        max_batch=max_batch,
+        memory_margin=memory_margin,
+        loader=bool(tune_loader if tune_loader is not None else (loader is not None or dataset is not None)),
+        loader_epoch_s=loader_epoch_s,
+        no_compile_reason=None if compile else "skipped on request (compile=False)",
+        started=started,
+    )
+    error = None
+    try:
+        driver.run(torch, device, workload, emit, options)
+    except Exception as exc:  # a failure inside the search comes back in the report
+        error = E.describe(exc)
+        emit("error", section="tune", error=error)
+    emit("done")
+    report = build_report(
+        records, budget_s=budget, tolerance=tolerance, wall_s=time.monotonic() - started, torchenv_version=__version__
+    )
+    if show:
+        from rich.console import Console
+
+        from .render import render_terminal
+
+        render_terminal(report, Console(file=sys.stderr, highlight=False))
+    return report
+
+
+class _Say:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.reference = None
+
+    def __call__(self, record: dict) -> None:
+        if not self.enabled:
+            return
+        event = record.get("event")
+        text = None
+        if event == "trial" and not record.get("update"):
+            if record.get("status") == "ok":
+                throughput = record.get("throughput") or 0.0
+                if record.get("id") == "t0":
+                    self.reference = throughput
+                ratio = f" ({throughput / self.reference:.2f}×)" if self.reference else ""
+                text = f"{record.get('label')}: {throughput:,.1f}/s{ratio} — {record.get('decision')}"
+            else:
+                text = f"{record.get('label')}: {record.get('status')} — {record.get('reason')}"
+        elif event == "loader_trial":
+            text = f"DataLoader {record.get('label')}: {record.get('items_per_s') or 0:,.0f} samples/s"
+        if text:
+            sys.stderr.write(f"torchenv.tune [{record.get('t', 0):5.0f} s] {text}\n")
+            sys.stderr.flush()
+
+
+def _environment(torch, device) -> dict:
+    info = {
+        "torch": str(torch.__version__),
+        "cuda": getattr(torch.version, "cuda", None),
+        "debug": bool(getattr(torch.version, "debug", False)),
+        "device": device.type,
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "python": ".".join(str(v) for v in sys.version_info[:3]),
+    }
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        info.update(device_name=props.name, cc=list(torch.cuda.get_device_capability(device)))
+    else:
+        info["device_name"] = "CPU"
+    return info

@@ -1,0 +1,265 @@
+"""Turns the tune worker's records into a TuneReport: statistics of every trial (torchenv.perf's
+summarize), speedups against the FP32 reference, the recommended configuration and its snippet.
+Pure: unit-tested on recorded and fake records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..model.bench import BenchEnvironment
+from ..model.tune import LoaderResult, LoaderTrial, MaxBatch, TuneReport, TuneStage, TuneTrial
+from ..perf.stats import summarize
+from .snippet import render_snippet
+
+MIB = 1024.0 * 1024.0
+
+
+def _environment(env: dict | None) -> BenchEnvironment | None:
+    if not env:
+        return None
+    cc = env.get("cc")
+    return BenchEnvironment(
+        device=str(env.get("device")),
+        device_name=str(env.get("device_name")),
+        torch_version=env.get("torch"),
+        cuda=env.get("cuda"),
+        cudnn=env.get("cudnn"),
+        debug=env.get("debug"),
+        cc=(int(cc[0]), int(cc[1])) if isinstance(cc, list) and len(cc) == 2 else None,
+        threads=env.get("threads"),
+        cpu_count=env.get("cpu_count"),
+        gpu_model=None,
+        python=env.get("python"),
+        cpu_bf16=env.get("cpu_bf16"),
+    )
+
+
+def _one_time_kind(change: dict) -> str | None:
+    if change.get("compile"):
+        return "compile"
+    if change.get("benchmark"):
+        return "autotune"
+    return "warm-up"
+
+
+def _trial(record: dict, items: float, reference_median: float | None) -> TuneTrial:
+    time = None
+    throughput = speedup = None
+    status = str(record.get("status") or "failed")
+    reason = record.get("reason")
+    if status == "ok":
+        try:
+            time = summarize(record.get("samples_s") or ())
+            throughput = items / time.median
+            if reference_median:
+                speedup = reference_median / time.median
+        except ValueError as exc:
+            status, reason = "failed", f"no usable samples ({exc})"
+    memory = record.get("memory_bytes")
+    losses = tuple(float(x) for x in (record.get("losses") or ()) if x is not None)
+    return TuneTrial(
+        id=str(record.get("id")),
+        stage=str(record.get("stage")),
+        label=str(record.get("label")),
+        config=dict(record.get("config") or {}),
+        change=dict(record.get("change") or {}),
+        status=status,
+        decision=record.get("decision"),
+        reason=reason,
+        throughput=throughput,
+        speedup=speedup,
+        gain=record.get("gain"),
+        time=time,
+        memory_mib=memory / MIB if isinstance(memory, (int, float)) else None,
+        one_time_s=record.get("one_time_s"),
+        one_time_kind=_one_time_kind(record.get("change") or {}) if record.get("one_time_s") is not None else None,
+        break_even_steps=record.get("break_even_steps"),
+        numerics=record.get("numerics"),
+        numerics_delta=_finite(record.get("numerics_delta")),
+        losses=losses,
+        reproducible=record.get("reproducible"),
+        seconds=record.get("seconds"),
+    )
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _loader(records: Sequence[dict]) -> LoaderResult | None:
+    trials = [r for r in records if r.get("event") == "loader_trial"]
+    result = next((r for r in records if r.get("event") == "loader_result"), None)
+    if not trials and result is None:
+        return None
+    rows = tuple(
+        LoaderTrial(
+            id=str(r.get("id")),
+            label=str(r.get("label")),
+            stage=str(r.get("stage")),
+            config=dict(r.get("config") or {}),
+            status=str(r.get("status") or "failed"),
+            reason=r.get("reason"),
+            items_per_s=r.get("items_per_s"),
+            startup_s=tuple(r.get("startup_s") or ()),
+            restart_saving_s=r.get("restart_saving_s"),
+            cpu_busy=r.get("cpu_busy"),
+            seconds=r.get("seconds"),
+        )
+        for r in trials
+    )
+    result = result or {}
+    return LoaderResult(
+        trials=rows,
+        best=result.get("best"),
+        best_config=result.get("best_config"),
+        four_workers=result.get("four_workers"),
+        cpu_count=result.get("cpu_count"),
+        seconds=float(result.get("seconds") or 0.0),
+        epoch_s=result.get("epoch_s"),
+    )
+
+
+def build_report(
+    records: Sequence[dict],
+    *,
+    budget_s: float,
+    tolerance: float,
+    wall_s: float,
+    worker_error: str | None = None,
+    torchenv_version: str = "",
+) -> TuneReport:
+    env = next((r.get("data") for r in records if r.get("event") == "env"), None) or {}
+    workload = next((r for r in records if r.get("event") == "workload"), {}) or {}
+    results = [r for r in records if r.get("event") == "result"]
+    result = results[-1] if results else None  # provisional results after each trial; the last one stands
+    caps = workload.get("caps") or {}
+    items = float(workload.get("items") or 1.0)
+    trial_records = {}
+    for r in records:
+        if r.get("event") == "trial":
+            trial_records[str(r.get("id"))] = r  # a trial re-emitted with its final decision wins
+    reference = trial_records.get("t0")
+    ref_median = None
+    if reference and reference.get("status") == "ok":
+        try:
+            ref_median = summarize(reference.get("samples_s") or ()).median
+        except ValueError:
+            ref_median = None
+    trials = tuple(_trial(r, items, ref_median) for r in trial_records.values())
+    stages = tuple(
+        TuneStage(
+            name=str(r.get("name")),
+            title=str(r.get("title")),
+            outcome=str(r.get("outcome")),
+            why=str(r.get("why") or ""),
+            skip_reason=r.get("skip_reason"),
+            adopted=r.get("adopted"),
+        )
+        for r in records
+        if r.get("event") == "stage"
+    )
+    notes = [str(r.get("text")) for r in records if r.get("event") == "note"]
+    fatal = next((r for r in records if r.get("event") == "fatal"), None)
+    errors = [r for r in records if r.get("event") == "error"]
+    recommended_id = result.get("best") if result else None
+    recommended_config = result.get("best_config") if result else None
+    error = None
+    if fatal:
+        error = f"the worker stopped at {fatal.get('stage')}: {fatal.get('error')}"
+    elif result and result.get("error"):
+        error = str(result["error"])
+    elif errors:
+        error = "; ".join(f"{r.get('section')}: {r.get('error')}" for r in errors)
+    elif worker_error:
+        error = worker_error
+    if fatal or (result is None and workload.get("plain_step") is not None and not _loader(records)):
+        status = "failed"
+    elif error or worker_error:
+        status = "partial"
+    else:
+        status = "ok"
+    if worker_error and error != worker_error:
+        error = f"{error}; {worker_error}" if error else worker_error
+
+    loader = _loader(records)
+    recommended = next((t for t in trials if t.id == recommended_id), None)
+    compile_trial = recommended if recommended and recommended.config.get("compile") else None
+    snippet = ""
+    if (recommended_config is not None and not (result and result.get("error"))) or (loader and loader.best_config):
+        snippet = render_snippet(
+            recommended_config if recommended_config is not None else {},
+            device=str(env.get("device") or "cuda"),
+            optimizer=caps.get("optimizer") if caps.get("optimizer") not in (None, "optimizer") else None,
+            optimizer_args=caps.get("optimizer_args"),
+            plain_step=bool(workload.get("plain_step")),
+            loader=loader.best_config if loader else None,
+            break_even_steps=compile_trial.break_even_steps if compile_trial else None,
+            compile_s=compile_trial.one_time_s if compile_trial else None,
+            unchecked=bool(recommended and recommended.numerics == "unchecked"),
+        )
+    max_batch = None
+    mb = next((r for r in records if r.get("event") == "max_batch"), None)
+    if mb:
+        throughput = None
+        if mb.get("status") == "ok" and mb.get("samples_s"):
+            try:
+                throughput = float(mb.get("items") or 0) / summarize(mb["samples_s"]).median
+            except ValueError:
+                throughput = None
+        max_batch = MaxBatch(
+            status=str(mb.get("status")),
+            reason=mb.get("reason"),
+            batch=mb.get("batch"),
+            peak_mib=(mb["peak_bytes"] / MIB) if mb.get("peak_bytes") else None,
+            limit_mib=(mb["limit_bytes"] / MIB) if mb.get("limit_bytes") else None,
+            total_mib=(mb["total_bytes"] / MIB) if mb.get("total_bytes") else None,
+            margin=mb.get("margin"),
+            throughput=throughput,
+        )
+    search_s = None
+    begin = next((r for r in records if r.get("event") == "begin" and r.get("section") == "search"), None)
+    end = next((r for r in records if r.get("event") == "end" and r.get("section") == "search"), None)
+    if begin and end:
+        search_s = float(end.get("t", 0.0)) - float(begin.get("t", 0.0))
+    return TuneReport(
+        status=status,
+        error=error,
+        environment=_environment(env),
+        workload=str(workload.get("description") or "?"),
+        unit=str(workload.get("unit") or "samples/s"),
+        items_per_step=workload.get("items"),
+        batch_size=workload.get("batch_size"),
+        trials=trials,
+        stages=stages,
+        reference=reference.get("id") if reference else None,
+        recommended=recommended_id,
+        recommended_config=recommended_config,
+        snippet=snippet,
+        tolerance=float(result.get("tolerance", tolerance)) if result else tolerance,
+        tolerance_applied=result.get("tolerance_applied") if result else None,
+        noise_floor=_finite(result.get("noise_floor")) if result else None,
+        budget_s=budget_s,
+        search_s=search_s,
+        wall_s=wall_s,
+        notes=tuple(notes),
+        max_batch=max_batch,
+        loader=loader,
+        torchenv_version=torchenv_version,
+    )
+
+
+def report_from_json(text: str) -> TuneReport:
+    """A TuneReport back from `torchenv tune --json` (to re-render a saved run)."""
+    import json
+
+    from ..model.codec import from_json
+
+    data = json.loads(text)
+    body = {k: v for k, v in data.items() if k not in ("schema_version", "kind", "ranked")}
+    for trial in body.get("trials", []):
+        if trial.get("time"):
+            trial["time"].pop("spread", None)
+    return from_json(TuneReport, body)
