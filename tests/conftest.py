@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from testsupport import FIXTURES, SRC, cli_env, load_h100_facts, run_cli  # noqa: F401 - re-exported
 
 SCRUBBED_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "PYTORCH_", "TORCH_", "CUDNN_", "TORCHENV_")

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from testsupport import cli_env, run_cli
 
+from testsupport import cli_env, run_cli
 from torchenv.actions.create import (
     CreateError,
     carry_out,

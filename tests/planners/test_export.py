@@ -10,8 +10,8 @@ import tomllib
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
-from testsupport import load_h100_facts
 
+from testsupport import load_h100_facts
 from torchenv.model.plan import PlanRequest
 from torchenv.planners import describe_target, plan_for
 from torchenv.planners.export import (

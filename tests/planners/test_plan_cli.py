@@ -6,6 +6,7 @@ import json
 
 import tomllib
 import yaml
+
 from testsupport import run_cli
 
 

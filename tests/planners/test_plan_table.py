@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from testsupport import load_h100_facts
 
+from testsupport import load_h100_facts
 from torchenv.model import Facts
 from torchenv.model.codec import from_json
 from torchenv.model.plan import PYPI_INDEX, PlanRequest

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from snapshot_helpers import cpu_snapshot, h100_snapshot
 
+from snapshot_helpers import cpu_snapshot, h100_snapshot
 from torchenv.model.snapshot import Snapshot
 
 

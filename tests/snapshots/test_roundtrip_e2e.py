@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from snapshot_helpers import cli_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.torch]

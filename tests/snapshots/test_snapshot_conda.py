@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from snapshot_helpers import FIXTURES, WHEN, load_h100_facts
 
+from snapshot_helpers import FIXTURES, WHEN, load_h100_facts
 from torchenv.model import Distribution, Unknown
 from torchenv.snapshots.build import double_installs, installed_by, snapshot_from_facts
 from torchenv.snapshots.collect import read_conda_meta

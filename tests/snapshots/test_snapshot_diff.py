@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 import tomllib
 import yaml
-from snapshot_helpers import FIXTURES
 
+from snapshot_helpers import FIXTURES
 from torchenv.model.snapshot import LEVELS, level_rank
 from torchenv.snapshots.conda import parse_environment_yml
 from torchenv.snapshots.diff import diff_snapshots

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from testsupport import cli_env, run_cli
 
+from testsupport import cli_env, run_cli
 from torchenv.tune.render import merge_into_html, render_html, render_json
 from torchenv.tune.report import build_report, report_from_json
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from testsupport import load_h100_facts
 
+from testsupport import load_h100_facts
 from torchenv.checks import diagnose
 from torchenv.model import (
     Companion,

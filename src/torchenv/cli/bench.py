@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
+from .common import require_seconds, resolve_python
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -58,27 +57,15 @@ def _sections(text: str | None) -> list[str] | None:
     return chosen
 
 
-def _resolve_python(path: str | None) -> str:
-    if path is None:
-        return sys.executable
-    found = path if os.sep in path else shutil.which(path)
-    if not found or not os.path.exists(found):
-        raise UsageError(f"--python {path}: no such interpreter")
-    if not os.access(found, os.X_OK) or os.path.isdir(found):
-        raise UsageError(f"--python {path}: not an executable file")
-    return found
-
-
 def run_bench(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
     from ..perf import Hardware, build_report, context_from, run_worker, worker_argv
     from ..probes import gather_facts
     from ..probes.runner import Runner
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    require_seconds(args.timeout, "--timeout")
     sections = _sections(args.sections)
-    python = _resolve_python(args.python)
+    python = resolve_python(args.python, sys.executable)
     runner = Runner()
 
     # NVML facts at rest (no torch): PCIe link, other processes, MIG; read before our worker starts.

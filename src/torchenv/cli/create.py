@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 
+from .common import require_seconds
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -52,8 +53,7 @@ def run_create(args: argparse.Namespace) -> int:
     from ..probes.runner import Runner
     from .plan import build_plan
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    require_seconds(args.timeout, "--timeout")
     if args.gpu or args.cc or args.os or args.arch:
         raise UsageError(
             "create installs for this machine: --gpu/--cc/--os/--arch describe another target (use `torchenv plan`)"

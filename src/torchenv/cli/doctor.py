@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import math
-import os
-import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
+from .common import require_seconds, resolve_python
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -55,24 +53,12 @@ def register(commands) -> None:
     doctor.set_defaults(run=run_doctor)
 
 
-def resolve_python(path: str | None) -> str | None:
-    if path is None:
-        return None
-    found = path if os.sep in path else shutil.which(path)
-    if not found or not os.path.exists(found):
-        raise UsageError(f"--python {path}: no such interpreter")
-    if not os.access(found, os.X_OK) or os.path.isdir(found):
-        raise UsageError(f"--python {path}: not an executable file")
-    return found
-
-
 def run_doctor(args: argparse.Namespace) -> int:
     if getattr(args, "from_file", None):
         return run_doctor_from(args)
     from ..probes import gather_facts
 
-    if not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError("--timeout must be a positive, finite number of seconds")
+    require_seconds(args.timeout, "--timeout")
     python = resolve_python(args.python)
 
     status = None

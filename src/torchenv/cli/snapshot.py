@@ -102,10 +102,9 @@ def _load(path: str):
 
 def _take(python: str | None, timeout: float, *, with_torch: bool = True):
     from ..snapshots.collect import take_snapshot
-    from .doctor import resolve_python
+    from .common import require_seconds, resolve_python
 
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    require_seconds(timeout, "--timeout")
     return take_snapshot(python=resolve_python(python), timeout=timeout, with_torch=with_torch)
 
 

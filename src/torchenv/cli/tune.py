@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 
 from .. import __version__
+from .common import require_seconds, resolve_python
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -67,20 +67,8 @@ def _skip(text: str | None) -> list[str]:
     return chosen
 
 
-def _resolve_python(path: str | None) -> str:
-    if path is None:
-        return sys.executable
-    found = path if os.sep in path else shutil.which(path)
-    if not found or not os.path.exists(found):
-        raise UsageError(f"--python {path}: no such interpreter")
-    if not os.access(found, os.X_OK) or os.path.isdir(found):
-        raise UsageError(f"--python {path}: not an executable file")
-    return found
-
-
 def _check(args: argparse.Namespace) -> None:
-    if args.budget <= 0:
-        raise UsageError("--budget must be a positive number of seconds")
+    require_seconds(args.budget, "--budget")
     if args.batch is not None and args.batch < 1:
         raise UsageError("--batch must be at least 1")
     if not 0 <= args.tolerance < 10:
@@ -107,7 +95,7 @@ def run_tune(args: argparse.Namespace) -> int:
         spec = parse_workload(args.workload)
     except SpecError as exc:
         raise UsageError(str(exc)) from None
-    python = _resolve_python(args.python)
+    python = resolve_python(args.python, sys.executable)
     argv = tune_argv(
         python,
         spec.argument,

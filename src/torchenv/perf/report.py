@@ -21,7 +21,8 @@ class Hardware:
     source: str | None = None
 
 
-def _environment(env: dict | None, hardware: Hardware) -> BenchEnvironment | None:
+def environment_from_record(env: dict | None, hardware: Hardware | None = None) -> BenchEnvironment | None:
+    """The worker's `env` record as a BenchEnvironment (shared by bench and tune)."""
     if not env:
         return None
     cc = env.get("cc")
@@ -35,7 +36,7 @@ def _environment(env: dict | None, hardware: Hardware) -> BenchEnvironment | Non
         cc=(int(cc[0]), int(cc[1])) if isinstance(cc, list) and len(cc) == 2 else None,
         threads=env.get("threads"),
         cpu_count=env.get("cpu_count"),
-        gpu_model=hardware.model,
+        gpu_model=hardware.model if hardware else None,
         python=env.get("python"),
         cpu_bf16=env.get("cpu_bf16"),
     )
@@ -186,7 +187,7 @@ def build_report(
         mode=mode,
         status=status,
         error=error,
-        environment=_environment(env, hardware),
+        environment=environment_from_record(env, hardware),
         measurements=tuple(final),
         causes=report_causes(ctx),
         wall_s=round(wall_s, 3),

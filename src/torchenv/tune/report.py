@@ -6,32 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..model.bench import BenchEnvironment
 from ..model.tune import LoaderResult, LoaderTrial, MaxBatch, TuneReport, TuneStage, TuneTrial
+from ..perf.report import environment_from_record
 from ..perf.stats import summarize
 from .snippet import render_snippet
 
 MIB = 1024.0 * 1024.0
-
-
-def _environment(env: dict | None) -> BenchEnvironment | None:
-    if not env:
-        return None
-    cc = env.get("cc")
-    return BenchEnvironment(
-        device=str(env.get("device")),
-        device_name=str(env.get("device_name")),
-        torch_version=env.get("torch"),
-        cuda=env.get("cuda"),
-        cudnn=env.get("cudnn"),
-        debug=env.get("debug"),
-        cc=(int(cc[0]), int(cc[1])) if isinstance(cc, list) and len(cc) == 2 else None,
-        threads=env.get("threads"),
-        cpu_count=env.get("cpu_count"),
-        gpu_model=None,
-        python=env.get("python"),
-        cpu_bf16=env.get("cpu_bf16"),
-    )
 
 
 def _one_time_kind(change: dict) -> str | None:
@@ -227,7 +207,7 @@ def build_report(
     return TuneReport(
         status=status,
         error=error,
-        environment=_environment(env),
+        environment=environment_from_record(env),
         workload=str(workload.get("description") or "?"),
         unit=str(workload.get("unit") or "samples/s"),
         items_per_step=workload.get("items"),

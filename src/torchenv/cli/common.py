@@ -1,0 +1,28 @@
+"""Argument checks every subcommand shares; each failure is a one-line UsageError (exit 2)."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+
+from .errors import UsageError
+
+
+def resolve_python(path: str | None, default: str | None = None) -> str | None:
+    """`--python PATH` (or a name on PATH) as an executable file; `default` when not given."""
+    if path is None:
+        return default
+    found = path if os.sep in path else shutil.which(path)
+    if not found or not os.path.exists(found):
+        raise UsageError(f"--python {path}: no such interpreter")
+    if not os.access(found, os.X_OK) or os.path.isdir(found):
+        raise UsageError(f"--python {path}: not an executable file")
+    return found
+
+
+def require_seconds(value: float, flag: str) -> float:
+    """A positive, finite number of seconds: NaN or infinity would disable a timeout."""
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{flag} must be a positive, finite number of seconds")
+    return value
