@@ -10,15 +10,15 @@ import yaml
 
 from snapshot_helpers import FIXTURES, WHEN, load_h100_facts
 from torchenv.model import Distribution, Unknown
-from torchenv.snapshots.build import double_installs, installed_by, snapshot_from_facts
-from torchenv.snapshots.collect import read_conda_meta
-from torchenv.snapshots.conda import (
+from torchenv.probes.conda_meta import read_conda_meta
+from torchenv.reports.conda_meta import (
     channel_name,
     parse_conda_history,
     parse_conda_meta_record,
     parse_environment_yml,
     pypi_name,
 )
+from torchenv.snapshots.build import double_installs, installed_by, snapshot_from_facts
 from torchenv.snapshots.export import export_environment_yml, export_pixi_toml, export_requirements
 
 CONDA_ENV = FIXTURES / "conda-env"
@@ -157,7 +157,7 @@ def test_real_conda_env_export_with_torch_from_both():
     assert conda_torch == ["pytorch=2.0.1=py3.10_cuda11.7_cudnn8.5.0_0"] and pip_torch == ["torch==2.0.1"]
     # The same file as a snapshot's package lists: the double install is flagged.
     from torchenv.model.snapshot import SnapshotCondaPackage, SnapshotPackage
-    from torchenv.snapshots.conda import conda_spec_parts
+    from torchenv.reports.conda_meta import conda_spec_parts
 
     conda = tuple(
         SnapshotCondaPackage(name, version or "", build or "", env.channels[0])

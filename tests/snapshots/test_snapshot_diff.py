@@ -10,7 +10,7 @@ import yaml
 
 from snapshot_helpers import FIXTURES
 from torchenv.model.snapshot import LEVELS, level_rank
-from torchenv.snapshots.conda import parse_environment_yml
+from torchenv.reports.conda_meta import parse_environment_yml
 from torchenv.snapshots.diff import diff_snapshots
 from torchenv.snapshots.export import export_snapshot
 from torchenv.snapshots.files import load_snapshot

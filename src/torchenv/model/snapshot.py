@@ -157,3 +157,12 @@ class VerifyCheck:
 
 def level_rank(level: str) -> int:
     return LEVELS.index(level)
+
+
+@dataclass(frozen=True, slots=True)
+class CondaMeta:
+    """What conda-meta/ held: the parsed records and the history file's requested specs."""
+
+    packages: tuple[SnapshotCondaPackage, ...]
+    requested: tuple[str, ...] | Unknown
+    errors: tuple[str, ...] = ()  # records that could not be read

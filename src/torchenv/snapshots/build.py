@@ -12,6 +12,7 @@ from ..model import Facts, TorchFacts, Unknown, known
 from ..model.snapshot import (
     SNAPSHOT_KIND,
     SNAPSHOT_SCHEMA_VERSION,
+    CondaMeta,
     Snapshot,
     SnapshotCondaPackage,
     SnapshotDriver,
@@ -22,7 +23,7 @@ from ..model.snapshot import (
     SnapshotPython,
     SnapshotTorch,
 )
-from .conda import pypi_name
+from ..reports.conda_meta import pypi_name
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/"
 
@@ -36,15 +37,6 @@ SNAPSHOT_VARIABLE = re.compile(
 )
 LOCAL_TAG = re.compile(r"\+(cu\d+|cpu|rocm[\d.]+|xpu)$")
 TORCH_FAMILY = ("torch", "torchvision", "torchaudio")
-
-
-@dataclass(frozen=True, slots=True)
-class CondaMeta:
-    """What conda-meta/ held: the parsed records and the history file's requested specs."""
-
-    packages: tuple[SnapshotCondaPackage, ...]
-    requested: tuple[str, ...] | Unknown
-    errors: tuple[str, ...] = ()  # records that could not be read
 
 
 def variant_of(torch: TorchFacts) -> str | Unknown | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from ..knowledge.arch import arch_runs_on
 from ..model import Unknown, known
 from ..model.snapshot import Difference, Snapshot, SnapshotPackage, level_rank
+from ..reports.conda_meta import pypi_name
 from .build import installed_by
-from .conda import pypi_name
 
 
 @dataclass(frozen=True, slots=True)

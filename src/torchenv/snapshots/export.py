@@ -19,8 +19,8 @@ from packaging.utils import canonicalize_name
 
 from ..model import known
 from ..model.snapshot import Snapshot, SnapshotPackage
+from ..reports.conda_meta import conda_spec_parts, spec_name
 from .build import LOCAL_TAG, PYTORCH_INDEX, describe, installed_by
-from .conda import conda_spec_parts, spec_name
 from .toml import toml_key, toml_string, toml_value
 
 EXPORT_FORMATS = ("requirements", "environment.yml", "pixi.toml", "dockerfile")
