@@ -7,7 +7,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
-from .common import require_seconds, resolve_python
+from .common import choose_from, require_seconds, resolve_python
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -47,16 +47,6 @@ def register(commands) -> None:
     bench.set_defaults(run=run_bench)
 
 
-def _sections(text: str | None) -> list[str] | None:
-    if not text:
-        return None
-    chosen = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SECTIONS]
-    if unknown:
-        raise UsageError(f"--sections: unknown {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
-    return chosen
-
-
 def run_bench(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
     from ..perf import Hardware, build_report, context_from, run_worker, worker_argv
@@ -64,7 +54,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from ..probes.runner import Runner
 
     require_seconds(args.timeout, "--timeout")
-    sections = _sections(args.sections)
+    sections = choose_from(args.sections, SECTIONS, "--sections") or None
     python = resolve_python(args.python, sys.executable)
     runner = Runner()
 

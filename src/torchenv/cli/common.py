@@ -26,3 +26,12 @@ def require_seconds(value: float, flag: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise UsageError(f"{flag} must be a positive, finite number of seconds")
     return value
+
+
+def choose_from(text: str | None, allowed, flag: str) -> list[str]:
+    """A comma-separated `--flag a,b` whose items must all be in `allowed`; [] when not given."""
+    chosen = [s.strip() for s in (text or "").split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in allowed]
+    if unknown:
+        raise UsageError(f"{flag}: unknown {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return chosen

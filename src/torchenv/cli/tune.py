@@ -9,7 +9,7 @@ import sys
 import time
 
 from .. import __version__
-from .common import require_seconds, resolve_python
+from .common import choose_from, require_seconds, resolve_python
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -57,16 +57,6 @@ def register(commands) -> None:
     tune.set_defaults(run=run_tune)
 
 
-def _skip(text: str | None) -> list[str]:
-    if not text:
-        return []
-    chosen = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in KNOBS]
-    if unknown:
-        raise UsageError(f"--skip: unknown {', '.join(unknown)} (choose from {', '.join(KNOBS)})")
-    return chosen
-
-
 def _check(args: argparse.Namespace) -> None:
     require_seconds(args.budget, "--budget")
     if args.batch is not None and args.batch < 1:
@@ -90,7 +80,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from ..tune.spec import SpecError, parse_workload
 
     _check(args)
-    skip = _skip(args.skip)
+    skip = choose_from(args.skip, KNOBS, "--skip")
     try:
         spec = parse_workload(args.workload)
     except SpecError as exc:

@@ -18,7 +18,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from protocol import describe, emit
+from protocol import describe, emit, torch_environment
 from timing import Clock, measure, measure_steps
 
 SECTIONS = ("matmul", "memory", "transfer", "conv", "amp", "ladder-resnet50", "ladder-gpt")
@@ -646,48 +646,15 @@ class Bench:
 
 
 def environment(torch, device, bench):
-    info = {
-        "torch": str(torch.__version__),
-        "cuda": getattr(torch.version, "cuda", None),
-        "debug": bool(getattr(torch.version, "debug", False)),
-        "device": device.type,
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "python": "%d.%d.%d" % sys.version_info[:3],
-        "cpu_bf16": bench.cpu_bf16,
-        "cuda_available": bool(torch.cuda.is_available()),
-        "cuda_built": getattr(torch.version, "cuda", None) is not None,
-    }
-    try:
-        info["cudnn"] = torch.backends.cudnn.version()
-    except Exception:
-        info["cudnn"] = None
+    info = torch_environment(torch, device)
+    info.update(
+        cpu_bf16=bench.cpu_bf16,
+        cuda_available=bool(torch.cuda.is_available()),
+        cuda_built=getattr(torch.version, "cuda", None) is not None,
+    )
     if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        info.update(
-            device_name=props.name,
-            cc=list(torch.cuda.get_device_capability(device)),
-            sm_count=props.multi_processor_count,
-            memory_mib=props.total_memory // (1024 * 1024),
-        )
-        snap = bench.nvml.snapshot() if bench.nvml else None
-        info["nvml_idle"] = snap
-    else:
-        info["device_name"] = _cpu_name()
+        info["nvml_idle"] = bench.nvml.snapshot() if bench.nvml else None
     return info
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "CPU"
 
 
 def main(argv=None):

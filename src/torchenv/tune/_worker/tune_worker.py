@@ -129,44 +129,13 @@ def from_factory(torch, spec, device, batch=None):
 
 
 def environment(torch, device):
-    info = {
-        "torch": str(torch.__version__),
-        "cuda": getattr(torch.version, "cuda", None),
-        "debug": bool(getattr(torch.version, "debug", False)),
-        "device": device.type,
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "python": "%d.%d.%d" % sys.version_info[:3],
-    }
-    try:
-        info["cudnn"] = torch.backends.cudnn.version()
-    except Exception:
-        info["cudnn"] = None
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        info.update(
-            device_name=props.name,
-            cc=list(torch.cuda.get_device_capability(device)),
-            memory_mib=props.total_memory // (1024 * 1024),
-        )
-    else:
+    info = protocol.torch_environment(torch, device)
+    if device.type != "cuda":
         try:
             info["cpu_bf16"] = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         except Exception:
             info["cpu_bf16"] = False
-        info["device_name"] = _cpu_name()
     return info
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "CPU"
 
 
 def _watchdog(deadline, state):
