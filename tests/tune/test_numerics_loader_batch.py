@@ -134,3 +134,44 @@ def test_predict_max_batch():
     assert predict_max_batch([(128, 2.0), (256, 1.0)], limit) is None
     with pytest.raises(ValueError):
         memory_limit(100, 1.5)
+
+
+def test_a_close_toggle_must_win_twice():
+    # 16 cores, GPU: the ladder settles on nw16 (pin on); pin off measures 5 % faster once, then
+    # the re-measurements reverse it: pin stays on.
+    def measure(config):
+        base = capture_loader_rate(config, 16)
+        if not config["pin_memory"]:
+            base *= 1.06 if not seen.get(loader_id(config)) else 0.96
+            seen[loader_id(config)] = True
+        return {"status": "ok", "items_per_s": base, "cpu_busy": 0.9}
+
+    seen = {}
+    result = LoaderSearch(measure, 16, True).run()
+    assert result["best"]["config"]["pin_memory"] is True
+    stages = [t["stage"] for t in result["trials"]]
+    assert stages[stages.index("pin_memory") + 1 : stages.index("pin_memory") + 3] == ["confirm", "confirm"]
+
+
+@pytest.mark.parametrize("cores,cuda", [(16, True), (2, False)])
+def test_noise_of_a_busy_machine_rarely_costs_more_than_5_percent(cores, cuda):
+    """±8 % uniform noise per measurement (what 2 s epochs showed on the 16-core host): over 200
+    seeded runs the choice is within 5 % of the true best in at least 90 % of them, never below 85 %."""
+    import random
+
+    full = grid(cores, cuda)
+    best = max(capture_loader_rate(c, cores) for c in full)
+    ratios, trials = [], []
+    for seed in range(200):
+        rng = random.Random(seed)
+
+        def measure(config, rng=rng):
+            noisy = capture_loader_rate(config, cores) * rng.uniform(0.92, 1.08)
+            return {"status": "ok", "items_per_s": noisy, "cpu_busy": min(1.0, (config["num_workers"] + 1) / cores)}
+
+        result = LoaderSearch(measure, cores, cuda).run()
+        ratios.append(capture_loader_rate(result["best"]["config"], cores) / best)
+        trials.append(len(result["trials"]))
+    assert sum(r >= 0.95 for r in ratios) >= 0.9 * len(ratios)
+    assert min(ratios) >= 0.85
+    assert max(trials) <= len(full) / 2

@@ -161,6 +161,7 @@ def run_loader(torch, engine, workload, emit, options, cpu_count=None, clock=tim
         dataset=workload.dataset,
         batch_size=workload.loader_batch_size or workload.batch_size,
         device_cuda=engine.cuda,
+        epoch_s=options.loader_epoch_s,
     )
     began = clock()
     search = loader_logic.LoaderSearch(
