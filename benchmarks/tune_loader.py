@@ -97,7 +97,7 @@ def main() -> int:
     head = {chosen_id: [], best_id: []}
     configs = {chosen_id: tuner["best"]["config"], best_id: grid[best_id]["config"]}
     for round_ in range(args.final_rounds if chosen_id != best_id else 0):
-        for key in ((chosen_id, best_id) if round_ % 2 == 0 else (best_id, chosen_id)):
+        for key in (chosen_id, best_id) if round_ % 2 == 0 else (best_id, chosen_id):
             trial = dict(measure(configs[key]), label=loader_label(configs[key]), stage=f"head to head {round_ + 1}")
             show(trial)
             head[key].append(rate(trial))

@@ -731,7 +731,9 @@ class EpochDeadline:
             yield item
 
 
-def loader_factory(torch, template=None, dataset=None, batch_size=None, device_cuda=False, epoch_s=None, max_batches=400):
+def loader_factory(
+    torch, template=None, dataset=None, batch_size=None, device_cuda=False, epoch_s=None, max_batches=400
+):
     """make_loader(config) -> DataLoader: the user's loader (or dataset) rebuilt with the knobs.
     With `epoch_s`, its epochs end by themselves (EpochDeadline) unless the dataset is iterable
     (no sampler to wrap: those epochs are cut by the measuring loop)."""
