@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
@@ -22,6 +24,7 @@ SECTION_WORDS = {
     "ladder-gpt": "GPT block training ladder",
 }
 SECTIONS = tuple(k for k in SECTION_WORDS if k != "import")
+PROGRESS_WORDS = {**SECTION_WORDS, "cuda-init": "starting CUDA"}
 
 
 def register(commands) -> None:
@@ -49,7 +52,7 @@ def register(commands) -> None:
 
 def run_bench(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
-    from ..perf import Hardware, build_report, context_from, run_worker, worker_argv
+    from ..perf import Hardware, build_report, context_from, run_suite
     from ..probes import gather_facts
     from ..probes.runner import Runner
 
@@ -58,20 +61,40 @@ def run_bench(args: argparse.Namespace) -> int:
     python = resolve_python(args.python, sys.executable)
     runner = Runner()
 
-    # NVML facts at rest (no torch): PCIe link, other processes, MIG; read before our worker starts.
+    # NVML facts at rest (no torch): PCIe link, other processes, MIG. Read while the worker imports
+    # torch (seconds) rather than before it starts; if they were not in before the worker touched
+    # the GPU, its own context could be among the "other processes", so that count is dropped.
     background = ThreadPoolExecutor(max_workers=2)
-    facts_future = background.submit(gather_facts, python=python, with_torch=False, timeout=10.0, runner=runner)
+    facts_future = background.submit(_timed, gather_facts, python=python, with_torch=False, timeout=10.0, runner=runner)
     knowledge_future = background.submit(load_knowledge)
-    facts = facts_future.result()
 
     progress = _Progress(enabled=not args.json and sys.stderr.isatty())
-    argv = worker_argv(python, quick=args.quick, device=args.device, sections=sections, compile=not args.no_compile)
+    gpu_touched = []
+
+    def on_record(record: dict) -> None:
+        if record.get("event") == "begin" and record.get("section") == "cuda-init" and not gpu_touched:
+            gpu_touched.append(time.monotonic())
+        progress.update(record)
+
     with progress:
-        run = run_worker(runner, argv, timeout=args.timeout, on_record=progress.update)
+        run = run_suite(
+            runner,
+            python,
+            quick=args.quick,
+            device=args.device,
+            sections=sections,
+            compile=not args.no_compile,
+            timeout=args.timeout,
+            on_record=on_record,
+        )
+    facts, facts_at = facts_future.result()
     knowledge = knowledge_future.result()
     background.shutdown()
 
     env = next((r.get("data") for r in run.records if r.get("event") == "env"), None) or {}
+    context = context_from(facts, env)
+    if gpu_touched and facts_at > gpu_touched[0]:
+        context = dataclasses.replace(context, other_processes=None, other_processes_memory_mib=None)
     hardware = Hardware()
     if env.get("device") == "cuda":
         model = knowledge.gpu_by_name(str(env.get("device_name")))
@@ -81,7 +104,7 @@ def run_bench(args: argparse.Namespace) -> int:
         run.records,
         mode="quick" if args.quick else "full",
         hardware=hardware,
-        context=context_from(facts, env),
+        context=context,
         wall_s=run.seconds,
         worker_error=(run.error + (f" — {run.stderr_tail.strip().splitlines()[-1]}" if run.stderr_tail.strip() else ""))
         if run.error
@@ -112,6 +135,12 @@ def run_bench(args: argparse.Namespace) -> int:
     return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
 
 
+def _timed(fn, *args, **kwargs):
+    """fn's result and the monotonic time it was ready."""
+    value = fn(*args, **kwargs)
+    return value, time.monotonic()
+
+
 class _Progress:
     """A status line on stderr while the worker runs: section, then each result as it lands."""
 
@@ -137,7 +166,7 @@ class _Progress:
             return
         event = record.get("event")
         if event == "begin":
-            self.section = SECTION_WORDS.get(str(record.get("section")), str(record.get("section")))
+            self.section = PROGRESS_WORDS.get(str(record.get("section")), str(record.get("section")))
             self.status.update(f"{self.section}…")
         elif event == "result":
             self.done += 1

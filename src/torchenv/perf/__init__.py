@@ -6,7 +6,17 @@ here (statistics, ratios, likely causes, report assembly) is pure and never impo
 
 from .causes import Context, context_from
 from .report import Hardware, build_report
-from .run import WorkerRun, run_worker, worker_argv
+from .run import WorkerRun, run_suite, run_worker, worker_argv
 from .stats import summarize
 
-__all__ = ["Context", "Hardware", "WorkerRun", "build_report", "context_from", "run_worker", "summarize", "worker_argv"]
+__all__ = [
+    "Context",
+    "Hardware",
+    "WorkerRun",
+    "build_report",
+    "context_from",
+    "run_suite",
+    "run_worker",
+    "summarize",
+    "worker_argv",
+]

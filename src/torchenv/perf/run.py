@@ -45,6 +45,7 @@ def worker_argv(
     device: str = "auto",
     sections: Sequence[str] | None = None,
     compile: bool = True,
+    phase: str = "both",
     script: Path = BENCH_SCRIPT,
 ) -> list[str]:
     argv = [python, str(script), "--device", device]
@@ -54,6 +55,8 @@ def worker_argv(
         argv += ["--sections", ",".join(sections)]
     if not compile:
         argv.append("--no-compile")
+    if phase != "both":
+        argv += ["--phase", phase]
     return argv
 
 
@@ -83,3 +86,79 @@ def run_worker(
     done = any(r.get("event") == "done" for r in records)
     error = None if done and result.ok else result.describe_failure()
     return WorkerRun(records, result.seconds, error, result.stderr[-4000:])
+
+
+# What runs with cudnn.benchmark on, measured again in a fresh process (see the worker's PHASES).
+SEARCH_SECTIONS = ("conv", "ladder-resnet50")
+SEARCH_PREFIX = "search:"  # section timings of the second process
+
+
+def search_sections(records: Sequence[dict], sections: Sequence[str] | None, quick: bool) -> list[str]:
+    """The sections the cudnn.benchmark process must measure after a heuristics run: none for
+    --quick, the CPU, or a first process that did not finish."""
+    env = next((r.get("data") for r in records if r.get("event") == "env"), None) or {}
+    if quick or env.get("device") != "cuda" or not any(r.get("event") == "done" for r in records):
+        return []
+    return [s for s in SEARCH_SECTIONS if sections is None or s in sections]
+
+
+def _conv_order(record: dict) -> tuple:
+    params = record.get("params") or {}
+    return (bool(params.get("deterministic")), bool(params.get("benchmark")), params.get("kind") != "fwd")
+
+
+def merge_search(first: WorkerRun, second: WorkerRun) -> WorkerRun:
+    """One run of both processes: the second's results go beside the first's in their section (the
+    conv test back in its off/on × deterministic order), its section timings under SEARCH_PREFIX, and
+    its failure, if any, becomes an error record of the suite."""
+    records = [r for r in first.records if r.get("event") != "done"]
+    for record in second.records:
+        event = record.get("event")
+        if event == "result":
+            section = record.get("section")
+            at = max(
+                (i for i, r in enumerate(records) if r.get("event") == "result" and r.get("section") == section),
+                default=len(records) - 1,
+            )
+            records.insert(at + 1, record)
+        elif event in ("end", "error"):
+            records.append(dict(record, section=SEARCH_PREFIX + str(record.get("section"))))
+        elif event == "fatal":
+            records.append(
+                {"event": "error", "section": SEARCH_PREFIX + str(record.get("stage")), "error": record.get("error")}
+            )
+    if second.error and not any(r.get("event") == "fatal" for r in second.records):
+        records.append({"event": "error", "section": SEARCH_PREFIX + "worker", "error": second.error})
+    conv = [i for i, r in enumerate(records) if r.get("event") == "result" and r.get("section") == "conv"]
+    for i, record in zip(conv, sorted((records[i] for i in conv), key=_conv_order), strict=True):
+        records[i] = record
+    records += [r for r in first.records if r.get("event") == "done"]
+    return WorkerRun(tuple(records), first.seconds + second.seconds, first.error, first.stderr_tail)
+
+
+def run_suite(
+    runner,
+    python: str,
+    *,
+    quick: bool,
+    device: str,
+    sections: Sequence[str] | None,
+    compile: bool,
+    timeout: float,
+    on_record: Callable[[dict], None] | None = None,
+) -> WorkerRun:
+    """The whole `bench` suite: one worker, and on CUDA (full suite) a second, fresh one for what runs
+    with cudnn.benchmark on, so that its search is really done (not served from the first's cache)."""
+    argv = worker_argv(
+        python, quick=quick, device=device, sections=sections, compile=compile, phase="both" if quick else "heuristics"
+    )
+    first = run_worker(runner, argv, timeout=timeout, on_record=on_record)
+    again = search_sections(first.records, sections, quick)
+    left = timeout - first.seconds
+    if not again:
+        return first
+    if left < 5.0:
+        skipped = WorkerRun((), 0.0, f"no time left for the cudnn.benchmark measurements (--timeout {timeout:g})", "")
+        return merge_search(first, skipped)
+    argv = worker_argv(python, quick=False, device="cuda", sections=again, compile=compile, phase="search")
+    return merge_search(first, run_worker(runner, argv, timeout=left, on_record=on_record))

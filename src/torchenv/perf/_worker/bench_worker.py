@@ -6,6 +6,7 @@ per section, `error` for a section that raised, and `done`. Raw per-call seconds
 which computes the statistics (torchenv.perf.stats), so nothing here decides anything.
 
 Usage: python bench_worker.py [--device auto|cuda|cpu] [--quick] [--sections a,b] [--no-compile]
+       [--phase both|heuristics|search]
 Python 3.8+ syntax; imports nothing of torchenv (only its sibling files).
 """
 
@@ -116,6 +117,29 @@ LADDER = (
 # --quick keeps the rungs that carry most of the ladder's gain (AMP and channels_last) and no search.
 QUICK_RUNGS = ("fp32", "+AMP bf16", "+channels_last")
 
+# PyTorch keeps one cuDNN plan cache per process, keyed by shape, dtype, layout, determinism and
+# TF32 but not by cudnn.benchmark: once a convolution has run on heuristics, turning the benchmark
+# on reuses that plan instead of searching. So on CUDA the full suite runs in two processes: phase
+# "heuristics" measures everything with cudnn.benchmark off, phase "search" (a fresh process) only
+# what runs with it on. "both" is one process (the CPU path, --quick, and tests).
+PHASES = ("both", "heuristics", "search")
+
+
+def conv_flags(cuda, mode, phase="both"):
+    """(benchmark, deterministic) pairs the conv test measures in this phase."""
+    if not cuda:
+        return [(False, False)]
+    if mode == "quick":
+        return [(False, False)]  # the full run compares cudnn.benchmark and determinism
+    flags = [(False, False), (True, False), (False, True), (True, True)]
+    return [f for f in flags if phase == "both" or f[0] == (phase == "search")]
+
+
+def measured_in_phase(state, phase):
+    """Whether a ladder rung with cumulative settings `state` is measured in this phase (a rung
+    that builds on cudnn.benchmark, torch.compile included, belongs to the search phase)."""
+    return phase == "both" or bool(state.get("benchmark")) == (phase == "search")
+
 
 class Nvml:
     """Optional clock/throttle/PCIe readings of the GPU under load (nvidia-ml-py, if installed)."""
@@ -176,7 +200,8 @@ class Nvml:
 
 
 class Bench:
-    def __init__(self, torch, device, mode, compile_ok):
+    def __init__(self, torch, device, mode, compile_ok, phase="both"):
+        self.phase = phase
         self.torch = torch
         self.nn = torch.nn
         self.device = device
@@ -241,7 +266,7 @@ class Bench:
         return self.torch.autocast(device_type=self.device.type, dtype=dtype)
 
     def micro(self, fn, seconds, during=None):
-        return measure(self.clock, fn, warmup_s=min(0.2, seconds), sample_s=seconds, during=during)
+        return measure(self.clock, fn, warmup_s=min(0.2, seconds / 2.0), sample_s=seconds, during=during)
 
     # --- sections --------------------------------------------------------------------------
 
@@ -366,10 +391,7 @@ class Bench:
         except Exception as exc:
             self.failed("conv", "conv.setup", "conv " + shape, exc)
             return
-        flags = [(False, False), (True, False), (False, True), (True, True)] if self.cuda else [(False, False)]
-        if self.mode == "quick" and self.cuda:
-            flags = [(False, False)]  # the full run compares cudnn.benchmark and determinism
-        for benchmark, deterministic in flags:
+        for benchmark, deterministic in conv_flags(self.cuda, self.mode, self.phase):
             for kind in ("fwd+bwd",) if self.mode == "quick" and self.cuda else ("fwd", "fwd+bwd"):
                 id = "conv.%s.bench%d.det%d" % (kind, benchmark, deterministic)
                 label = "conv %s · cudnn.benchmark %s · deterministic %s" % (
@@ -414,7 +436,7 @@ class Bench:
                     )
                 except Exception as exc:
                     self.failed("conv", id, label, exc)
-        if not self.cuda:
+        if not self.cuda and self.phase != "search":
             self.skipped(
                 "conv", "conv.cudnn-flags", "cudnn.benchmark / deterministic", "cuDNN settings apply to CUDA only"
             )
@@ -585,7 +607,12 @@ class Bench:
                 reason = "--quick skips this rung (its first step costs seconds of search)"
             if reason:
                 state = before  # a skipped rung adds nothing to the next ones
-                self.skipped(section, id, label, reason, workload=workload, rung=name)
+                if self.phase != "search":
+                    self.skipped(section, id, label, reason, workload=workload, rung=name)
+                continue
+            if not measured_in_phase(state, self.phase):
+                if self.phase == "search":
+                    previous = id  # measured by the other process: the next rung builds on it
                 continue
             try:
                 self.settings(tf32=state.get("tf32", False), benchmark=state.get("benchmark", False))
@@ -640,7 +667,6 @@ class Bench:
                     except Exception:
                         pass
             self.settings()
-            self.free()
         built = None
         self.free()
 
@@ -664,6 +690,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sections", default=",".join(SECTIONS))
     parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--phase", default="both", choices=PHASES)
     args = parser.parse_args(argv)
 
     emit("begin", section="import")
@@ -682,13 +709,14 @@ def main(argv=None):
         return 3
     else:
         device = torch.device("cuda", args.index)
+        emit("begin", section="cuda-init")
         torch.cuda.set_device(device)
         began = time.perf_counter()
         torch.zeros(1, device=device)  # initialise the context outside any measurement
         emit("end", section="cuda-init", seconds=round(time.perf_counter() - began, 3))
     mode = "quick" if args.quick else "full"
-    bench = Bench(torch, device, mode, compile_ok=not args.no_compile and mode == "full")
-    emit("env", data=environment(torch, device, bench), mode=mode)
+    bench = Bench(torch, device, mode, compile_ok=not args.no_compile and mode == "full", phase=args.phase)
+    emit("env", data=environment(torch, device, bench), mode=mode, phase=args.phase)
     for section in [s for s in args.sections.split(",") if s]:
         if section not in SECTIONS:
             emit("error", section=section, error="unknown section")
@@ -708,5 +736,21 @@ def main(argv=None):
     return 0
 
 
+def leave(code):
+    """Exits without the interpreter's teardown once everything is reported: tearing down a CUDA
+    context, cuDNN handles and torch's modules costs up to a second that nobody waits for. Inductor's
+    compile workers are stopped first so that none outlives the worker."""
+    inductor = sys.modules.get("torch._inductor.async_compile")
+    shutdown = getattr(inductor, "shutdown_compile_workers", None)
+    if shutdown is not None:
+        try:
+            shutdown()
+        except Exception:
+            pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

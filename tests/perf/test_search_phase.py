@@ -1,0 +1,153 @@
+"""cudnn.benchmark measured in a fresh process: which conv cases and ladder rungs each phase
+measures (the worker's pure helpers), when the parent starts the second process, and how the two
+record streams become one report. No torch, no GPU: recorded H100-shaped records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from perf.gpu_records import h100_records
+from perf.test_report import FakeRunner, build
+from torchenv.perf.run import BENCH_SCRIPT, SEARCH_PREFIX, WorkerRun, merge_search, run_suite, search_sections
+
+
+def _worker_helpers() -> dict:
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(BENCH_SCRIPT.parent)!r})
+import bench_worker as w
+rungs = {{}}
+for phase in w.PHASES:
+    state, measured = {{}}, []
+    for name, change in w.LADDER:
+        state.update(change)
+        if w.measured_in_phase(state, phase):
+            measured.append(name)
+    rungs[phase] = measured
+print(json.dumps({{
+    "conv": {{p: w.conv_flags(True, "full", p) for p in w.PHASES}},
+    "conv_quick": w.conv_flags(True, "quick", "both"),
+    "conv_cpu": w.conv_flags(False, "full", "heuristics"),
+    "rungs": rungs,
+}}))
+"""
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_each_phase_measures_its_half_and_both_measure_everything():
+    helpers = _worker_helpers()
+    conv = helpers["conv"]
+    assert all(not bench for bench, _ in conv["heuristics"]) and all(bench for bench, _ in conv["search"])
+    assert sorted(conv["heuristics"] + conv["search"]) == sorted(conv["both"]) and len(conv["both"]) == 4
+    assert helpers["conv_quick"] == [[False, False]] and helpers["conv_cpu"] == [[False, False]]
+    rungs = helpers["rungs"]
+    assert rungs["search"] == ["+cudnn.benchmark", "+torch.compile"]
+    assert rungs["heuristics"] + rungs["search"] == rungs["both"]
+
+
+def _split(records):
+    """H100 records as the two processes would send them."""
+    first, second = [], []
+    for record in records:
+        searched = record.get("event") == "result" and (
+            (record.get("section") == "conv" and (record.get("params") or {}).get("benchmark"))
+            or record.get("id") in ("ladder-resnet50.cudnn-benchmark", "ladder-resnet50.torch-compile")
+        )
+        (second if searched else first).append(record)
+    env = next(r for r in records if r.get("event") == "env")
+    second = [env, {"event": "end", "section": "import", "seconds": 3.0}, *second, {"event": "done"}]
+    return first, second
+
+
+def test_merged_streams_report_like_one_process():
+    records = h100_records()
+    first, second = _split(records)
+    merged = merge_search(WorkerRun(tuple(first), 40.0, None, ""), WorkerRun(tuple(second), 30.0, None, ""))
+    assert merged.seconds == 70.0 and merged.records[-1]["event"] == "done"
+    one = build(records)
+    two = build(list(merged.records))
+    relations = {m.id: (m.value, m.speedup, m.step_gain) for m in one.measurements}
+    assert {m.id: (m.value, m.speedup, m.step_gain) for m in two.measurements} == relations
+    ladder = [m.id.split(".", 1)[1] for m in two.measurements if m.section == "ladder-resnet50"]
+    assert ladder[-2:] == ["cudnn-benchmark", "torch-compile"]  # after the first process's rungs
+    assert two.section_s[SEARCH_PREFIX + "import"] == 3.0 and two.status == "ok"
+
+
+def test_a_failed_search_process_is_an_error_of_the_suite_not_a_lost_report():
+    first, second = _split(h100_records())
+    crashed = WorkerRun(tuple(second[:3]), 9.0, "the worker was killed by signal SIGSEGV", "")
+    merged = merge_search(WorkerRun(tuple(first), 40.0, None, ""), crashed)
+    report = build(list(merged.records))
+    assert report.status == "ok" and "SIGSEGV" in (report.error or "")
+    assert any(m.id == "ladder-resnet50.channels_last" for m in report.measurements)
+
+
+def test_the_search_process_runs_only_for_a_finished_full_cuda_run():
+    records = h100_records()
+    assert search_sections(records, None, quick=False) == ["conv", "ladder-resnet50"]
+    assert search_sections(records, ["matmul", "conv"], quick=False) == ["conv"]
+    assert search_sections(records, ["matmul"], quick=False) == []
+    assert search_sections(records, None, quick=True) == []
+    unfinished = [r for r in records if r.get("event") != "done"]
+    assert search_sections(unfinished, None, quick=False) == []
+    cpu = [dict(r, data=dict(r["data"], device="cpu")) if r.get("event") == "env" else r for r in records]
+    assert search_sections(cpu, None, quick=False) == []
+
+
+class _Scripted:
+    """One FakeRunner per worker start, recording each argv."""
+
+    def __init__(self, *outputs):
+        self.runners = [FakeRunner(text) for text in outputs]
+        self.argvs = []
+
+    def run(self, argv, timeout, **kw):
+        self.argvs.append((list(argv), timeout))
+        return self.runners[len(self.argvs) - 1].run(argv, timeout, **kw)
+
+
+def _text(records):
+    from torchenv.perf.run import MARK
+
+    return "".join(MARK + json.dumps(r) + "\n" for r in records)
+
+
+def test_run_suite_starts_the_search_process_with_the_time_left():
+    first, second = _split(h100_records())
+    runner = _Scripted(_text(first), _text(second))
+    run = run_suite(runner, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0)
+    (argv1, timeout1), (argv2, timeout2) = runner.argvs
+    assert argv1[-2:] == ["--phase", "heuristics"] and timeout1 == 100.0
+    assert argv2[argv2.index("--sections") + 1] == "conv,ladder-resnet50" and argv2[-2:] == ["--phase", "search"]
+    assert timeout2 == 100.0 - 1.5  # FakeRunner's 1.5 s
+    report = build(list(run.records), wall_s=run.seconds)
+    assert report.wall_s == 3.0 and len(report.measurements) == len(build(h100_records()).measurements)
+
+    quick = _Scripted(_text(first))
+    run_suite(quick, "py", quick=True, device="auto", sections=None, compile=True, timeout=100.0)
+    assert len(quick.argvs) == 1 and "--phase" not in quick.argvs[0][0]
+
+
+def test_conv_rows_return_to_their_off_on_order():
+    def conv(kind, bench, det):
+        params = {"kind": kind, "benchmark": bench, "deterministic": det}
+        return {"event": "result", "section": "conv", "id": f"conv.{kind}.bench{bench:d}.det{det:d}", "params": params}
+
+    first = [conv(k, False, d) for d in (False, True) for k in ("fwd", "fwd+bwd")]
+    first += [{"event": "result", "section": "amp", "id": "amp.x"}, {"event": "done"}]
+    second = [conv(k, True, d) for d in (False, True) for k in ("fwd", "fwd+bwd")] + [{"event": "done"}]
+    merged = merge_search(WorkerRun(tuple(first), 1.0, None, ""), WorkerRun(tuple(second), 1.0, None, ""))
+    assert [r["id"] for r in merged.records if r.get("event") == "result"] == [
+        "conv.fwd.bench0.det0",
+        "conv.fwd+bwd.bench0.det0",
+        "conv.fwd.bench1.det0",
+        "conv.fwd+bwd.bench1.det0",
+        "conv.fwd.bench0.det1",
+        "conv.fwd+bwd.bench0.det1",
+        "conv.fwd.bench1.det1",
+        "conv.fwd+bwd.bench1.det1",
+        "amp.x",
+    ]
