@@ -12,6 +12,7 @@ where WORKLOAD is resnet50, transformer or /abs/path/file.py:factory. Python 3.8
 """
 
 import argparse
+import gc
 import importlib.util
 import inspect
 import os
@@ -188,6 +189,7 @@ def main(argv=None):
         emit("fatal", stage="import", error=protocol.describe(exc))
         return 3
     emit("end", section="import", seconds=round(time.perf_counter() - began, 3))
+    gc.freeze()  # torch's own objects are never garbage: each trial's gc.collect() skips them
     if args.device == "cpu" or (args.device == "auto" and not torch.cuda.is_available()):
         device = torch.device("cpu")
     elif not torch.cuda.is_available():
