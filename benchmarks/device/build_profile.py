@@ -1,6 +1,7 @@
 # ruff: noqa: E402
 """Where the first ladder rung's seconds go on a GPU: model construction on the device vs on the CPU,
 the first steps, a collection. A diagnostic for bench --quick (issue 6)."""
+
 import gc
 import sys
 import time

@@ -75,3 +75,16 @@ def test_iterable_datasets_have_no_sampler_to_wrap():
     loader = E.loader_factory(torch, dataset=Stream(), batch_size=2, epoch_s=0.5)({"num_workers": 0})
     assert not E.ends_its_epochs(loader)
     assert sum(len(b) for b in loader) == 10
+
+
+def test_measured_rate_is_the_steady_one_with_the_ramp_charged_per_real_epoch():
+    from torchenv.tune._worker import driver
+
+    engine = E.Engine(torch, torch.device("cpu"), E.Workload(dataset=SlowItems(), loader_batch_size=4))
+    make = E.loader_factory(torch, dataset=SlowItems(), batch_size=4, epoch_s=0.4)
+    out = driver.loader_measure(engine, make, 0.4)({"num_workers": 2, "prefetch_factor": 2, "persistent_workers": True})
+    assert out["status"] == "ok" and out["epoch_items"] == len(SlowItems())
+    # 2 workers × 4 items × 2 ms per batch: about 1000 samples/s once running, whatever the ramp
+    assert 300 < out["steady_items_per_s"] < 1100
+    assert out["items_per_s"] == pytest.approx(out["steady_items_per_s"], rel=0.01)  # a 1M-item epoch
+    assert out["raw_items_per_s"] > 0

@@ -175,3 +175,21 @@ def test_noise_of_a_busy_machine_rarely_costs_more_than_5_percent(cores, cuda):
     assert sum(r >= 0.95 for r in ratios) >= 0.9 * len(ratios)
     assert min(ratios) >= 0.85
     assert max(trials) <= len(full) / 2
+
+
+def test_loader_rate_counts_the_window_after_the_ramp_and_charges_the_ramp_once_per_real_epoch():
+    from torchenv.tune.loader import loader_rate
+
+    # two 2-s windows, first batch after 0.5 s then 0.25 s: 1500 + 1750 items in 1.5 + 1.75 s
+    epochs = [
+        {"startup_s": 0.5, "window_s": 2.0, "steady_items": 1500},
+        {"startup_s": 0.25, "window_s": 2.0, "steady_items": 1750},
+    ]
+    effective, steady = loader_rate(epochs)
+    assert steady == pytest.approx(1000.0) and effective == steady
+    effective, steady = loader_rate(epochs, epoch_items=10_000)  # a 10 s epoch pays 0.25 s once
+    assert effective == pytest.approx(10_000 / 10.25)
+    assert loader_rate(epochs, epoch_items=1 << 20)[0] == pytest.approx(1000.0, rel=1e-3)
+    # a batch slower than the window: nothing arrived inside it, the caller keeps the raw rate
+    assert loader_rate([{"startup_s": 3.0, "window_s": 2.0, "steady_items": 0}]) == (None, None)
+    assert loader_rate([{"startup_s": None, "window_s": 2.0, "steady_items": 0}]) == (None, None)

@@ -71,7 +71,8 @@ class LoaderTrial:
     config: dict[str, Any]
     status: str
     reason: str | None = None
-    items_per_s: float | None = None
+    items_per_s: float | None = None  # in a real epoch: the steady rate, its start-up charged once
+    steady_items_per_s: float | None = None  # after the first batch, before the sampler stopped
     startup_s: tuple[float | None, ...] = ()  # time to the first batch, per epoch
     restart_saving_s: float | None = None  # persistent_workers: start-up saved per epoch
     cpu_busy: float | None = None  # share of all cores busy during the trial

@@ -231,6 +231,29 @@ class LoaderSearch:
         return {"best": incumbent, "trials": list(self.trials), "four_workers": by_workers.get(4)}
 
 
+def loader_rate(epochs, epoch_items=None):
+    """(effective, steady) samples/s of a DataLoader configuration, from short measured epochs.
+
+    epochs: per measured epoch, {"startup_s": time to its first batch, "window_s": the measuring
+    window from the epoch's start, "steady_items": items that arrived after the first batch and
+    inside the window}. Only the window after the first batch counts as the steady rate: the ramp
+    (workers starting, queues filling) and the tail (workers finishing unevenly once the sampler
+    stops) are a quarter of a 2-second epoch on 16 workers but nothing of a real one, and they are
+    noisy. The ramp is then charged once per real epoch of `epoch_items` samples (the last measured
+    epoch's start-up: a restart for persistent workers, a respawn otherwise).
+    Returns (None, None) when no batch arrived inside a window."""
+    timed = [e for e in epochs if e.get("startup_s") is not None]
+    steady_items = sum(e.get("steady_items") or 0 for e in timed)
+    steady_s = sum(max(0.0, float(e["window_s"]) - float(e["startup_s"])) for e in timed)
+    if steady_items <= 0 or steady_s <= 0:
+        return None, None
+    steady = steady_items / steady_s
+    if not epoch_items or not timed:
+        return steady, steady
+    startup = float(timed[-1]["startup_s"])
+    return epoch_items / (startup + epoch_items / steady), steady
+
+
 def restart_saving_s(trial):
     """What persistent_workers saves per epoch: the first epoch's start-up (spawning the workers)
     minus the second epoch's restart with persistent workers."""

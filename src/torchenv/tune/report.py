@@ -83,6 +83,7 @@ def _loader(records: Sequence[dict]) -> LoaderResult | None:
             status=str(r.get("status") or "failed"),
             reason=r.get("reason"),
             items_per_s=r.get("items_per_s"),
+            steady_items_per_s=r.get("steady_items_per_s"),
             startup_s=tuple(r.get("startup_s") or ()),
             restart_saving_s=r.get("restart_saving_s"),
             cpu_busy=r.get("cpu_busy"),

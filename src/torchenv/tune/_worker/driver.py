@@ -146,6 +146,10 @@ def loader_measure(engine, make_loader, epoch_s):
         if stat and stat[0] and stat[1]:
             out["cpu_busy"] = loader_logic.cpu_busy(stat[0], stat[1])
         out["restart_saving_s"] = loader_logic.restart_saving_s(dict(out, config=config))
+        effective, steady = loader_logic.loader_rate(out.pop("windows", None) or [], out.get("epoch_items"))
+        if effective is not None:  # else the raw rate stands: not one batch arrived inside a window
+            out["raw_items_per_s"] = out.get("items_per_s")
+            out["items_per_s"], out["steady_items_per_s"] = effective, steady
         return out
 
     return measure

@@ -610,7 +610,8 @@ class Engine:
         """Samples/s delivered by a DataLoader built with `config` over `epochs` epochs of about
         `epoch_s` seconds (or `max_batches`), each ending by itself when the loader comes from
         loader_factory(epoch_s=...), else cut there; batches are copied to the device
-        (non_blocking when pinned). Start-up of each epoch and the cores' busy share are recorded."""
+        (non_blocking when pinned). Start-up of each epoch, the items inside each epoch's window
+        after its first batch (see torchenv.tune.loader.loader_rate) and /proc/stat are recorded."""
         torch = self.torch
         out = {"status": "ok"}
         loader = None
@@ -620,21 +621,25 @@ class Engine:
             self_ending = ends_its_epochs(loader)
             cut_s = epoch_s * 3 + 10 if self_ending else epoch_s
             batch_cap = None if self_ending else max_batches
-            startup, items, batches = [], 0, 0
+            startup, windows, items, batches = [], [], 0, 0
             stat0 = _read_proc_stat()
             began = time.perf_counter()
             for _ in range(epochs):
                 t0 = time.perf_counter()
                 it = iter(loader)
                 first = None
-                n = 0
+                n = steady = 0
                 for batch in it:
-                    if first is None:
-                        first = time.perf_counter() - t0
+                    now = time.perf_counter() - t0
                     if self.cuda:
                         batch = _to(torch, batch, self.device, non_blocking=bool(config.get("pin_memory")))
                     t = _first_tensor(torch, batch)
-                    items += int(t.shape[0]) if t is not None and t.dim() > 0 else 1
+                    size = int(t.shape[0]) if t is not None and t.dim() > 0 else 1
+                    if first is None:
+                        first = now
+                    elif now <= epoch_s:
+                        steady += size  # inside the window, after the ramp
+                    items += size
                     n += 1
                     if n == batch_cap or time.perf_counter() - t0 >= cut_s:
                         break
@@ -642,6 +647,7 @@ class Engine:
                 if not config.get("persistent_workers"):
                     del it  # shuts the workers down: part of a non-persistent epoch's cost
                 startup.append(first)
+                windows.append({"startup_s": first, "window_s": epoch_s, "steady_items": steady})
             if self.cuda:
                 torch.cuda.synchronize(self.device)
             seconds = time.perf_counter() - began
@@ -650,7 +656,9 @@ class Engine:
                 items=items,
                 batches=batches,
                 seconds=seconds,
-                items_per_s=items / seconds if seconds > 0 else 0.0,
+                items_per_s=items / seconds if seconds > 0 else 0.0,  # raw: ramp and tail included
+                windows=windows,
+                epoch_items=_epoch_items(loader, items / float(batches) if batches else None),
                 startup_s=startup,
                 proc_stat=[stat0, stat1],
             )
@@ -718,6 +726,13 @@ class EpochDeadline:
         self.seconds = float(seconds)
         self.max_items = max_items
 
+    def real_length(self):
+        """The length of a real (uncut) epoch, in the base's units; None when it has none."""
+        try:
+            return int(len(self.base))
+        except (TypeError, ValueError, NotImplementedError):
+            return None
+
     def __iter__(self):
         deadline = time.perf_counter() + self.seconds
         items = iter(self.base)
@@ -775,6 +790,19 @@ def loader_factory(
         return DataLoader(dataset, **dict(kwargs, **extra))
 
     return make
+
+
+def _epoch_items(loader, items_per_batch):
+    """Samples in one real epoch of `loader` (None when unknown: an iterable dataset, a sampler
+    without a length)."""
+    sampler = getattr(loader, "sampler", None)
+    if isinstance(sampler, EpochDeadline):
+        return sampler.real_length()
+    batches = getattr(loader, "batch_sampler", None)
+    if isinstance(batches, EpochDeadline):
+        length = batches.real_length()
+        return int(length * items_per_batch) if length and items_per_batch else None
+    return None
 
 
 def ends_its_epochs(loader):
