@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from perf.gpu_records import h100_records
 from perf.test_report import FakeRunner, build
 from torchenv.perf.run import BENCH_SCRIPT, SEARCH_PREFIX, WorkerRun, merge_search, run_suite, search_sections
@@ -115,20 +117,51 @@ def _text(records):
     return "".join(MARK + json.dumps(r) + "\n" for r in records)
 
 
-def test_run_suite_starts_the_search_process_with_the_time_left():
+def test_run_suite_starts_the_search_process_early_and_holds_its_records_back():
     first, second = _split(h100_records())
     runner = _Scripted(_text(first), _text(second))
-    run = run_suite(runner, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0)
+    seen = []
+    run = run_suite(
+        runner, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0, on_record=seen.append
+    )
     (argv1, timeout1), (argv2, timeout2) = runner.argvs
-    assert argv1[-2:] == ["--phase", "heuristics"] and timeout1 == 100.0
-    assert argv2[argv2.index("--sections") + 1] == "conv,ladder-resnet50" and argv2[-2:] == ["--phase", "search"]
-    assert timeout2 == 100.0 - 1.5  # FakeRunner's 1.5 s
+    assert argv1[-2:] == ["--phase", "heuristics"] and timeout1 == timeout2 == 100.0
+    assert argv2[argv2.index("--sections") + 1] == "conv,ladder-resnet50"
+    assert argv2[argv2.index("--phase") + 1] == "search" and "--wait-for" in argv2
+    # every record of the first process reaches the caller before any of the second's
+    assert [r.get("event") for r in seen].index("done") == len(first) - 1 and len(seen) == len(first) + len(second)
     report = build(list(run.records), wall_s=run.seconds)
-    assert report.wall_s == 3.0 and len(report.measurements) == len(build(h100_records()).measurements)
+    assert len(report.measurements) == len(build(h100_records()).measurements) and report.status == "ok"
 
     quick = _Scripted(_text(first))
     run_suite(quick, "py", quick=True, device="auto", sections=None, compile=True, timeout=100.0)
     assert len(quick.argvs) == 1 and "--phase" not in quick.argvs[0][0]
+    cpu_env = [dict(r, data=dict(r["data"], device="cpu")) if r.get("event") == "env" else r for r in first]
+    cpu = _Scripted(_text(cpu_env))
+    run_suite(cpu, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0)
+    assert len(cpu.argvs) == 1  # no second process on the CPU path
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+@pytest.mark.parametrize("word", ["stop", "go"])
+def test_the_early_worker_waits_for_the_word(tmp_path, word):
+    """The real worker (CPU torch): after its import it waits; "stop" ends it, "go" runs it."""
+    pytest.importorskip("torch")
+    path = tmp_path / "word"
+    argv = [sys.executable, str(BENCH_SCRIPT), "--device", "cpu", "--quick", "--sections", "memory"]
+    proc = subprocess.Popen([*argv, "--wait-for", str(path), "--wait-timeout", "60"], stdout=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if '"section": "wait"' in line:
+            path.write_text(word)
+    proc.wait(timeout=60)
+    events = [json.loads(line.split(" ", 1)[1]) for line in lines if line.startswith("@@")]
+    waited = next(r for r in events if r["event"] == "end" and r["section"] == "wait")
+    assert proc.returncode == 0 and waited["word"] == word
+    ran = [r["id"] for r in events if r["event"] == "result"]
+    assert ran == (["memory.copy"] if word == "go" else [])
 
 
 def test_conv_rows_return_to_their_off_on_order():

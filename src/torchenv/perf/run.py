@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +50,8 @@ def worker_argv(
     sections: Sequence[str] | None = None,
     compile: bool = True,
     phase: str = "both",
+    wait_for: Path | None = None,
+    wait_timeout: float | None = None,
     script: Path = BENCH_SCRIPT,
 ) -> list[str]:
     argv = [python, str(script), "--device", device]
@@ -57,6 +63,10 @@ def worker_argv(
         argv.append("--no-compile")
     if phase != "both":
         argv += ["--phase", phase]
+    if wait_for is not None:
+        argv += ["--wait-for", str(wait_for)]
+        if wait_timeout is not None:
+            argv += ["--wait-timeout", f"{wait_timeout:g}"]
     return argv
 
 
@@ -107,7 +117,7 @@ def _conv_order(record: dict) -> tuple:
     return (bool(params.get("deterministic")), bool(params.get("benchmark")), params.get("kind") != "fwd")
 
 
-def merge_search(first: WorkerRun, second: WorkerRun) -> WorkerRun:
+def merge_search(first: WorkerRun, second: WorkerRun, seconds: float | None = None) -> WorkerRun:
     """One run of both processes: the second's results go beside the first's in their section (the
     conv test back in its off/on × deterministic order), its section timings under SEARCH_PREFIX, and
     its failure, if any, becomes an error record of the suite."""
@@ -133,7 +143,8 @@ def merge_search(first: WorkerRun, second: WorkerRun) -> WorkerRun:
     for i, record in zip(conv, sorted((records[i] for i in conv), key=_conv_order), strict=True):
         records[i] = record
     records += [r for r in first.records if r.get("event") == "done"]
-    return WorkerRun(tuple(records), first.seconds + second.seconds, first.error, first.stderr_tail)
+    wall = first.seconds + second.seconds if seconds is None else seconds
+    return WorkerRun(tuple(records), wall, first.error, first.stderr_tail)
 
 
 def run_suite(
@@ -147,18 +158,93 @@ def run_suite(
     timeout: float,
     on_record: Callable[[dict], None] | None = None,
 ) -> WorkerRun:
-    """The whole `bench` suite: one worker, and on CUDA (full suite) a second, fresh one for what runs
-    with cudnn.benchmark on, so that its search is really done (not served from the first's cache)."""
+    """The whole `bench` suite: one worker, and on CUDA (full suite) a second, fresh one for what
+    runs with cudnn.benchmark on, so that its search is really done (not served from the first's
+    plan cache). The second starts as soon as the first reports a CUDA device, imports torch
+    while the first measures on the GPU, then waits for the word: its import costs no suite time
+    (never on the CPU path, whose figures a concurrent import would disturb)."""
+    began = time.monotonic()
+    wanted = [] if quick or device == "cpu" else [s for s in SEARCH_SECTIONS if sections is None or s in sections]
+    pool = ThreadPoolExecutor(max_workers=2)
+    early: list[_EarlySearch] = []
+
+    def first_record(record: dict) -> None:
+        if record.get("event") == "env" and wanted and not early and (record.get("data") or {}).get("device") == "cuda":
+            early.append(_EarlySearch(runner, python, wanted, compile, timeout, on_record, pool))
+        if on_record is not None:
+            on_record(record)
+
     argv = worker_argv(
         python, quick=quick, device=device, sections=sections, compile=compile, phase="both" if quick else "heuristics"
     )
-    first = run_worker(runner, argv, timeout=timeout, on_record=on_record)
-    again = search_sections(first.records, sections, quick)
-    left = timeout - first.seconds
-    if not again:
-        return first
-    if left < 5.0:
-        skipped = WorkerRun((), 0.0, f"no time left for the cudnn.benchmark measurements (--timeout {timeout:g})", "")
-        return merge_search(first, skipped)
-    argv = worker_argv(python, quick=False, device="cuda", sections=again, compile=compile, phase="search")
-    return merge_search(first, run_worker(runner, argv, timeout=left, on_record=on_record))
+    try:
+        first = run_worker(runner, argv, timeout=timeout, on_record=first_record)
+        again = search_sections(first.records, sections, quick)
+        left = timeout - (time.monotonic() - began)
+        if not again:
+            return first
+        if left < 5.0:
+            skipped = WorkerRun(
+                (), 0.0, f"no time left for the cudnn.benchmark measurements (--timeout {timeout:g})", ""
+            )
+            return merge_search(first, skipped, seconds=time.monotonic() - began)
+        if early and set(again) == set(wanted):
+            second = early[0].release()
+        else:
+            argv = worker_argv(python, quick=False, device="cuda", sections=again, compile=compile, phase="search")
+            second = run_worker(runner, argv, timeout=left, on_record=on_record)
+        return merge_search(first, second, seconds=time.monotonic() - began)
+    finally:
+        for search in early:
+            search.stop()
+        pool.shutdown(wait=True)
+
+
+class _EarlySearch:
+    """The search process started ahead: its records are held back until it is released."""
+
+    def __init__(self, runner, python, sections, compile, timeout, on_record, pool):
+        self.folder = Path(tempfile.mkdtemp(prefix="torchenv-bench-"))
+        self.word = self.folder / "word"
+        self.on_record = on_record
+        self.lock = threading.Lock()
+        self.held: list[dict] | None = []
+        argv = worker_argv(
+            python,
+            quick=False,
+            device="cuda",
+            sections=sections,
+            compile=compile,
+            phase="search",
+            wait_for=self.word,
+            wait_timeout=timeout,
+        )
+        self.future = pool.submit(run_worker, runner, argv, timeout=timeout, on_record=self._record)
+
+    def _record(self, record: dict) -> None:
+        with self.lock:
+            if self.held is not None:
+                self.held.append(record)
+                return
+        if self.on_record is not None:
+            self.on_record(record)
+
+    def _say(self, word: str) -> None:
+        if not self.word.exists():
+            temporary = self.folder / "word.tmp"
+            temporary.write_text(word)
+            temporary.replace(self.word)  # atomic: the worker never reads half a word
+
+    def release(self) -> WorkerRun:
+        with self.lock:
+            held, self.held = self.held or [], None
+        if self.on_record is not None:
+            for record in held:
+                self.on_record(record)
+        self._say("go")
+        return self.future.result()
+
+    def stop(self) -> None:
+        self._say("stop")
+        self.future.result()
+        shutil.rmtree(self.folder, ignore_errors=True)

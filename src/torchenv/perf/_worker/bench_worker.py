@@ -690,6 +690,8 @@ def main(argv=None):
     parser.add_argument("--sections", default=",".join(SECTIONS))
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--phase", default="both", choices=PHASES)
+    parser.add_argument("--wait-for", metavar="PATH", help="after importing torch, wait for PATH to say go or stop")
+    parser.add_argument("--wait-timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
 
     emit("begin", section="import")
@@ -703,6 +705,8 @@ def main(argv=None):
     # torch's own objects (hundreds of thousands) are never garbage: moved out of the collector's
     # sight, each collection between sections costs microseconds instead of ~0.2 s.
     gc.freeze()
+    if args.wait_for and not wait_for_go(args.wait_for, args.wait_timeout):
+        return 0
 
     if args.device == "cpu" or (args.device == "auto" and not torch.cuda.is_available()):
         device = torch.device("cpu")
@@ -736,6 +740,27 @@ def main(argv=None):
         emit("end", section=section, seconds=round(time.perf_counter() - began, 3))
     emit("done")
     return 0
+
+
+def wait_for_go(path, timeout):
+    """Started early (its torch import overlapping the other process's measurements), the search
+    process waits for the parent's word before touching the GPU. False: stop (the word, the
+    parent gone, or the time up)."""
+    emit("begin", section="wait")
+    began = time.perf_counter()
+    parent = os.getppid()
+    word = None
+    while time.perf_counter() - began < timeout and os.getppid() == parent:
+        try:
+            with open(path) as handle:
+                word = handle.read().strip()
+        except OSError:
+            word = None
+        if word in ("go", "stop"):
+            break
+        time.sleep(0.01)
+    emit("end", section="wait", seconds=round(time.perf_counter() - began, 3), word=word)
+    return word == "go"
 
 
 def leave(code):
