@@ -24,7 +24,7 @@ SECTION_WORDS = {
     "ladder-gpt": "GPT block training ladder",
 }
 SECTIONS = tuple(k for k in SECTION_WORDS if k != "import")
-PROGRESS_WORDS = {**SECTION_WORDS, "cuda-init": "starting CUDA"}
+PROGRESS_WORDS = {**SECTION_WORDS, "cuda-init": "starting CUDA", "wait": "cudnn.benchmark, in a fresh process"}
 
 
 def register(commands) -> None:
