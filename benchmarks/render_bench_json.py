@@ -16,7 +16,8 @@ from torchenv.render.terminal_bench import render_bench_terminal
 
 
 def main() -> int:
-    body = json.load(open(sys.argv[1]))
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        body = json.load(handle)
     for key in ("schema_version", "kind", "suite_s"):
         body.pop(key, None)
     for m in body["measurements"]:
