@@ -15,5 +15,5 @@ timeout 200 python3 $W --sections ladder-resnet50 --phase search > /tmp/a.jsonl 
 export TORCHINDUCTOR_CACHE_DIR=$(mktemp -d)
 TORCHINDUCTOR_COMPILE_THREADS=1 timeout 200 python3 $W --sections ladder-resnet50 --phase search > /tmp/c.jsonl 2>/tmp/c.err; show /tmp/c.jsonl C-search-1thread
 export TORCHINDUCTOR_CACHE_DIR=$(mktemp -d)
-timeout 200 python3 $W --sections ladder-resnet50 --phase heuristics > /tmp/b.jsonl 2>/tmp/b.err; show /tmp/b.jsonl B-heuristics-fresh
+timeout 200 python3 $W --sections ladder-resnet50 --phase both > /tmp/b.jsonl 2>/tmp/b.err; show /tmp/b.jsonl B-both-fresh
 tail -3 /tmp/a.err
