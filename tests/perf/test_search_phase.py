@@ -24,9 +24,12 @@ rungs = {{}}
 for phase in w.PHASES:
     state, measured = {{}}, []
     for name, change in w.LADDER:
+        before = dict(state)
         state.update(change)
         if w.measured_in_phase(state, phase):
             measured.append(name)
+        if name in w.BRANCH_RUNGS:
+            state = before
     rungs[phase] = measured
 print(json.dumps({{
     "conv": {{p: w.conv_flags(True, "full", p) for p in w.PHASES}},
@@ -46,8 +49,8 @@ def test_each_phase_measures_its_half_and_both_measure_everything():
     assert sorted(conv["heuristics"] + conv["search"]) == sorted(conv["both"]) and len(conv["both"]) == 4
     assert helpers["conv_quick"] == [[False, False]] and helpers["conv_cpu"] == [[False, False]]
     rungs = helpers["rungs"]
-    assert rungs["search"] == ["+cudnn.benchmark", "+torch.compile"]
-    assert rungs["heuristics"] + rungs["search"] == rungs["both"]
+    assert rungs["search"] == ["+cudnn.benchmark"]  # a branch: torch.compile does not build on it
+    assert sorted(rungs["heuristics"] + rungs["search"]) == sorted(rungs["both"]) and len(rungs["both"]) == 6
 
 
 def _split(records):
@@ -56,7 +59,7 @@ def _split(records):
     for record in records:
         searched = record.get("event") == "result" and (
             (record.get("section") == "conv" and (record.get("params") or {}).get("benchmark"))
-            or record.get("id") in ("ladder-resnet50.cudnn-benchmark", "ladder-resnet50.torch-compile")
+            or record.get("id") == "ladder-resnet50.cudnn-benchmark"
         )
         (second if searched else first).append(record)
     env = next(r for r in records if r.get("event") == "env")
@@ -74,7 +77,8 @@ def test_merged_streams_report_like_one_process():
     relations = {m.id: (m.value, m.speedup, m.step_gain) for m in one.measurements}
     assert {m.id: (m.value, m.speedup, m.step_gain) for m in two.measurements} == relations
     ladder = [m.id.split(".", 1)[1] for m in two.measurements if m.section == "ladder-resnet50"]
-    assert ladder[-2:] == ["cudnn-benchmark", "torch-compile"]  # after the first process's rungs
+    bench = next(r for r in second if r.get("id") == "ladder-resnet50.cudnn-benchmark")
+    assert ladder.index("cudnn-benchmark") == ladder.index(bench["previous"].split(".", 1)[1]) + 1
     assert two.section_s[SEARCH_PREFIX + "import"] == 3.0 and two.status == "ok"
 
 
@@ -184,3 +188,27 @@ def test_conv_rows_return_to_their_off_on_order():
         "conv.fwd+bwd.bench1.det1",
         "amp.x",
     ]
+
+
+def test_a_branch_rung_says_so_in_both_views():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from torchenv.render.html_bench import render_html
+    from torchenv.render.terminal_bench import render_bench_terminal
+
+    words = "compared with the rung above, not carried on"
+    records = [
+        dict(r, params=dict(r.get("params") or {}, branch=words))
+        if r.get("id") == "ladder-resnet50.cudnn-benchmark"
+        else r
+        for r in h100_records()
+    ]
+    report = build(records)
+    out = StringIO()
+    render_bench_terminal(report, Console(file=out, width=250, highlight=False))
+    row = next(line for line in out.getvalue().splitlines() if "+cudnn-benchmark" in line)
+    assert words in row
+    assert words in render_html(report)
+    assert words not in next(line for line in out.getvalue().splitlines() if "+tf32" in line)

@@ -126,6 +126,10 @@ def merge_search(first: WorkerRun, second: WorkerRun, seconds: float | None = No
         event = record.get("event")
         if event == "result":
             section = record.get("section")
+            after = [i for i, r in enumerate(records) if record.get("previous") and r.get("id") == record["previous"]]
+            if after:  # a ladder rung: right after the rung it is compared with
+                records.insert(after[0] + 1, record)
+                continue
             at = max(
                 (i for i, r in enumerate(records) if r.get("event") == "result" and r.get("section") == section),
                 default=len(records) - 1,

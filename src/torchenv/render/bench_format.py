@@ -40,6 +40,17 @@ def times(value: float | None) -> str:
     return f"{value:.2f}×" if value is not None else ""
 
 
+def notes(m: Measurement) -> list[str]:
+    """What a measured figure's note says in every view: its one-time cost, a branch rung."""
+    parts = []
+    if m.one_time_s is not None and m.one_time_kind in ("compile", "autotune") and m.one_time_s >= 0.05:
+        what = "compile" if m.one_time_kind == "compile" else "cudnn.benchmark search"
+        parts.append(f"first step +{m.one_time_s:.1f} s ({what})")
+    if m.params.get("branch"):
+        parts.append(str(m.params["branch"]))
+    return parts
+
+
 def header(report: BenchReport) -> str:
     env = report.environment
     if env is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from ..model.bench import BenchReport, Measurement
-from .bench_format import SECTION_TITLES, figure, header, number, sections, spread, times, timing_line
+from .bench_format import SECTION_TITLES, figure, header, notes, number, sections, spread, times, timing_line
 
 RATIO_COLOUR = "#2563eb"  # bars of figures that reach what the hardware should give
 SHORT_COLOUR = "#dc2626"  # bars of figures that fall short
@@ -84,9 +84,7 @@ def _table(section: str, rows: list[Measurement]) -> str:
     ]
     for m in rows:
         cls = "skip" if m.status != "ok" else ("short" if m.short else "")
-        note = m.reason or ""
-        if m.one_time_s and m.one_time_kind in ("compile", "autotune") and m.one_time_s >= 0.05:
-            note = f"first step +{m.one_time_s:.1f} s ({'compile' if m.one_time_kind == 'compile' else 'cudnn.benchmark search'})"
+        note = m.reason or "; ".join(notes(m))
         out.append(
             f'<tr class="{cls}"><td>{escape(m.label)}</td><td class="num">{escape(figure(m))}</td>'
             f'<td class="num">{spread(m)}</td><td class="num">{escape(number(m.peak) + " " + m.unit) if m.peak else ""}</td>'

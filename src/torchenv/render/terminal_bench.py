@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.bench import BenchReport, Measurement
-from .bench_format import SECTION_TITLES, figure, header, number, sections, spread, times, timing_line
+from .bench_format import SECTION_TITLES, figure, header, notes, number, sections, spread, times, timing_line
 
 
 def _note(m: Measurement) -> Text:
@@ -15,10 +15,7 @@ def _note(m: Measurement) -> Text:
         return Text(f"skipped: {m.reason}", style="dim")
     if m.status == "failed":
         return Text(f"failed: {m.reason}", style="red")
-    parts = []
-    if m.one_time_s is not None and m.one_time_kind in ("compile", "autotune") and m.one_time_s >= 0.05:
-        what = "compile" if m.one_time_kind == "compile" else "cudnn.benchmark search"
-        parts.append(f"first step +{m.one_time_s:.1f} s ({what})")
+    parts = notes(m)
     if m.short:
         parts.append("short of the hardware")
     return Text("; ".join(parts), style="yellow" if m.short else "")
