@@ -1,6 +1,6 @@
 """Prints a saved `torchenv bench --json` report as the terminal table (for results on file).
 
-    PYTHONPATH=src python benchmarks/render_bench_json.py report.json
+PYTHONPATH=src python benchmarks/render_bench_json.py report.json
 """
 
 from __future__ import annotations
