@@ -2,6 +2,7 @@
 # Issue 6 on a GPU machine (the `run` tool), from the repo root: bench --quick twice and the full
 # suite (cudnn.benchmark in its own process, started early), each timed whole. Bundled into $OUT.
 set -u
+STEAL=$(mktemp); python3 benchmarks/device/steal.py save "$STEAL"
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/torchenv-bench3}; mkdir -p "$OUT"; R=$(mktemp -d)
 py=${PYTHON:-python3}
@@ -20,5 +21,6 @@ timeout 300 $py -m torchenv bench --json --html "$R/bench-full.html" > "$R/bench
 echo "bench full exit $? wall $(since $start) s" | tee -a "$log"
 $py benchmarks/render_bench_json.py "$R/bench-full.json" > "$R/bench-full.txt" 2>&1
 $py benchmarks/render_bench_json.py "$R/bench-quick-2.json" > "$R/bench-quick-2.txt" 2>&1
+python3 benchmarks/device/steal.py since "$STEAL" >> "$R/log.txt"
 tar -czf "$OUT/bench3.tar.gz" -C "$R" .
 cat "$log"; grep -A12 "Training ladder: ResNet" "$R/bench-full.txt"; tail -3 "$R/bench-full.txt"
