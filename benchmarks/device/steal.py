@@ -21,7 +21,7 @@ def main():
     with open(path) as handle:
         before = [int(x) for x in handle.read().split()]
     after = cpu_line()
-    delta = [b - a for a, b in zip(before, after)]
+    delta = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(delta[:8]) or 1
     idle = delta[3] + delta[4]
     steal = delta[7] if len(delta) > 7 else 0
