@@ -77,6 +77,7 @@ GPU_CAPS = {
     "bf16": True,
     "fp16": True,
     "has_conv": True,
+    "cudnn_search_measurable": True,  # the search logic as it would run with a fresh process per trial
     "plain_step": False,
     "optimizer": "SGD",
     "fused": True,

@@ -35,6 +35,11 @@ def test_knobs_that_cannot_apply_are_skipped_with_a_reason():
     assert [c for c in stages["compile"].candidates] == [{"compile": "default"}]  # no max-autotune on CPU
 
 
+def test_cudnn_benchmark_is_skipped_where_one_process_cannot_measure_its_search():
+    stages = {s.name: s for s in plan_stages(dict(GPU_CAPS, cudnn_search_measurable=False))}
+    assert not stages["benchmark"].candidates and "plan cache" in stages["benchmark"].skip_reason
+
+
 def test_fp16_with_grad_scaler_where_bf16_is_unsupported():
     stages = {s.name: s for s in plan_stages(dict(GPU_CAPS, bf16=False, tf32=False))}
     assert stages["amp"].candidates == [{"amp": "fp16"}]

@@ -69,6 +69,7 @@ def plan_stages(caps, skip=()):
 
     caps: device ("cuda"|"cpu"), tf32 (GPU can do TF32), bf16, fp16 (AMP dtypes usable),
     has_conv (2-D convolutions in the model), plain_step (only a step() callable was given),
+    cudnn_search_measurable (cudnn.benchmark's search can be measured: a fresh process per trial),
     optimizer (class name or None), fused, foreach (the optimizer accepts them),
     default_impl ("foreach"|"for-loop"|"fused"|None), compile (bool), compile_reason."""
     skip = set(skip or ())
@@ -130,6 +131,11 @@ def plan_stages(caps, skip=()):
         reason = "cudnn.benchmark applies to cuDNN (CUDA) only"
     elif not caps.get("has_conv"):
         reason = "no convolutions: cudnn.benchmark has nothing to choose"
+    elif not caps.get("cudnn_search_measurable"):
+        reason = (
+            "not measurable here: PyTorch's per-process cuDNN plan cache would serve the plans the earlier "
+            "trials chose by heuristics instead of searching; `torchenv bench` measures it in a fresh process"
+        )
     add(
         "benchmark",
         "cudnn.benchmark",

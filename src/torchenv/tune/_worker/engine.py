@@ -363,6 +363,9 @@ class Engine:
                 caps["bf16"] = False
             caps["fp16"] = False
         caps["has_conv"] = bool(w.model is not None and any(isinstance(m, torch.nn.Conv2d) for m in w.model.modules()))
+        # Every trial runs in this one process, whose cuDNN plan cache already holds the plans the
+        # earlier trials chose: a cudnn.benchmark trial would be served those, not search.
+        caps["cudnn_search_measurable"] = False
         if w.model is not None:
             caps.update(self.optimizers.caps(self.device.type))
         if no_compile_reason:
