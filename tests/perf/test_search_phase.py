@@ -212,3 +212,27 @@ def test_a_branch_rung_says_so_in_both_views():
     assert words in row
     assert words in render_html(report)
     assert words not in next(line for line in out.getvalue().splitlines() if "+tf32" in line)
+
+
+@pytest.mark.torch
+def test_the_workers_sgd_steps_exactly_like_torch_optim_sgd():
+    pytest.importorskip("torch")
+    code = f"""
+import sys, torch
+sys.path.insert(0, {str(BENCH_SCRIPT.parent)!r})
+import bench_worker as w
+torch.manual_seed(0)
+a = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+b = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+b.load_state_dict(a.state_dict())
+ours, theirs = w.ForeachSGD(torch, a.parameters(), lr=0.1), torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9)
+x, y = torch.randn(32, 8), torch.randint(0, 3, (32,))
+for _ in range(4):
+    for model, opt in ((a, ours), (b, theirs)):
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+print(max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters())))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout.split()[-1]) < 1e-6
