@@ -1,7 +1,7 @@
 """CPU steal time between two /proc/stat readings (a virtual machine's vCPUs lent elsewhere).
 
-    python benchmarks/device/steal.py save FILE   # first reading
-    python benchmarks/device/steal.py since FILE  # steal and busy shares since then
+python benchmarks/device/steal.py save FILE   # first reading
+python benchmarks/device/steal.py since FILE  # steal and busy shares since then
 """
 
 import sys
