@@ -103,13 +103,19 @@ SEARCH_SECTIONS = ("conv", "ladder-resnet50")
 SEARCH_PREFIX = "search:"  # section timings of the second process
 
 
+def _searched(sections: Sequence[str] | None, quick: bool, device: str | None) -> list[str]:
+    if quick or device != "cuda":
+        return []
+    return [s for s in SEARCH_SECTIONS if sections is None or s in sections]
+
+
 def search_sections(records: Sequence[dict], sections: Sequence[str] | None, quick: bool) -> list[str]:
     """The sections the cudnn.benchmark process must measure after a heuristics run: none for
     --quick, the CPU, or a first process that did not finish."""
     env = next((r.get("data") for r in records if r.get("event") == "env"), None) or {}
-    if quick or env.get("device") != "cuda" or not any(r.get("event") == "done" for r in records):
+    if not any(r.get("event") == "done" for r in records):
         return []
-    return [s for s in SEARCH_SECTIONS if sections is None or s in sections]
+    return _searched(sections, quick, env.get("device"))
 
 
 def _conv_order(record: dict) -> tuple:
@@ -168,13 +174,16 @@ def run_suite(
     while the first measures on the GPU, then waits for the word: its import costs no suite time
     (never on the CPU path, whose figures a concurrent import would disturb)."""
     began = time.monotonic()
-    wanted = [] if quick or device == "cpu" else [s for s in SEARCH_SECTIONS if sections is None or s in sections]
     pool = ThreadPoolExecutor(max_workers=2)
     early: list[_EarlySearch] = []
 
     def first_record(record: dict) -> None:
-        if record.get("event") == "env" and wanted and not early and (record.get("data") or {}).get("device") == "cuda":
-            early.append(_EarlySearch(runner, python, wanted, compile, timeout, on_record, pool))
+        wanted = _searched(sections, quick, (record.get("data") or {}).get("device"))
+        if record.get("event") == "env" and wanted and not early:
+            try:
+                early.append(_EarlySearch(runner, python, wanted, compile, timeout, on_record, pool))
+            except OSError:
+                pass  # no temporary folder: the second process starts after the first instead
         if on_record is not None:
             on_record(record)
 
@@ -192,7 +201,7 @@ def run_suite(
                 (), 0.0, f"no time left for the cudnn.benchmark measurements (--timeout {timeout:g})", ""
             )
             return merge_search(first, skipped, seconds=time.monotonic() - began)
-        if early and set(again) == set(wanted):
+        if early:
             second = early[0].release()
         else:
             argv = worker_argv(python, quick=False, device="cuda", sections=again, compile=compile, phase="search")
