@@ -75,6 +75,9 @@ def test_iterable_datasets_have_no_sampler_to_wrap():
     loader = E.loader_factory(torch, dataset=Stream(), batch_size=2, epoch_s=0.5)({"num_workers": 0})
     assert not E.ends_its_epochs(loader)
     assert sum(len(b) for b in loader) == 10
+    template = torch.utils.data.DataLoader(Stream(), batch_size=5)  # the user's own iterable loader
+    rebuilt = E.loader_factory(torch, template=template, epoch_s=0.5)({"num_workers": 0})
+    assert [len(b) for b in rebuilt] == [5, 5]
 
 
 def test_measured_rate_is_the_steady_one_with_the_ramp_charged_per_real_epoch():

@@ -772,6 +772,10 @@ def loader_factory(
     else:
         kwargs = dict(batch_size=batch_size or 32, sampler=None, drop_last=True)
     iterable = isinstance(dataset, data.IterableDataset)
+    if iterable and template is not None:  # an iterable dataset takes no sampler
+        kwargs.pop("sampler", None)
+        if kwargs.pop("batch_sampler", None) is not None:
+            kwargs["batch_size"] = None
     if epoch_s is not None and not iterable:
         if kwargs.get("batch_sampler") is not None:
             kwargs["batch_sampler"] = EpochDeadline(kwargs["batch_sampler"], epoch_s, max_batches)
