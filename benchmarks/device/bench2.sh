@@ -4,12 +4,8 @@
 #   timeline of where the seconds go), the full suite with cudnn.benchmark in its own process,
 #   tune's fp16 + GradScaler path and --max-batch. Everything is bundled into $OUT/bench2.tar.gz.
 set -u
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/torchenv-bench2}; mkdir -p "$OUT"; R=$(mktemp -d)
-py=${PYTHON:-python3}
-now() { date +%s.%N; }
-since() { $py -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 2))" "$1" "$(now)"; }
-log="$R/log.txt"
+source benchmarks/device/common.sh
+OUT=${OUT:-/tmp/torchenv-bench2}; mkdir -p "$OUT"
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit,temperature.gpu --format=csv; nproc; } > "$log" 2>&1
 for i in 1 2 3; do
   start=$(now)

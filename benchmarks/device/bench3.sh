@@ -2,13 +2,9 @@
 # Issue 6 on a GPU machine (the `run` tool), from the repo root: bench --quick twice and the full
 # suite (cudnn.benchmark in its own process, started early), each timed whole. Bundled into $OUT.
 set -u
+source benchmarks/device/common.sh
 STEAL=$(mktemp); python3 benchmarks/device/steal.py save "$STEAL"
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/torchenv-bench3}; mkdir -p "$OUT"; R=$(mktemp -d)
-py=${PYTHON:-python3}
-now() { date +%s.%N; }
-since() { $py -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 2))" "$1" "$(now)"; }
-log="$R/log.txt"
+OUT=${OUT:-/tmp/torchenv-bench3}; mkdir -p "$OUT"
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit,temperature.gpu --format=csv; nproc; uptime; } > "$log" 2>&1
 for i in 1 2; do
   start=$(now)

@@ -3,13 +3,9 @@
 # bench --quick three times and the full suite, then tune on a tiny workload with its DataLoader
 # (the CLI path of the loader measurement and the skipped cudnn.benchmark knob). Bundled into $OUT.
 set -u
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
+source benchmarks/device/common.sh
 STEAL=$(mktemp); python3 benchmarks/device/steal.py save "$STEAL"
-OUT=${OUT:-/tmp/torchenv-final3}; mkdir -p "$OUT"; R=$(mktemp -d)
-py=${PYTHON:-python3}
-now() { date +%s.%N; }
-since() { $py -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 2))" "$1" "$(now)"; }
-log="$R/log.txt"
+OUT=${OUT:-/tmp/torchenv-final3}; mkdir -p "$OUT"
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv; nproc; uptime; } > "$log" 2>&1
 for i in 1 2 3; do
   start=$(now)

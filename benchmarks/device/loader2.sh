@@ -3,12 +3,8 @@
 # (a build profile, the quick worker's timeline, two whole --quick runs), then the DataLoader tuner
 # against the full grid on 16 cores (2 s self-ending epochs, head to head). Bundled into $OUT.
 set -u
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/torchenv-loader2}; mkdir -p "$OUT"; R=$(mktemp -d)
-py=${PYTHON:-python3}
-now() { date +%s.%N; }
-since() { $py -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 2))" "$1" "$(now)"; }
-log="$R/log.txt"
+source benchmarks/device/common.sh
+OUT=${OUT:-/tmp/torchenv-loader2}; mkdir -p "$OUT"
 timeout 60 $py benchmarks/device/build_profile.py > "$R/build-profile.txt" 2>&1
 timeout 60 $py src/torchenv/perf/_worker/bench_worker.py --quick > "$R/quick-worker.jsonl" 2>> "$log"
 for i in 1 2; do
