@@ -64,3 +64,13 @@ def test_cpu_path_terminal_table():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Matmul throughput" in done.stdout and "fp32 matmul 512³" in done.stdout
     assert "suite " in done.stdout and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.skipif(torch_missing, reason="torch is not installed in the test interpreter")
+def test_an_unwritable_html_path_is_one_line_and_exit_2(tmp_path):
+    target = tmp_path / "no-such-folder" / "bench.html"
+    done = run_cli("bench", "--quick", "--device", "cpu", "--sections", "memory", "--html", str(target))
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
+    assert f"--html {target}" in done.stderr and "No such file" in done.stderr

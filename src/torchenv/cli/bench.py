@@ -9,8 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python
-from .errors import UsageError
+from .common import choose_from, require_seconds, resolve_python, write_report
 from .exit_codes import ExitCode
 
 SECTION_WORDS = {
@@ -115,11 +114,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.html:
         from ..render.html_bench import render_html
 
-        try:
-            with open(args.html, "w", encoding="utf-8") as handle:
-                handle.write(render_html(report))
-        except OSError as exc:
-            raise UsageError(f"--html {args.html}: {exc.strerror or exc}") from None
+        write_report(args.html, render_html(report), "--html")
     if args.json:
         from ..render.json_bench import render_bench_json
 

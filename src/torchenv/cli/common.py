@@ -1,4 +1,4 @@
-"""Argument checks every subcommand shares; each failure is a one-line UsageError (exit 2)."""
+"""Argument checks and output files every subcommand shares; each failure is a one-line UsageError (exit 2)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,12 @@ def choose_from(text: str | None, allowed, flag: str) -> list[str]:
     if unknown:
         raise UsageError(f"{flag}: unknown {', '.join(unknown)} (choose from {', '.join(allowed)})")
     return chosen
+
+
+def write_report(path: str, text: str, option: str) -> None:
+    """Writes a report the user asked for with `option PATH`; an unwritable path is a usage error."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None

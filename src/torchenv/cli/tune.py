@@ -9,7 +9,7 @@ import sys
 import time
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python
+from .common import choose_from, require_seconds, resolve_python, write_report
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -121,14 +121,14 @@ def run_tune(args: argparse.Namespace) -> int:
     from ..tune.render import merge_into_html, render_html, render_json, render_terminal
 
     if args.html:
-        _write(args.html, render_html(report), "--html")
+        write_report(args.html, render_html(report), "--html")
     if args.add_to_html:
         try:
             with open(args.add_to_html, encoding="utf-8") as handle:
                 existing = handle.read()
         except OSError as exc:
             raise UsageError(f"--add-to-html {args.add_to_html}: {exc.strerror or exc}") from None
-        _write(args.add_to_html, merge_into_html(existing, report), "--add-to-html")
+        write_report(args.add_to_html, merge_into_html(existing, report), "--add-to-html")
     if args.json:
         sys.stdout.write(render_json(report) + "\n")
     else:
@@ -137,14 +137,6 @@ def run_tune(args: argparse.Namespace) -> int:
         width = None if sys.stdout.isatty() else 150
         render_terminal(report, Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False))
     return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
-
-
-def _write(path: str, text: str, option: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 class Progress:
