@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python, write_report
+from .common import choose_from, require_seconds, resolve_python, table_console, write_report
 from .exit_codes import ExitCode
 
 SECTION_WORDS = {
@@ -120,13 +120,9 @@ def run_bench(args: argparse.Namespace) -> int:
 
         sys.stdout.write(render_bench_json(report) + "\n")
     else:
-        from rich.console import Console
-
         from ..render.terminal_bench import render_bench_terminal
 
-        # Saved to a file or piped, the table gets room for its notes instead of rich's 80 columns.
-        width = None if sys.stdout.isatty() else 140
-        render_bench_terminal(report, Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False))
+        render_bench_terminal(report, table_console(140))
     return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
 
 

@@ -44,3 +44,14 @@ def write_report(path: str, text: str, option: str) -> None:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+
+
+def table_console(piped_width: int):
+    """A rich Console on stdout for a report's tables: the terminal's width, or `piped_width` when
+    saved to a file or piped, so the tables keep room for their notes instead of rich's 80 columns."""
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else piped_width
+    return Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False)

@@ -9,7 +9,7 @@ import sys
 import time
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python, write_report
+from .common import choose_from, require_seconds, resolve_python, table_console, write_report
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -132,10 +132,7 @@ def run_tune(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(render_json(report) + "\n")
     else:
-        from rich.console import Console
-
-        width = None if sys.stdout.isatty() else 150
-        render_terminal(report, Console(file=sys.stdout, highlight=False, width=width, soft_wrap=False))
+        render_terminal(report, table_console(150))
     return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
 
 
