@@ -34,6 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line. Called without `argv` (the `torchenv` script, `python -m torchenv`), an
+    interrupt ends the process as soon as the children are dead and the clean-up ran: no wait on
+    worker threads, exit 130 (143 for SIGTERM). With `argv` (tests, embedding) it returns the code."""
+    from ..probes.runner import interrupts
+
+    as_script = argv is None
+    try:
+        with interrupts(exit_on_second=as_script):
+            return _main(argv)
+    except KeyboardInterrupt as exc:  # raised before _main's own handler was reached
+        return _interrupted(exc, as_script)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -47,9 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"torchenv: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    except KeyboardInterrupt:
-        print("torchenv: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, argv is None)
     except BrokenPipeError:
         return ExitCode.OK
     except Exception as exc:  # a bug in torchenv, never a problem of the user's machine
@@ -61,3 +74,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.USAGE
+
+
+def _interrupted(exc: BaseException, as_script: bool) -> int:
+    """Every child is dead (the runner's handler killed them); say so in one line and leave."""
+    from ..probes.runner import kill_children, reap_children
+
+    kill_children()
+    reap_children()
+    code = getattr(exc, "exit_code", 130)
+    word = "interrupted" if code == 130 else "terminated"
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        print(f"torchenv: {word}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    if as_script:
+        os._exit(code)  # threads still joining dead children must not hold the prompt
+    return code
