@@ -47,7 +47,7 @@ class FakeRunner:
         self.fail_at = fail_at
         self.make = make
 
-    def run(self, argv, timeout, *, env=None, cwd=None, on_line=None):
+    def run(self, argv, timeout, *, env=None, cwd=None, on_line=None, **kw):
         self.calls.append(tuple(argv))
         if self.make is not None:
             (self.make / "bin").mkdir(parents=True, exist_ok=True)

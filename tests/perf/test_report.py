@@ -113,7 +113,7 @@ class FakeRunner:
         self.stdout, self.returncode, self.timed_out = stdout, returncode, timed_out
         self.argv = None
 
-    def run(self, argv, timeout, *, env=None, cwd=None, on_line=None):
+    def run(self, argv, timeout, *, env=None, cwd=None, on_line=None, **kw):
         self.argv = argv
         for line in self.stdout.splitlines(keepends=True):
             on_line(line)

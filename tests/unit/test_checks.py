@@ -186,6 +186,7 @@ CASES = {
         Severity.ERROR,
     ),
     "torch-debug-build": (lambda f: torch_(f, debug=True), Severity.WARNING),
+    "torch-import-noisy": (lambda f: torch_(f, output_bytes=5_000_000), Severity.WARNING),
     "python-unsupported": (lambda f: torch_(python_(f, version="3.16.0"), status="missing"), Severity.ERROR),
     "python-too-old-for-current-torch": (
         lambda f: torch_(python_(f, version="3.8.10"), status="missing"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..model import Facts, Finding, Severity, known
-from .common import version_tuple
+from .common import pip_install, version_tuple
 from .registry import Skip, check
 
 MIN_SHM_BYTES = 1 << 30  # below 1 GiB, DataLoader workers die with "Bus error" on real batches
@@ -145,4 +145,38 @@ def check_toolkit(facts: Facts, knowledge):
         explanation="torch wheels bring their own CUDA runtime, so this does not affect running torch. It matters "
         "when building CUDA extensions (nvcc must match torch's CUDA major) and for tools that use CUDA_HOME.",
         fix=None,
+    )
+
+
+NOISY_OUTPUT_BYTES = 1 << 20  # a torch import prints nothing; a warning or two is a few hundred bytes
+
+
+@check("torch-import-noisy")
+def check_noisy_import(facts: Facts, knowledge):
+    if not known(facts.torch):
+        raise Skip(f"torch was not probed: {facts.torch.reason}")
+    torch = facts.torch
+    if torch.output_bytes < NOISY_OUTPUT_BYTES:
+        return
+    size = torch.output_bytes / 1e6
+    imported = known(torch.version)
+    last = torch.stderr_tail.strip().splitlines()[-1:] if torch.stderr_tail.strip() else []
+    version = f"=={torch.version}" if imported else ""
+    yield Finding(
+        id="torch-import-noisy",
+        category="performance",
+        severity=Severity.WARNING,
+        layer="torch",
+        title=f"Importing torch here prints {size:.1f} MB of output"
+        + (" (torch still imports)" if imported and torch.status == "ok" else ""),
+        evidence=(
+            f"the probe's interpreter printed {torch.output_bytes} bytes besides torchenv's records (stdout and stderr)",
+            *(f"last line: {line[:300]}" for line in last),
+        ),
+        explanation="`import torch` normally prints nothing. Something that runs at import (a sitecustomize or "
+        "usercustomize module, a .pth file in site-packages, debug prints in edited torch files) writes megabytes "
+        "on every start: every script and DataLoader worker pays for it, and logs fill up.",
+        fix="See what prints: `python -c 'import torch' 2>&1 | head -5`; look for sitecustomize.py, usercustomize.py "
+        "and *.pth files in `python -c 'import site; print(site.getsitepackages())'`; if torch's own files were "
+        f"edited: {pip_install(facts, 'torch' + version, extra='--force-reinstall --no-deps')}.",
     )

@@ -52,6 +52,7 @@ def register(commands) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
     from ..perf import Hardware, build_report, context_from, run_suite
+    from ..perf.run import describe_worker_failure
     from ..probes import gather_facts
     from ..probes.runner import Runner
 
@@ -105,9 +106,7 @@ def run_bench(args: argparse.Namespace) -> int:
         hardware=hardware,
         context=context,
         wall_s=run.seconds,
-        worker_error=(run.error + (f" — {run.stderr_tail.strip().splitlines()[-1]}" if run.stderr_tail.strip() else ""))
-        if run.error
-        else None,
+        worker_error=describe_worker_failure(run),
         knowledge_version=knowledge.version,
         torchenv_version=__version__,
     )

@@ -74,6 +74,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run_tune(args: argparse.Namespace) -> int:
+    from ..perf.run import describe_worker_failure
     from ..probes.runner import Runner
     from ..tune.report import build_report
     from ..tune.run import run_tune_worker, tune_argv
@@ -106,10 +107,7 @@ def run_tune(args: argparse.Namespace) -> int:
     began = time.monotonic()
     with progress:
         run = run_tune_worker(Runner(), argv, budget_s=args.budget, on_record=progress.update)
-    worker_error = None
-    if run.error:
-        tail = run.stderr_tail.strip().splitlines()
-        worker_error = run.error + (f" — {tail[-1]}" if tail else "")
+    worker_error = describe_worker_failure(run)
     report = build_report(
         run.records,
         budget_s=args.budget,

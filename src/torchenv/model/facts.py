@@ -258,6 +258,9 @@ class TorchFacts:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # how long each probe stage took
     # Numerics/speed defaults as the interpreter starts them ("cudnn.benchmark", "float32_matmul_precision", ...)
     settings: dict[str, str | bool | int | None] | Unknown = Unknown("not probed")
+    # Bytes the interpreter printed besides the probe's records (stdout and stderr): a torch, a .pth
+    # file or a sitecustomize that prints on import.
+    output_bytes: int = 0
 
 
 # --- the whole picture ----------------------------------------------------------------------------

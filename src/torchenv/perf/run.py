@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -26,6 +27,40 @@ class WorkerRun:
     seconds: float
     error: str | None  # why the worker did not finish cleanly, None when it did
     stderr_tail: str
+
+
+# A Python warning as `warnings` prints it ("path.py:276: UserWarning: Failed to initialize NumPy: …"),
+# followed by the indented source line it points at: noise, never the reason a worker failed.
+WARNING_LINE = re.compile(r"^\S.*:\d+: [A-Z]\w*Warning: ")
+LEFT_OUT = re.compile(r"^\[torchenv: \d+ bytes of output left out\]$")
+
+
+def failure_line(stderr: str) -> str:
+    """The last line of a worker's stderr that says something: warnings (and the source line each
+    names), blank lines and the runner's own "left out" marker are skipped; "" when nothing is left."""
+    kept = []
+    after_warning = False
+    for line in stderr.splitlines():
+        if WARNING_LINE.match(line):
+            after_warning = True
+            continue
+        if after_warning and line.startswith((" ", "\t")):
+            after_warning = False
+            continue
+        after_warning = False
+        if line.strip() and not LEFT_OUT.match(line.strip()):
+            kept.append(line.strip())
+    return kept[-1] if kept else ""
+
+
+def describe_worker_failure(run: WorkerRun) -> str | None:
+    """Why the worker stopped, with its last meaningful stderr line; None when it finished."""
+    if not run.error:
+        return None
+    line = failure_line(run.stderr_tail)
+    if not line or line[:300] in run.error:
+        return run.error
+    return f"{run.error} — {line[:300]}"
 
 
 def parse_record(line: str) -> dict | None:
@@ -91,11 +126,26 @@ def run_worker(
             on_record(record)
 
     # A neutral working directory: a stray torch.py in the user's cwd must not shadow torch.
-    result = runner.run(argv, timeout, cwd=tempfile.gettempdir(), env=env or worker_environment(), on_line=on_line)
+    result = runner.run(
+        argv,
+        timeout,
+        cwd=tempfile.gettempdir(),
+        env=env or worker_environment(),
+        on_line=on_line,
+        records=(MARK,),  # kept whatever the workload prints around them
+    )
     records = records_of(result.stdout)
     done = any(r.get("event") == "done" for r in records)
-    error = None if done and result.ok else result.describe_failure()
+    error = None if done and result.ok else _failure(result)
     return WorkerRun(records, result.seconds, error, result.stderr[-4000:])
+
+
+def _failure(result) -> str:
+    if result.returncode is not None and result.returncode > 0 and not result.error:
+        name = os.path.basename(result.argv[0]) if result.argv else "worker"
+        line = failure_line(result.stderr)
+        return f"{name} exited with {result.returncode}" + (f": {line[:300]}" if line else "")
+    return result.describe_failure()
 
 
 # What runs with cudnn.benchmark on, measured again in a fresh process (see the worker's PHASES).

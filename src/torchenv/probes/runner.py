@@ -325,6 +325,8 @@ class _Capture:
             self.dropped += len(line)
             return
         self.record_size += len(line)
+        if self.kept and not self.kept[-1].endswith(b"\n"):
+            self.kept.append(b"\n")  # the head of a cut noise line must not swallow the record
         self.kept.append(line)
         self._tell(line)
 

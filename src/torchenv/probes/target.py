@@ -65,7 +65,16 @@ def read_target(
                 on_stage(str(record.get("stage")))
 
     # A neutral working directory: a stray torch.py in the user's cwd must not shadow torch here.
-    result = runner.run(argv, timeout, cwd=tempfile.gettempdir(), env=_probe_environment(environ), on_line=on_line)
+    # Records are parsed as they stream and kept in full; only what else the interpreter prints (a torch
+    # that prints megabytes on import) is capped, and counted (TorchFacts.output_bytes).
+    result = runner.run(
+        argv,
+        timeout,
+        cwd=tempfile.gettempdir(),
+        env=_probe_environment(environ),
+        on_line=on_line,
+        records=(MARK,),
+    )
     return parse_target_records(result, with_torch=with_torch)
 
 
@@ -214,6 +223,7 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
         companions=not_reached,
         wall_seconds=round(result.seconds, 3),
         signal=result.signal,
+        output_bytes=int(getattr(result, "output_bytes", 0) or 0),
         stderr_tail=tail,
         stage_seconds=_stage_seconds(records_of(result.stdout)),
     )
