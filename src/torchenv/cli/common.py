@@ -10,15 +10,29 @@ from .errors import UsageError
 
 
 def resolve_python(path: str | None, default: str | None = None) -> str | None:
-    """`--python PATH` (or a name on PATH) as an executable file; `default` when not given."""
+    """`--python PATH` (or a name on PATH) as an absolute executable path; `default` when not given.
+
+    Absolute against the user's working directory, because the probe and the workers run in another
+    one; but symlinks are kept (os.path.abspath, not realpath): a venv's bin/python is a symlink to
+    the base interpreter, and following it would lose the venv."""
     if path is None:
         return default
+    if not path:
+        raise UsageError("--python: empty path")
     found = path if os.sep in path else shutil.which(path)
     if not found or not os.path.exists(found):
         raise UsageError(f"--python {path}: no such interpreter")
     if not os.access(found, os.X_OK) or os.path.isdir(found):
         raise UsageError(f"--python {path}: not an executable file")
-    return found
+    return os.path.abspath(found)
+
+
+def absolute(path: str | None) -> str | None:
+    """A file or folder argument made absolute against the user's working directory (symlinks kept);
+    None and '-' (stdin/stdout) unchanged."""
+    if path is None or path == "-":
+        return path
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def require_seconds(value: float, flag: str) -> float:

@@ -107,6 +107,9 @@ def worker_argv(
 
 def worker_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    if env.get("PYTHONPATH"):  # the worker runs in another directory: relative entries would miss
+        entries = [os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join(entries)
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONSTARTUP", None)
     return env

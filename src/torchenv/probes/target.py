@@ -86,7 +86,12 @@ OWN_IMPORT_ROOT = os.path.realpath(Path(__file__).resolve().parent.parent.parent
 def _probe_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
     if env.get("PYTHONPATH"):
-        kept = [p for p in env["PYTHONPATH"].split(os.pathsep) if p and os.path.realpath(p) != OWN_IMPORT_ROOT]
+        # Absolute, because the probe runs in another directory than the user's (symlinks kept).
+        kept = [
+            os.path.abspath(p)
+            for p in env["PYTHONPATH"].split(os.pathsep)
+            if p and os.path.realpath(p) != OWN_IMPORT_ROOT
+        ]
         if kept:
             env["PYTHONPATH"] = os.pathsep.join(kept)
         else:
