@@ -175,6 +175,8 @@ CASES = {
         Severity.ERROR,
     ),
     "driver-too-old": (lambda f: driver(f, version="525.60.13"), Severity.ERROR),
+    "driver-predates-gpu": (lambda f: driver(f, version="470.82.01"), Severity.ERROR),  # Hopper needs R520+
+    "driver-dropped-gpu": (lambda f: gpu(f, name="Tesla K80", cc=(3, 7)), Severity.ERROR),  # R470 was Kepler's last
     "driver-minor-version-compat": (lambda f: driver(old_wheel(f), version="535.104.05"), Severity.WARNING),
     "gpu-arch-not-in-wheel": (lambda f: rtx5090(old_wheel(f)), Severity.ERROR),
     "gpu-arch-ptx-jit": (
@@ -441,10 +443,13 @@ def test_explicit_python_is_not_a_wrong_interpreter(knowledge):
     assert finding.severity is Severity.INFO  # only the pip/python PATH mismatch of that machine remains
 
 
-def test_windows_cuda_13_2_without_a_driver_floor_skips_instead_of_crashing(knowledge):
+def test_windows_cuda_13_2_is_judged_against_the_r580_branch_floor(knowledge):
+    # NVIDIA's Table 3 gives no Windows toolkit driver for CUDA 13.x; Table 2's R580 branch floor applies.
     facts = host(torch_(load_h100_facts(), version="2.15.0+cu132", cuda="13.2"), os="windows")
-    report = findings_for(facts, knowledge)
-    assert any(s.check == "driver-too-old" and "windows" in s.reason for s in report.skipped)
+    ids = [f.id for f in findings_for(facts, knowledge).findings]
+    assert "driver-too-old" not in ids and "driver-minor-version-compat" not in ids
+    old = driver(facts, version="572.16")
+    assert "driver-too-old" in [f.id for f in findings_for(old, knowledge).findings]
 
 
 def test_hidden_gpus_are_not_reported_as_missing_gpus(knowledge):

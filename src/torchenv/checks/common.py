@@ -6,19 +6,15 @@ import re
 import shlex
 
 from ..model import Facts, GpuFacts, TorchFacts, Unknown, known
+from ..model.versions import version_numbers
 from .registry import Skip
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl/"
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
-    """`580.159.04` -> (580, 159, 4); `2.11.0+cu130` -> (2, 11, 0). Non-numeric parts end it."""
-    parts = []
-    for piece in re.split(r"[.+-]", text.strip()):
-        if not piece.isdigit():
-            break
-        parts.append(int(piece))
-    return tuple(parts)
+    """`580.159.04` -> (580, 159, 4); `2.11.0+cu130` -> (2, 11, 0): model.versions decodes it."""
+    return version_numbers(text)
 
 
 def base_version(text: str) -> str:
@@ -106,17 +102,12 @@ def gpu_ccs(facts: Facts, knowledge) -> list[tuple[str, tuple[int, int]]]:
         if known(gpu.cc):
             found.append((gpu.name, gpu.cc))
         else:
-            model = knowledge.gpu_by_name(gpu.name)
-            if model is not None:
-                found.append((gpu.name, tuple(model.cc)))
+            cc = knowledge.resolve_gpu(gpu.name).cc
+            if cc is not None:
+                found.append((gpu.name, tuple(cc)))
     if not found and known(facts.torch):
         found = [(d.name, d.cc) for d in facts.torch.devices]
     return found
-
-
-def driver_os(facts: Facts) -> str:
-    """Under WSL the driver is the Windows one, so its floors come from NVIDIA's Windows column."""
-    return "windows" if facts.host.wsl is True else facts.host.os
 
 
 CONTAINER_GPU_HINTS = ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VERSION")

@@ -12,11 +12,14 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from ..knowledge.arch import arch_runs_on, parse_arch
+from ..compat.driver import TOO_OLD
+from ..compat.gpu import gpu_code
+from ..knowledge.arch import parse_arch
 from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
-from .common import gpu_present, listed_gpus, torch_variant, version_tuple
+from .common import gpu_present, listed_gpus, torch_variant
+from .torch_build import installed_driver_support
 
 MAX_CHARS = 256 * 1024  # logs put the error at the end: keep the head and the tail beyond this
 HEAD_CHARS = 32 * 1024
@@ -200,10 +203,10 @@ def facts_details(facts: Facts | None, knowledge, details: dict[str, str]) -> di
         out["torch_version"] = torch.version
         if known(torch.cuda) and torch.cuda:
             out["torch_cuda"] = torch.cuda
-            floor = knowledge.cuda_driver_floor(torch.cuda, facts.host.os) if knowledge is not None else None
-            if floor is not None and floor.full_support:
-                out["driver_floor"] = f">= {floor.full_support}"
-                out["_driver_floor"] = floor.full_support
+            support = installed_driver_support(facts, knowledge) if knowledge is not None else None
+            if support is not None and support.needed:
+                out["driver_floor"] = support.floor_text
+                out["_driver_support"] = support.level
     if "cc" not in details:
         for gpu in listed_gpus(facts):
             cc = gpu.cc if known(gpu.cc) else None
@@ -275,17 +278,15 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
     if name in ("gpu-not-in-build", "gpu-newer-than-build", "gpu-older-than-build"):
         if cc is None or not arch_list:
             return False
-        runs = arch_runs_on(arch_list.split(), cc)
+        runs = gpu_code(arch_list.split(), cc).runs  # compat's answer, the one the doctor gives
         bounds = _arch_bounds(arch_list)
         if name == "gpu-not-in-build":
-            return runs is None
-        if bounds is None or runs is not None:
+            return not runs
+        if bounds is None or runs:
             return False
         return cc > bounds[1] if name == "gpu-newer-than-build" else cc < bounds[0]
     if name == "driver-older-than-torch-cuda":
-        floor = details.get("_driver_floor")
-        driver = details.get("driver")
-        return bool(floor and driver and version_tuple(driver) < version_tuple(floor))
+        return details.get("_driver_support") == TOO_OLD  # compat's answer, the one the doctor gives
     if name.startswith("oom-"):
         requested = _number(details, "requested")
         capacity = _number(details, "capacity")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-from ..knowledge.wheels import best_wheel
+from ..compat.gpu import driver_drives_gpu
 from ..model import Facts, Finding, Severity, known
 from .common import (
     container_expects_gpu,
-    driver_os,
+    gpu_ccs,
     gpu_present,
     listed_gpus,
-    pip_install,
-    python_minor,
 )
+from .fixes import doctor_plan, gpu_machine_plan, plan_command
 from .registry import Skip, check
 
 CONTAINER_FIX = (
@@ -25,16 +24,14 @@ CONTAINER_FIX = (
 
 
 def _gpu_install_advice(facts: Facts, knowledge) -> str:
-    choice = best_wheel(knowledge, python=python_minor(facts))
-    if choice is None:
-        return "On a machine with an NVIDIA GPU, install a CUDA build of torch (https://pytorch.org)."
-    cuda = f"{choice.variant[2:-1]}.{choice.variant[-1]}"
-    floor = knowledge.cuda_driver_floor(cuda, driver_os(facts))
-    needs = f"driver >= {floor.full_support}" if floor and floor.full_support else f"a driver for CUDA {cuda}"
+    plan = gpu_machine_plan(facts, knowledge)
+    command = plan_command(plan, facts, force=False)
+    if command is None:
+        return "On a machine with an NVIDIA GPU, install a CUDA build of torch (see `torchenv plan --gpu NAME`)."
+    needs = f"driver >= {plan.min_driver}" if plan.min_driver else f"a driver for CUDA {plan.cuda}"
     return (
-        f"On a machine with an NVIDIA GPU: "
-        f"`{pip_install(facts, 'torch==' + choice.torch, index_url=choice.index_url)}` (needs {needs}), "
-        "then `torchenv doctor` there."
+        f"On a machine with an NVIDIA GPU: `{command}` (needs {needs}; `torchenv plan --gpu NAME` for a "
+        "specific GPU), then `torchenv doctor` there."
     )
 
 
@@ -300,29 +297,66 @@ def check_mig(facts: Facts, knowledge):
     )
 
 
-@check("driver-branch-old")
-def check_driver_branch(facts: Facts, knowledge):
-    """Info: what the newest torch would need from this driver (the upgrade path)."""
+@check("driver-gpu-generation")
+def check_driver_gpu_generation(facts: Facts, knowledge):
+    """A driver branch outside a GPU generation's range does not drive that GPU at all."""
     if not known(facts.driver.version):
         raise Skip("driver version unknown")
-    newest = best_wheel(knowledge, python=python_minor(facts))
-    fitting = best_wheel(knowledge, python=python_minor(facts), driver=facts.driver.version)
-    if newest is None or fitting is None or fitting.variant == newest.variant:
+    ccs = gpu_ccs(facts, knowledge)
+    if not ccs:
+        raise Skip("no GPU compute capability known")
+    for name, cc in ccs:
+        verdict = driver_drives_gpu(knowledge, facts.driver.version, cc)
+        if verdict.drives:
+            continue
+        if verdict.level == "too-old":
+            fix = f"Install a driver of the R{verdict.min_branch} branch or newer (the GPU needs it to be seen at all)."
+        else:
+            fix = (
+                f"Install the R{verdict.max_branch} legacy driver branch, the last one that supports {verdict.architecture} "
+                f"GPUs, and a torch build whose CUDA it runs (`torchenv plan --gpu {name!r} --driver {verdict.max_branch}`)."
+            )
+        shared = dict(
+            severity=Severity.ERROR,
+            layer="driver",
+            title=f"Driver {facts.driver.version} does not support {name} ({verdict.architecture})",
+            evidence=(
+                f"{name}: compute capability {cc[0]}.{cc[1]}, {verdict.architecture}",
+                f"driver {facts.driver.version} ({facts.driver.source})",
+                f"{verdict.reason} ({verdict.source.split(' ;')[0]})",
+            ),
+            explanation="Each driver branch supports a range of GPU generations: a branch older than the GPU does "
+            "not know it, and NVIDIA moves old generations to legacy branches that newer drivers no longer include. "
+            "Outside that range nvidia-smi shows no device (or the module refuses to load) and CUDA sees none.",
+            fix=fix,
+        )
+        if verdict.level == "too-old":
+            yield Finding(id="driver-predates-gpu", category="driver-too-old", **shared)
+        else:
+            yield Finding(id="driver-dropped-gpu", category="gpu-arch-unsupported", **shared)
+
+
+@check("driver-branch-old")
+def check_driver_branch(facts: Facts, knowledge):
+    """Info: what a newer driver would unlock (the plan's driver_upgrade, the same answer `torchenv plan` gives)."""
+    if not known(facts.driver.version):
+        raise Skip("driver version unknown")
+    plan = doctor_plan(facts, knowledge)
+    upgrade = plan.driver_upgrade
+    if not plan.ok or upgrade is None:
         return
-    floor = knowledge.cuda_driver_floor(f"{newest.variant[2:-1]}.{newest.variant[-1]}", driver_os(facts))
-    if floor is None or floor.full_support is None:
-        raise Skip(f"no {driver_os(facts)} driver floor known for {newest.variant}")
     yield Finding(
         id="driver-branch-old",
         category="driver-too-old",
         severity=Severity.INFO,
         layer="driver",
-        title=f"Driver {facts.driver.version} limits you to {fitting.variant} wheels (newest: {newest.variant})",
+        title=f"Driver {facts.driver.version} limits you to torch {plan.torch}+{plan.variant} (a newer driver: {upgrade.torch}+{upgrade.variant})",
         evidence=(
             f"driver {facts.driver.version}",
-            f"newest torch {newest.torch} ships {newest.variant}, which needs driver >= {floor.full_support}",
+            f"the newest build that fits this machine with any driver is torch {upgrade.torch}+{upgrade.variant}, "
+            f"which needs driver >= {upgrade.min_driver}",
         ),
-        explanation="Newer CUDA variants need newer drivers. The newest build your driver fully supports is "
-        f"torch {fitting.torch}+{fitting.variant}.",
-        fix=f"Upgrading the driver to >= {floor.full_support} gives access to {newest.variant} builds.",
+        explanation="Newer CUDA variants need newer drivers. The newest build your driver supports is "
+        f"torch {plan.torch}+{plan.variant}.",
+        fix=f"Upgrading the driver to >= {upgrade.min_driver} gives: {upgrade.gain}.",
     )

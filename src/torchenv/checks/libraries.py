@@ -6,6 +6,7 @@ import os
 import re
 
 from ..model import Facts, Finding, Severity, known
+from ..model.versions import cudnn_text
 from .common import (
     base_version,
     pip_install,
@@ -253,7 +254,7 @@ def check_system_cudnn(facts: Facts, knowledge):
         severity=Severity.INFO,
         layer="cudnn",
         title=f"torch runs cuDNN {loaded}; a different system cuDNN {', '.join(differing)} is also installed",
-        evidence=(f"torch.backends.cudnn.version() = {torch.cudnn_version}", *(f"system: {p}" for p in paths[:4])),
+        evidence=(f"torch.backends.cudnn.version() = {torch.cudnn_version} (cuDNN {loaded})", *(f"system: {p}" for p in paths[:4])),
         explanation="Harmless while torch loads its own copy (library-shadowed says when it does not). "
         "Tools that read the system copy, such as "
         "`python -m torch.utils.collect_env`, report the system version instead; and a LD_LIBRARY_PATH change "
@@ -273,10 +274,7 @@ def _cudnn_fix(facts: Facts, torch) -> str:
 
 
 def _cudnn_text(version: int) -> str:
-    # cuDNN >= 9 encodes major*10000 + minor*100 + patch; cuDNN 8 used major*1000 + minor*100 + patch.
-    if version >= 10000:
-        return f"{version // 10000}.{version % 10000 // 100}.{version % 100}"
-    return f"{version // 1000}.{version % 1000 // 100}.{version % 100}"
+    return cudnn_text(version) or str(version)
 
 
 @check("cudnn-unavailable")

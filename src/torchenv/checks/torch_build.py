@@ -4,35 +4,63 @@ from __future__ import annotations
 
 import re
 
-from ..knowledge.arch import arch_runs_on
-from ..knowledge.wheels import best_wheel
+from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
+from ..compat.gpu import NONE, PTX_JIT, gpu_code
 from ..model import Facts, Finding, Severity, known
 from .common import (
     base_version,
-    driver_os,
     gpu_ccs,
     gpu_present,
-    index_url,
-    pip_install,
     python_minor,
     require_imported_torch,
     require_torch,
     torch_variant,
     version_tuple,
 )
+from .fixes import doctor_plan, plan_command, planned_install
 from .registry import Skip, check
 
 
 def _reinstall_fix(facts: Facts, knowledge, *, force: bool = True) -> str:
-    cc = gpu_ccs(facts, knowledge)
+    """The planned install (the same build `torchenv plan` gives), or why none fits."""
+    return plan_command(doctor_plan(facts, knowledge), facts, force=force) or planned_install(facts, knowledge)
+
+
+def torch_arch_list(facts: Facts, knowledge) -> tuple[str, ...] | None:
+    """The arch list of the installed torch: as it reports it, else the knowledge row for its wheel."""
+    torch = facts.torch
+    if not known(torch) or not known(torch.version):
+        return None
+    if known(torch.arch_list) and torch.arch_list:
+        return tuple(torch.arch_list)
+    return knowledge.wheel_arches(base_version(torch.version), torch_variant(torch) or "") or None
+
+
+def needs_ptx(facts: Facts, knowledge) -> bool:
+    """Does any GPU run the installed build only through PTX JIT? (Minor-version compatibility cannot.)"""
+    arches = torch_arch_list(facts, knowledge)
+    return bool(arches) and any(gpu_code(arches, cc).how == PTX_JIT for _, cc in gpu_ccs(facts, knowledge))
+
+
+def installed_driver_support(facts: Facts, knowledge):
+    """compat's answer for the installed torch's CUDA on this driver (None: not a CUDA build)."""
+    torch = facts.torch
+    if not known(torch) or not known(torch.cuda) or torch.cuda is None:
+        return None
     driver = facts.driver.version if known(facts.driver.version) else None
-    choice = best_wheel(knowledge, cc=cc[0][1] if cc else None, driver=driver, python=python_minor(facts))
-    extra = "--force-reinstall" if force else ""
-    if gpu_present(facts) is False:
-        return pip_install(facts, "torch", index_url=index_url("cpu"), extra=extra)
-    if choice is None:
-        return pip_install(facts, "torch", extra=extra)
-    return pip_install(facts, f"torch=={choice.torch}", index_url=choice.index_url, extra=extra)
+    return driver_support(
+        knowledge, torch.cuda, driver, os=facts.host.os, wsl=facts.host.wsl, needs_ptx=needs_ptx(facts, knowledge)
+    )
+
+
+def _keep_driver_alternative(facts: Facts, knowledge) -> str:
+    """ " or keep this driver and install <the planned build>", when the plan differs from what is installed."""
+    plan = doctor_plan(facts, knowledge)
+    command = plan_command(plan, facts)
+    installed = facts.torch.version if known(facts.torch) and known(facts.torch.version) else ""
+    if not command or installed == f"{plan.torch}+{plan.variant}":
+        return ""
+    return f" or keep this driver and install the build `torchenv plan` picks for it: `{command}`"
 
 
 @check("torch-not-installed")
@@ -243,29 +271,20 @@ def check_driver_too_old(facts: Facts, knowledge):
         raise Skip("not a CUDA build of torch")
     if not known(facts.driver.version):
         raise Skip(f"driver version unknown: {facts.driver.version.reason}")
-    floor = knowledge.cuda_driver_floor(torch.cuda, driver_os(facts))
-    if floor is None or floor.full_support is None:
-        raise Skip(f"no {driver_os(facts)} driver floor known for CUDA {torch.cuda}")
-    driver = version_tuple(facts.driver.version)
-    if driver >= version_tuple(floor.full_support):
+    support = installed_driver_support(facts, knowledge)
+    if support is None or support.level not in (FULL, MINOR_COMPAT, TOO_OLD):
+        raise Skip(f"no {support.table if support else 'known'} driver floor for CUDA {torch.cuda}")
+    if support.level == FULL:
         return
     evidence = (
         f"torch {torch.version} was built with CUDA {torch.cuda}",
-        f"driver {facts.driver.version} ({facts.driver.source})",
-        f"CUDA {floor.cuda} needs driver >= {floor.full_support}"
-        + (f" (>= {floor.minor_compat} under minor-version compatibility)" if floor.minor_compat else ""),
+        f"driver {facts.driver.version} ({facts.driver.source})"
+        + (" — the Windows driver, under WSL" if facts.host.wsl is True else ""),
+        f"CUDA {support.cuda} needs {support.table} driver {support.floor_text} ({support.source.split(' ;')[0]})",
     )
-    cc = gpu_ccs(facts, knowledge)
-    fitting = best_wheel(
-        knowledge, cc=cc[0][1] if cc else None, driver=facts.driver.version, python=python_minor(facts)
-    )
-    alternative = (
-        f" or keep this driver and install a build it supports: "
-        f"`{pip_install(facts, f'torch=={fitting.torch}', index_url=fitting.index_url, extra='--force-reinstall')}`"
-        if fitting
-        else ""
-    )
-    if floor.minor_compat and driver >= version_tuple(floor.minor_compat):
+    alternative = _keep_driver_alternative(facts, knowledge)
+    upgrade_to = support.full_floor or support.needed
+    if support.level == MINOR_COMPAT:
         yield Finding(
             id="driver-minor-version-compat",
             category="driver-too-old",
@@ -276,7 +295,7 @@ def check_driver_too_old(facts: Facts, knowledge):
             explanation="Within a CUDA major, an older driver runs newer-minor code, but PTX JIT is not "
             "available: kernels shipped only as PTX (new GPU architectures, torch.compile/triton output for "
             "new features) fail with 'the provided PTX was compiled with an unsupported toolchain'.",
-            fix=f"Upgrade the driver to >= {floor.full_support}{alternative}.",
+            fix=f"Upgrade the driver to >= {upgrade_to}{alternative}.",
         )
         return
     available_false = known(torch.cuda_available) and torch.cuda_available is False
@@ -287,14 +306,20 @@ def check_driver_too_old(facts: Facts, knowledge):
         layer="driver",
         title=f"Driver {facts.driver.version} is too old for torch's CUDA {torch.cuda}",
         evidence=evidence
+        + ((support.reason,) if support.needs_ptx else ())
         + (
             (f"torch says: {torch.cuda_unavailable_reason}",)
             if available_false and torch.cuda_unavailable_reason
             else ()
         ),
         explanation="The CUDA runtime inside the torch wheel needs a newer kernel driver; CUDA initialisation "
-        "fails with 'The NVIDIA driver on your system is too old' / 'CUDA driver version is insufficient'.",
-        fix=f"Upgrade the NVIDIA driver to >= {floor.full_support}{alternative}.",
+        "fails with 'The NVIDIA driver on your system is too old' / 'CUDA driver version is insufficient'"
+        + (
+            ", and the GPU needs PTX JIT, which minor-version compatibility does not provide."
+            if support.needs_ptx
+            else "."
+        ),
+        fix=f"Upgrade the NVIDIA driver to >= {upgrade_to}{alternative}.",
     )
 
 
@@ -303,39 +328,29 @@ def check_gpu_arch(facts: Facts, knowledge):
     torch = require_imported_torch(facts)
     if not known(torch.cuda) or torch.cuda is None:
         raise Skip("not a CUDA build of torch")
-    arch_list = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
-    if arch_list is None:
-        arch_list = knowledge.wheel_arches(base_version(torch.version), torch_variant(torch) or "")
+    arch_list = torch_arch_list(facts, knowledge)
     if not arch_list:
         raise Skip("torch's architecture list is unknown")
     ccs = gpu_ccs(facts, knowledge)
     if not ccs:
         raise Skip("no GPU compute capability known")
-    driver = facts.driver.version if known(facts.driver.version) else None
     for name, cc in ccs:
-        match = arch_runs_on(arch_list, cc)
-        sm = f"sm_{cc[0]}{cc[1]}"
+        code = gpu_code(arch_list, cc)
+        if code.how not in (NONE, PTX_JIT):
+            continue
         evidence = (
-            f"{name}: compute capability {cc[0]}.{cc[1]} ({sm})",
+            f"{name}: compute capability {cc[0]}.{cc[1]} ({code.sm})",
             f"torch {torch.version} contains: {' '.join(arch_list)}",
         )
-        if match is not None and match.how != "ptx-jit":
-            continue
-        fitting = best_wheel(knowledge, cc=cc, driver=driver, python=python_minor(facts))
-        fix = (
-            pip_install(facts, f"torch=={fitting.torch}", index_url=fitting.index_url, extra="--force-reinstall")
-            if fitting
-            else f"No published torch wheel contains {sm} for this driver and Python; "
-            "build from source with TORCH_CUDA_ARCH_LIST set, or upgrade the driver."
-        )
-        if match is None:
+        fix = _reinstall_fix(facts, knowledge)
+        if code.how == NONE:
             older = cc < min((_cc_of(a) for a in arch_list if _cc_of(a)), default=(0, 0))
             yield Finding(
                 id="gpu-arch-not-in-wheel",
                 category="gpu-arch-unsupported",
                 severity=Severity.ERROR,
                 layer="torch",
-                title=f"{name} ({sm}) is not supported by this torch build",
+                title=f"{name} ({code.sm}) is not supported by this torch build",
                 evidence=evidence,
                 explanation=(
                     "This GPU's architecture was dropped from this build: kernels fail with "
@@ -352,7 +367,7 @@ def check_gpu_arch(facts: Facts, knowledge):
                 category="gpu-arch-unsupported",
                 severity=Severity.WARNING,
                 layer="torch",
-                title=f"{name} ({sm}) runs this build only through PTX JIT ({match.arch})",
+                title=f"{name} ({code.sm}) runs this build only through PTX JIT ({code.arch})",
                 evidence=evidence,
                 explanation="No machine code for this GPU: the driver JIT-compiles PTX at first use (minutes, "
                 "cached in ~/.nv/ComputeCache), some kernels may be slower, and it fails on drivers older "

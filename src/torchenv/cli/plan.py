@@ -16,10 +16,15 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument(
         "--gpu", action="append", default=[], metavar="NAME", help="a GPU model, e.g. 'RTX 4090' (repeatable)"
     )
-    target.add_argument("--cc", action="append", default=[], metavar="X.Y", help="a GPU compute capability, e.g. 8.6")
+    target.add_argument(
+        "--cc", action="append", default=[], metavar="X.Y", help="a GPU compute capability, e.g. 8.6 ('none': no GPU)"
+    )
+    target.add_argument("--no-gpu", action="store_true", help="plan for a machine without an NVIDIA GPU")
     target.add_argument("--driver", metavar="VERSION", help="NVIDIA driver version, e.g. 535.104.05")
     target.add_argument("--python", metavar="X.Y", help="Python version, e.g. 3.12")
-    target.add_argument("--os", choices=("linux", "windows", "macos"), help="operating system")
+    target.add_argument(
+        "--os", choices=("linux", "wsl", "windows", "macos"), help="operating system (wsl: Linux under WSL 2)"
+    )
     target.add_argument("--arch", choices=("x86_64", "aarch64", "arm64"), help="CPU architecture")
     pins = parser.add_argument_group("pins")
     pins.add_argument("--torch", metavar="SPEC", help="torch version or specifier: 2.7, 2.7.1, '>=2.4,<2.6'")
@@ -36,10 +41,18 @@ def build_plan(args: argparse.Namespace, *, runner=None):
 
     knowledge = load_knowledge()
     try:
-        described = bool(args.gpu or args.cc or args.os or args.arch)
+        no_gpu = getattr(args, "no_gpu", False) or any(c.strip().lower() == "none" for c in args.cc)
+        described = bool(args.gpu or args.cc or args.os or args.arch or no_gpu)
         if described:
             target = describe_target(
-                knowledge, gpus=args.gpu, cc=args.cc, driver=args.driver, python=args.python, os=args.os, arch=args.arch
+                knowledge,
+                gpus=args.gpu,
+                cc=args.cc,
+                driver=args.driver,
+                python=args.python,
+                os=args.os,
+                arch=args.arch,
+                no_gpu=no_gpu,
             )
         else:
             from ..probes import gather_facts

@@ -12,7 +12,7 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .models import DriverFloor, GpuModel, TorchRelease
+from .models import DriverFloor, GpuGeneration, GpuModel, GpuResolution, TorchRelease
 
 try:  # Python >= 3.11
     import tomllib
@@ -20,11 +20,12 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
     import tomli as tomllib  # type: ignore[no-redef]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FILES = ("cuda_drivers.toml", "torch_releases.toml", "wheel_arches.toml", "gpus.toml")
+FILES = ("cuda_drivers.toml", "torch_releases.toml", "wheel_arches.toml", "gpus.toml", "gpu_generations.toml")
 _OSES = {"linux": "linux", "windows": "windows", "win32": "windows", "win": "windows"}
 _CUDA_RE = re.compile(r"^\s*(?:cuda\s*|cu)?(\d+)\.(\d+)(?:\.(\d+))?(?:\.\d+)*\s*$", re.I)
 _VARIANT_RE = re.compile(r"^cu(\d{2,3})$")
 _GPU_PREFIXES = ("nvidia", "geforce", "tesla")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
 
 def _version(text: object) -> Version | None:
@@ -41,6 +42,18 @@ def normalize_gpu_name(name: str) -> str:
     while words and words[0] in _GPU_PREFIXES:
         words.pop(0)
     return " ".join(words)
+
+
+def _gpu_tokens(name: str) -> tuple[str, ...]:
+    """Case, spacing and vendor prefixes ignored; letters and digits split: "RTX4090" == "rtx 4090"."""
+    words = _LETTER_DIGIT.sub(" ", re.sub(r"[^0-9a-z]+", " ", name.lower())).split()
+    return tuple(w for w in words if w not in _GPU_PREFIXES)
+
+
+def _contains_in_order(tokens: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Every wanted token appears, in order ("jetson orin" is in "jetson agx orin")."""
+    rest = iter(tokens)
+    return bool(wanted) and all(any(t == w for t in rest) for w in wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +83,14 @@ class Knowledge:
         )
         self._gpus = tuple(self._gpu(r) for r in docs["gpus.toml"].get("gpu", []))
         self._gpu_index: dict[str, GpuModel] = {}
+        self._gpu_tokens: dict[tuple[str, ...], GpuModel] = {}
         for gpu in self._gpus:
             for key in (gpu.name, *gpu.aliases):
                 self._gpu_index.setdefault(normalize_gpu_name(key), gpu)
+                self._gpu_tokens.setdefault(_gpu_tokens(key), gpu)
+        self._generations = tuple(
+            self._generation(r) for r in docs.get("gpu_generations.toml", {}).get("generation", [])
+        )
 
     # ------------------------------------------------------------------ builders
     @staticmethod
@@ -90,6 +108,20 @@ class Knowledge:
             source=r.get("source", ""),
             confidence=r.get("confidence", "transcribed"),
             note=r.get("note", ""),
+            python_freethreaded=tuple(r.get("python_freethreaded", ())),
+        )
+
+    @staticmethod
+    def _generation(r: dict[str, Any]) -> GpuGeneration:
+        ccs = tuple((int(c.split(".")[0]), int(c.split(".")[1])) for c in r.get("ccs", ()))
+        return GpuGeneration(
+            architecture=r["architecture"],
+            ccs=ccs,
+            min_branch=r.get("min_driver_branch"),
+            min_driver=r.get("min_driver"),
+            max_branch=r.get("max_driver_branch"),
+            note=r.get("note", ""),
+            source=r.get("source", ""),
         )
 
     @staticmethod
@@ -202,6 +234,40 @@ class Knowledge:
                 out.append(gpu.name)
         return out[:n]
 
+    def resolve_gpu(self, name: str) -> GpuResolution:
+        """A GPU name the way people type it: exact model first, else every model of that family.
+
+        "H100" covers H100 SXM5/PCIe/NVL (one compute capability, so it resolves); "RTX 6000" covers
+        a Turing, an Ada and a Blackwell card (ambiguous: the caller lists the choices).
+        """
+        if not isinstance(name, str):
+            return GpuResolution("", (), False)
+        tokens = _gpu_tokens(name)
+        exact = self._gpu_tokens.get(tokens)
+        if exact is not None:
+            return GpuResolution(name, (exact,), True)
+        family: list[GpuModel] = []
+        for key, gpu in self._gpu_tokens.items():
+            if _contains_in_order(key, tokens) and gpu not in family:
+                family.append(gpu)
+        return GpuResolution(name, tuple(family), False)
+
+    def generations(self) -> tuple[GpuGeneration, ...]:
+        return self._generations
+
+    def generation_for(self, *, cc: tuple[int, int] | None = None, architecture: str | None = None):
+        """The generation of a compute capability (or of an architecture name); None when not recorded."""
+        for gen in self._generations:
+            if cc is not None and tuple(cc) in gen.ccs:
+                return gen
+            if cc is None and architecture and gen.architecture.lower() == architecture.lower():
+                return gen
+        return None
+
+    def known_ccs(self) -> frozenset[tuple[int, int]]:
+        """Compute capabilities NVIDIA has shipped (generations and GPU models): others are refused."""
+        return frozenset(c for g in self._generations for c in g.ccs) | frozenset(g.cc for g in self._gpus)
+
     def gpus_with_cc(self, cc: tuple[int, int]) -> list[GpuModel]:
         if not (isinstance(cc, tuple) and len(cc) == 2):
             return []
@@ -209,7 +275,11 @@ class Knowledge:
 
 
 def read_docs(data_dir: Path) -> dict[str, dict[str, Any]]:
-    return {name: tomllib.loads((data_dir / name).read_text(encoding="utf-8")) for name in FILES}
+    return {
+        name: tomllib.loads((data_dir / name).read_text(encoding="utf-8"))
+        for name in FILES
+        if (data_dir / name).exists() or name != "gpu_generations.toml"
+    }
 
 
 @lru_cache(maxsize=8)

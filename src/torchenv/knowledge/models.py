@@ -31,6 +31,7 @@ class TorchRelease:
     source: str = ""
     confidence: str = "transcribed"
     note: str = ""
+    python_freethreaded: tuple[str, ...] = ()  # CPython minors with a cpXYt (no-GIL) wheel on Linux x86_64
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +45,34 @@ class GpuModel:
     memory_bandwidth_gbs: float | None = None
     source: str = ""
     confidence: str = "transcribed"
+
+
+@dataclass(frozen=True, slots=True)
+class GpuGeneration:
+    """The driver branches that drive one GPU architecture (knowledge/data/gpu_generations.toml)."""
+
+    architecture: str
+    ccs: tuple[tuple[int, int], ...]
+    min_branch: int | None
+    min_driver: str | None
+    max_branch: int | None  # the last branch that supports it; None while current drivers still do
+    note: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class GpuResolution:
+    """What a GPU name as a person typed it resolves to."""
+
+    query: str
+    models: tuple[GpuModel, ...]  # every model the name covers (one for an exact name)
+    exact: bool
+
+    @property
+    def cc(self) -> tuple[int, int] | None:
+        ccs = {m.cc for m in self.models}
+        return next(iter(ccs)) if len(ccs) == 1 else None
+
+    @property
+    def ambiguous(self) -> bool:
+        return len({m.cc for m in self.models}) > 1

@@ -28,6 +28,7 @@ class Target:
     gpus: tuple[GpuTarget, ...] = ()
     origin: str = "described"  # "this machine" or "described"
     notes: tuple[str, ...] = ()  # what the target reading could not tell (driver not loaded, ...)
+    wsl: bool = False  # Linux under WSL 2: the driver is the Windows one (its floors come from the Windows column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Plan:
     request: PlanRequest
     knowledge_version: str
     schema_version: int = PLAN_SCHEMA_VERSION
+    wheel_url: str | None = None  # a build published as one wheel file (JetPack), installed by URL
 
     @property
     def packages(self) -> tuple[tuple[str, str], ...]:

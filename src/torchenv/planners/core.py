@@ -17,21 +17,26 @@ from dataclasses import dataclass, field, replace
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..knowledge.arch import arch_runs_on
-from ..knowledge.wheels import (
+from ..compat.driver import FULL, MINOR_COMPAT, driver_support
+from ..compat.gpu import NONE, PTX_JIT, driver_drives_gpu, gpu_code
+from ..compat.platform import (
     PYPI_INDEX,
-    cuda_of_variant,
     index_url_for,
+    is_jetson,
     platform_rule,
     pypi_default_variant,
+    python_support,
     pythons_for,
     variants_on,
 )
 from ..model import Facts
 from ..model.plan import DriverUpgrade, Option, Plan, PlanRequest, Target
+from ..model.versions import cuda_of_variant
 from .target import PlanInputError, target_from_facts
 
 STAGES = ("pin", "platform", "python", "variant", "gpu", "driver")
+# Jetson Thor (cc 11.0, 10.1 before CUDA 13 renumbered it) runs the standard aarch64 (SBSA) CUDA 13 wheels.
+_SBSA_JETSON_CCS = ((11, 0), (10, 1))
 _SUPPORT_RANK = {"full": 0, "unknown-driver": 0, "none": 0, "minor-version-compat": 1}
 
 
@@ -77,6 +82,8 @@ class Candidate:
     full_driver: str | None = None
     gpu_code: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    needs_ptx: bool = False
+    support_reason: str = ""
 
     @property
     def version(self) -> Version:
@@ -110,6 +117,17 @@ class _Planner:
         self.variant_pin = request.variant.strip().lower() if request.variant else None
         if self.variant_pin and self.variant_pin.startswith("+"):
             self.variant_pin = self.variant_pin[1:]
+        self.gpu_driver_problem = self._gpu_driver_problem()
+
+    def _gpu_driver_problem(self) -> str | None:
+        """A driver outside a GPU generation's branch range drives no CUDA build at all."""
+        for gpu in self.target.gpus:
+            if gpu.cc is None or self.target.driver is None or is_jetson(gpu.name):
+                continue
+            verdict = driver_drives_gpu(self.k, self.target.driver, gpu.cc)
+            if not verdict.drives:
+                return f"{_gpu_label(gpu.name, gpu.cc)}: {verdict.reason}"
+        return None
 
     # ------------------------------------------------------------------ candidates
     def candidates(self) -> list[Candidate]:
@@ -141,10 +159,12 @@ class _Planner:
         supported = pythons_for(release, t.os, t.arch)
         if t.python:
             c.python = t.python
-            if t.python not in supported:
+            fits, have = python_support(release, t.python, t.os, t.arch)
+            if not fits:
+                kind = "free-threaded " if t.python.endswith("t") else ""
                 c.problems["python"] = (
-                    f"torch {release.version} has no {t.os}/{t.arch} wheels for Python {t.python} "
-                    f"(it supports {_span(supported)})"
+                    f"torch {release.version} has no {t.os}/{t.arch} wheels for {kind}Python {t.python} "
+                    f"(it has {_span(have) if have else 'none'}{' of that kind' if kind else ''})"
                 )
         else:
             c.python = _default_python(supported)
@@ -183,78 +203,57 @@ class _Planner:
                 )
                 continue
             sm = f"sm_{gpu.cc[0]}{gpu.cc[1]}"
-            match = arch_runs_on(arches, gpu.cc)
-            if match is None:
+            code = gpu_code(arches, gpu.cc)
+            if code.how == NONE:
                 c.problems["gpu"] = (
                     f"torch {c.release.version}+{c.variant} carries no code for {_gpu_label(gpu.name, gpu.cc)}: "
                     f"it has {' '.join(arches)}, and SASS runs only within one major version ({sm} needs "
                     f"sm_{gpu.cc[0]}x with x <= {gpu.cc[1]}, or PTX for an older arch)"
                 )
                 return
-            if match.how == "ptx-jit":
+            if code.how == PTX_JIT:
                 c.tier = max(c.tier, 1)
-                c.gpu_code.append(f"{gpu.name}: no {sm}-compatible SASS; the driver JIT-compiles PTX {match.arch}")
+                c.needs_ptx = True
+                c.gpu_code.append(f"{gpu.name}: no {sm}-compatible SASS; the driver JIT-compiles PTX {code.arch}")
                 c.warnings.append(
-                    f"{gpu.name} runs torch {c.release.version}+{c.variant} only through PTX JIT ({match.arch}): "
+                    f"{gpu.name} runs torch {c.release.version}+{c.variant} only through PTX JIT ({code.arch}): "
                     "the first launch of each kernel compiles (minutes of start-up, cached in ~/.nv/ComputeCache), "
                     "some kernels may be slower, and the driver must fully support the wheel's CUDA"
                 )
             else:
-                how = "exact match" if match.how == "exact" else "binary-compatible within the major version"
-                c.gpu_code.append(f"{_gpu_label(gpu.name, gpu.cc)}: {match.arch} SASS in the wheel ({how})")
-        if t.arch == "aarch64":
+                how = "exact match" if code.how == "native" else "binary-compatible within the major version"
+                c.gpu_code.append(f"{_gpu_label(gpu.name, gpu.cc)}: {code.arch} SASS in the wheel ({how})")
+        if t.arch == "aarch64" and t.gpus:
             c.warnings.append(
-                "the arch list recorded for this variant is the Linux x86_64 wheel's; aarch64 (sbsa) builds are "
-                "assumed to match, and Jetson boards need NVIDIA's JetPack wheels instead"
+                "the arch list recorded for this variant is the Linux x86_64 wheel's; aarch64 (SBSA) builds are "
+                "assumed to match"
             )
-
-    def _needs_ptx(self, c: Candidate) -> bool:
-        return any("PTX JIT" in w for w in c.warnings)
 
     def _check_driver(self, c: Candidate) -> None:
         cuda = c.cuda
         if cuda is None:
             c.support = "none"
             return
-        floor = self.k.cuda_driver_floor(cuda, self.target.os)
-        if floor is None:
-            c.tier = max(c.tier, 1)
-            c.support = "unknown-driver"
-            c.warnings.append(f"no driver floor recorded for CUDA {cuda} on {self.target.os}")
+        t = self.target
+        if self.gpu_driver_problem:
+            c.problems["driver"] = self.gpu_driver_problem
             return
-        full, minor = floor.full_support, floor.minor_compat
-        c.full_driver = full
-        needs_ptx = self._needs_ptx(c)
-        c.min_driver = full if (needs_ptx or not minor) else minor
-        if full is None and minor is None:
-            c.support = "unknown-driver"
-            return
-        driver = self.target.driver
-        if driver is None:
-            c.support = "unknown-driver"
-            return
-        have = _numbers(driver)
-        if full is not None and have >= _numbers(full):
+        support = driver_support(self.k, cuda, t.driver, os=t.os, wsl=t.wsl, needs_ptx=c.needs_ptx)
+        c.full_driver = support.full_floor or support.minor_floor
+        c.min_driver = support.needed
+        c.support_reason = support.reason
+        if support.level == FULL:
             c.support = "full"
-            return
-        if minor is not None and have >= _numbers(minor):
-            if needs_ptx:
-                c.problems["driver"] = (
-                    f"driver {driver} runs CUDA {cuda} only under minor-version compatibility, which does not "
-                    f"cover the PTX JIT this GPU needs (full support: >= {full})"
-                )
-                return
+        elif support.level == MINOR_COMPAT:
             c.support = "minor-version-compat"
-            full_text = f">= {full}" if full else "a newer driver"
-            c.warnings.append(
-                f"driver {driver} is below CUDA {cuda}'s full-support driver ({full_text}): it runs under NVIDIA's "
-                f"minor-version compatibility (>= {minor}): fine for the wheel's compiled kernels, but no PTX JIT "
-                "and no CUDA features that need a newer driver"
-            )
-            return
-        floor_text = f">= {full}" if full else "unknown"
-        extra = f" (>= {minor} with minor-version compatibility)" if minor else ""
-        c.problems["driver"] = f"CUDA {cuda} needs driver {floor_text}{extra}; this driver is {driver}"
+            c.warnings.append(f"{support.reason}; CUDA features that need a newer driver are unavailable")
+        elif support.level == "unknown":
+            c.support = "unknown-driver"
+            if support.needed is None:
+                c.tier = max(c.tier, 1)
+                c.warnings.append(support.reason)
+        else:
+            c.problems["driver"] = support.reason
 
     # ------------------------------------------------------------------ choosing
     def _key(self, c: Candidate):
@@ -291,6 +290,11 @@ def plan_for(target: Target | Facts, knowledge, request: PlanRequest | None = No
     if isinstance(target, Facts):
         target = target_from_facts(target, knowledge)
     planner = _Planner(knowledge, target, request)
+    jetsons = [g for g in target.gpus if is_jetson(g.name) and g.cc not in _SBSA_JETSON_CCS]
+    if jetsons:
+        from .jetson import plan_jetson
+
+        return plan_jetson(planner, jetsons)
     cands = planner.candidates()
     chosen = planner.best(cands)
     if chosen is None:
@@ -336,9 +340,7 @@ def _build_plan(p: _Planner, cands: list[Candidate], c: Candidate) -> Plan:
     else:
         cuda = c.cuda
         if c.support == "full":
-            reasons.append(
-                f"{c.variant}: CUDA {cuda} needs driver >= {c.full_driver}; driver {t.driver} fully supports it"
-            )
+            reasons.append(f"{c.variant}: {c.support_reason}")
         elif c.support == "minor-version-compat":
             reasons.append(
                 f"{c.variant}: CUDA {cuda} runs on driver {t.driver} under minor-version compatibility "
@@ -620,6 +622,8 @@ def _explain(p: _Planner, stage: str, before: list[Candidate]) -> list[str]:
             f"no CUDA build of torch {_span(releases)} carries code for {gpus}: " + _latest_problem(cuda_cands, "gpu")
         ]
     if stage == "driver":
+        if p.gpu_driver_problem:
+            return [f"{p.gpu_driver_problem}; no CUDA build runs on it until the driver changes"]
         fitting = [x for x in before if x.cuda]
         floors = sorted({x.min_driver for x in fitting if x.min_driver}, key=_numbers)
         cudas = sorted({x.cuda for x in fitting if x.cuda}, key=_numbers)

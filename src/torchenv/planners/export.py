@@ -36,17 +36,20 @@ def _require(plan: Plan) -> None:
 
 
 def _requirements(plan: Plan) -> list[str]:
+    if plan.wheel_url:
+        return [plan.wheel_url]  # one published wheel file (JetPack): pip installs it by URL
     return [f"{name}=={version}" for name, version in plan.packages]
 
 
 def _index_args(plan: Plan) -> list[str]:
-    return [] if plan.uses_default_index else ["--index-url", plan.index_url]
+    return [] if plan.uses_default_index or plan.wheel_url else ["--index-url", plan.index_url]
 
 
 # ---------------------------------------------------------------------- pip and uv commands
-def pip_install_argv(plan: Plan, python: str = "python") -> list[str]:
+def pip_install_argv(plan: Plan, python: str = "python", extra: tuple[str, ...] = ()) -> list[str]:
+    """The pip command of a plan; `extra` (e.g. --force-reinstall) goes right after `install`."""
     _require(plan)
-    return [python, "-m", "pip", "install", *_requirements(plan), *_index_args(plan)]
+    return [python, "-m", "pip", "install", *extra, *_requirements(plan), *_index_args(plan)]
 
 
 def uv_pip_install_argv(plan: Plan, python: str, uv: str = "uv") -> list[str]:
@@ -61,9 +64,9 @@ def export_pip(plan: Plan, python: str = "python") -> str:
 def export_requirements(plan: Plan) -> str:
     _require(plan)
     lines = [f"# torchenv plan: {_summary(plan)}"]
-    if not plan.uses_default_index:
+    if not plan.uses_default_index and not plan.wheel_url:
         lines.append(f"--index-url {shlex.quote(plan.index_url)}")  # pip splits option lines with shlex
-    lines.extend(_requirements(plan))
+    lines.extend(f"torch @ {r}" if plan.wheel_url else r for r in _requirements(plan))
     return "\n".join(lines) + "\n"
 
 
@@ -314,6 +317,10 @@ def export(plan: Plan, fmt: str, *, name: str = DEFAULT_NAME, knowledge=None, py
     if fmt == "json":
         return export_json(plan)
     _require(plan)
+    if plan.wheel_url and fmt not in ("pip", "requirements"):
+        raise ExportError(
+            f"this build is one wheel file ({plan.wheel_url}): export it with --format pip or requirements"
+        )
     if fmt == "pip":
         return export_pip(plan, python)
     if fmt == "uv":

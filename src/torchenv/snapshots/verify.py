@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ..knowledge.arch import arch_runs_on
+from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
+from ..compat.gpu import NONE, PTX_JIT, driver_drives_gpu, gpu_code
 from ..model import known
 from ..model.snapshot import Snapshot, VerifyCheck
 from .build import double_installs
@@ -77,13 +78,13 @@ def verify_host(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
             f"the snapshot's torch ({torch.version}) is not a CUDA build: no driver needed",
         )
     else:
-        checks += [_driver_check(cuda, here, knowledge)]
+        checks += [_driver_check(cuda, snapshot, here, knowledge)]
         checks += _gpu_checks(snapshot, here, knowledge)
     return checks
 
 
-def _driver_check(cuda: str, here: Snapshot, knowledge) -> VerifyCheck:
-    floor = knowledge.cuda_driver_floor(cuda, here.host.os)
+def _driver_check(cuda: str, snapshot: Snapshot, here: Snapshot, knowledge) -> VerifyCheck:
+    """compat's answer for the snapshot's CUDA on this host's driver: the one doctor and plan give."""
     driver = here.driver.version
     if not known(driver):
         return VerifyCheck(
@@ -93,37 +94,36 @@ def _driver_check(cuda: str, here: Snapshot, knowledge) -> VerifyCheck:
             "driver",
             f"the snapshot's torch needs CUDA {cuda}; no NVIDIA driver found here ({driver.reason})",
         )
-    if floor is None or floor.full_support is None:
-        return VerifyCheck(
-            "driver-floor",
-            "host",
-            "warn",
-            "driver",
-            f"driver {driver}; no known minimum driver for CUDA {cuda} on {here.host.os}",
-        )
-    if _numbers(driver) >= _numbers(floor.full_support):
-        return VerifyCheck(
-            "driver-floor", "host", "ok", "driver", f"{driver} ≥ {floor.full_support}, the minimum for CUDA {cuda}"
-        )
-    if floor.minor_compat and _numbers(driver) >= _numbers(floor.minor_compat):
-        return VerifyCheck(
-            "driver-floor",
-            "host",
-            "warn",
-            "driver",
-            f"{driver} is below {floor.full_support} (CUDA {cuda}) but ≥ {floor.minor_compat}: runs through minor-version compatibility, without PTX JIT",
-        )
-    return VerifyCheck(
-        "driver-floor",
-        "host",
-        "fail",
-        "driver",
-        f"{driver} is older than {floor.full_support}, the minimum for CUDA {cuda}: CUDA will not initialise",
+    wsl = here.host.wsl if known(here.host.wsl) else False
+    support = driver_support(
+        knowledge, cuda, driver, os=here.host.os, wsl=wsl, needs_ptx=_needs_ptx(snapshot, here, knowledge)
     )
+    status = {FULL: "ok", MINOR_COMPAT: "warn", TOO_OLD: "fail"}.get(support.level, "warn")
+    return VerifyCheck("driver-floor", "host", status, "driver", support.reason)
+
+
+def _snapshot_arches(snapshot: Snapshot, knowledge) -> tuple[str, ...] | None:
+    torch = snapshot.torch
+    arches = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
+    if arches is None and known(torch.version) and known(torch.variant) and torch.variant:
+        arches = knowledge.wheel_arches(torch.version, torch.variant)
+    return tuple(arches) if arches else None
+
+
+def _host_ccs(here: Snapshot, knowledge) -> list[tuple[object, tuple[int, int] | None]]:
+    out = []
+    for gpu in here.gpus if known(here.gpus) else ():
+        cc = gpu.cc if known(gpu.cc) else knowledge.resolve_gpu(gpu.name).cc
+        out.append((gpu, tuple(cc) if cc else None))
+    return out
+
+
+def _needs_ptx(snapshot: Snapshot, here: Snapshot, knowledge) -> bool:
+    arches = _snapshot_arches(snapshot, knowledge)
+    return bool(arches) and any(cc and gpu_code(arches, cc).how == PTX_JIT for _, cc in _host_ccs(here, knowledge))
 
 
 def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyCheck]:
-    torch = snapshot.torch
     gpus = list(here.gpus) if known(here.gpus) else []
     if not gpus:
         used = (
@@ -140,46 +140,44 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
                 f"the snapshot's torch is a CUDA build{used}; this host has no NVIDIA GPU",
             )
         ]
-    arches = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
-    if arches is None and known(torch.version) and known(torch.variant) and torch.variant:
-        arches = knowledge.wheel_arches(torch.version, torch.variant)
-    if not arches:
-        return [VerifyCheck("gpu-arch", "host", "skip", "GPU architecture", "the snapshot's arch list is unknown")]
+    arches = _snapshot_arches(snapshot, knowledge)
+    driver = here.driver.version if known(here.driver.version) else None
     checks = []
-    for gpu in gpus:
-        cc = gpu.cc if known(gpu.cc) else None
-        if cc is None:
-            model = knowledge.gpu_by_name(gpu.name)
-            cc = tuple(model.cc) if model else None
+    for gpu, cc in _host_ccs(here, knowledge):
         subject = f"GPU {gpu.index}"
         if cc is None:
             checks.append(VerifyCheck("gpu-arch", "host", "skip", subject, f"{gpu.name}: compute capability unknown"))
             continue
-        match = arch_runs_on(arches, cc)
-        sm = f"sm_{cc[0]}{cc[1]}"
-        if match is None:
+        drives = driver_drives_gpu(knowledge, driver, cc)
+        if not drives.drives:
+            checks.append(VerifyCheck("gpu-driver", "host", "fail", subject, f"{gpu.name}: {drives.reason}"))
+        if not arches:
+            checks.append(VerifyCheck("gpu-arch", "host", "skip", subject, "the snapshot's arch list is unknown"))
+            continue
+        code = gpu_code(arches, cc)
+        if code.how == NONE:
             checks.append(
                 VerifyCheck(
                     "gpu-arch",
                     "host",
                     "fail",
                     subject,
-                    f"{gpu.name} ({sm}) is not in the snapshot's arch list ({' '.join(arches)}): 'no kernel image is available'",
+                    f"{gpu.name} ({code.sm}) is not in the snapshot's arch list ({' '.join(arches)}): 'no kernel image is available'",
                 )
             )
-        elif match.how == "ptx-jit":
+        elif code.how == PTX_JIT:
             checks.append(
                 VerifyCheck(
                     "gpu-arch",
                     "host",
                     "warn",
                     subject,
-                    f"{gpu.name} ({sm}) runs only through PTX JIT from {match.arch}: slow first start",
+                    f"{gpu.name} ({code.sm}) runs only through PTX JIT from {code.arch}: slow first start",
                 )
             )
         else:
             checks.append(
-                VerifyCheck("gpu-arch", "host", "ok", subject, f"{gpu.name} ({sm}) runs {match.arch} ({match.how})")
+                VerifyCheck("gpu-arch", "host", "ok", subject, f"{gpu.name} ({code.sm}) runs {code.arch} ({code.how})")
             )
     return checks
 

@@ -1,13 +1,12 @@
-"""Which published torch wheel fits a machine: a pure query over the knowledge base.
+"""Platform ↔ variants: which torch builds exist for an OS and CPU architecture (pure).
 
-Used by the doctor's fixes ("which build to get instead") and, later, by `torchenv plan`.
-A wheel fits when its Python tag matches, the driver meets the CUDA variant's full-support floor
-(so PTX JIT works too) and the GPU's architecture runs its code without PTX JIT.
+Data: knowledge/data/platform_wheels.toml (Linux x86_64 has the full matrix; Windows, macOS and
+aarch64 get subsets), read here and nowhere else. Jetson boards are their own platform: NVIDIA's
+JetPack wheels (the [[jetpack]] rows), never the generic aarch64 (SBSA) builds.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,74 +14,10 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .arch import arch_runs_on
+from ..model.versions import cuda_of_variant
+from ..model.versions import version_numbers as _numbers
 
 INDEX = "https://download.pytorch.org/whl/"
-
-
-@dataclass(frozen=True, slots=True)
-class WheelChoice:
-    torch: str
-    variant: str  # "cu130", "cpu"
-    index_url: str
-    torchvision: str | None
-    torchaudio: str | None
-
-
-def _numbers(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text))
-
-
-def cuda_of_variant(variant: str) -> str | None:
-    """`cu130` -> `13.0`, `cu118` -> `11.8`, `cu92` -> `9.2`; None for cpu/rocm."""
-    match = re.fullmatch(r"cu(\d+)(\d)", variant)
-    return f"{match.group(1)}.{match.group(2)}" if match else None
-
-
-def wheels_for(
-    knowledge,
-    *,
-    cc: tuple[int, int] | None = None,
-    driver: str | None = None,
-    python: str | None = None,
-    os: str = "linux",
-    cpu: bool = False,
-) -> list[WheelChoice]:
-    """Every fitting (torch, variant), newest torch first and, within it, the newest CUDA first."""
-    choices = []
-    for release in reversed(knowledge.torch_releases()):
-        if python and python not in release.python:
-            continue
-        variants = ["cpu"] if cpu else [v for v in release.variants if cuda_of_variant(v)]
-        variants.sort(key=lambda v: _numbers(cuda_of_variant(v) or "0"), reverse=True)
-        for variant in variants:
-            if not cpu and not _fits(knowledge, release.version, variant, cc=cc, driver=driver, os=os):
-                continue
-            choices.append(
-                WheelChoice(release.version, variant, INDEX + variant, release.torchvision, release.torchaudio)
-            )
-    return choices
-
-
-def _fits(knowledge, torch: str, variant: str, *, cc, driver, os) -> bool:
-    cuda = cuda_of_variant(variant)
-    if driver:
-        floor = knowledge.cuda_driver_floor(cuda, os)
-        if floor is None or floor.full_support is None or _numbers(driver) < _numbers(floor.full_support):
-            return False
-    if cc:
-        arches = knowledge.wheel_arches(torch, variant)
-        if not arches:
-            return False
-        match = arch_runs_on(arches, cc)
-        if match is None or match.how == "ptx-jit":
-            return False
-    return True
-
-
-def best_wheel(knowledge, **kwargs) -> WheelChoice | None:
-    choices = wheels_for(knowledge, **kwargs)
-    return choices[0] if choices else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -129,7 +64,9 @@ def normalize_arch(name: str, os: str = "linux") -> str | None:
 
 
 def _platform_data() -> dict:
-    return _read_platform_data(str(Path(__file__).resolve().parent / "data" / "platform_wheels.toml"))
+    return _read_platform_data(
+        str(Path(__file__).resolve().parent.parent / "knowledge" / "data" / "platform_wheels.toml")
+    )
 
 
 @lru_cache(maxsize=2)
@@ -211,3 +148,76 @@ def index_url_for(variant: str, os: str = "linux") -> str:
     if variant == "mps" or (variant == "cpu" and os == "macos"):
         return PYPI_INDEX
     return INDEX + variant
+
+
+# ---------------------------------------------------------------------------------------------------
+# Python ↔ release, free-threaded builds included.
+
+
+def is_freethreaded(python: str | None) -> bool:
+    """ "3.13t" is the free-threaded (no-GIL) build of CPython 3.13: its wheels carry the cp313t tag."""
+    return bool(python) and python.endswith("t")
+
+
+def python_support(release, python: str | None, os: str, arch: str) -> tuple[bool, tuple[str, ...]]:
+    """(does `release` have wheels for `python` on os/arch, the Pythons it has of that kind).
+
+    A free-threaded Python ("3.13t") needs a cpXYt wheel: those are recorded for Linux x86_64 from
+    PyPI's filenames (the `python_freethreaded` field); elsewhere they count as absent.
+    """
+    if is_freethreaded(python):
+        have = tuple(f"{p}t" for p in release.python_freethreaded) if (os, arch) == ("linux", "x86_64") else ()
+    else:
+        have = pythons_for(release, os, arch)
+    return (python in have if python else bool(have)), have
+
+
+# ---------------------------------------------------------------------------------------------------
+# Jetson: integrated GPUs on NVIDIA's L4T, where torch comes from the JetPack wheels.
+
+
+@dataclass(frozen=True, slots=True)
+class JetpackBuild:
+    jetpack: str  # "6"
+    l4t: str  # "r36"
+    cuda: str  # "12.6"
+    python: tuple[str, ...]
+    torch: str
+    torchvision: str | None
+    ccs: tuple[tuple[int, int], ...]
+    index_url: str | None  # a PEP 503 index serving the wheels
+    wheel_url: str | None  # or the one wheel NVIDIA publishes for that JetPack
+    note: str
+    source: str
+    confidence: str
+
+    @property
+    def variant(self) -> str:
+        return f"jp{self.jetpack}-cu{self.cuda.replace('.', '')}"
+
+
+def jetpack_builds() -> tuple[JetpackBuild, ...]:
+    """The JetPack torch builds, newest JetPack first."""
+    rows = []
+    for row in _platform_data().get("jetpack", []):
+        rows.append(
+            JetpackBuild(
+                jetpack=str(row["jetpack"]),
+                l4t=row.get("l4t", ""),
+                cuda=row["cuda"],
+                python=tuple(row["python"]),
+                torch=row["torch"],
+                torchvision=row.get("torchvision"),
+                ccs=tuple((int(c.split(".")[0]), int(c.split(".")[1])) for c in row["ccs"]),
+                index_url=row.get("index_url"),
+                wheel_url=row.get("wheel_url"),
+                note=row.get("note", ""),
+                source=row["source"],
+                confidence=row.get("confidence", "transcribed"),
+            )
+        )
+    return tuple(sorted(rows, key=lambda b: _numbers(b.jetpack), reverse=True))
+
+
+def is_jetson(gpu_name: str | None) -> bool:
+    return bool(gpu_name) and "jetson" in gpu_name.lower()

@@ -1,0 +1,118 @@
+"""Plans for Jetson boards: NVIDIA's JetPack builds of torch (pure).
+
+A Jetson's GPU is integrated and its driver is part of L4T, so neither PyPI's aarch64 wheels nor
+download.pytorch.org's SBSA builds apply: the JetPack release the board runs decides CUDA, Python
+and the one torch build NVIDIA publishes for it (knowledge: platform_wheels.toml [[jetpack]]).
+"""
+
+from __future__ import annotations
+
+from packaging.version import InvalidVersion, Version
+
+from ..compat.platform import jetpack_builds
+from ..model.plan import GpuTarget, Option, Plan
+from .core import parse_torch_pin
+
+
+def _fits_pin(pin, version: str) -> bool:
+    try:
+        return pin is None or pin.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def plan_jetson(planner, jetsons: list[GpuTarget]) -> Plan:
+    t, req, k = planner.target, planner.request, planner.k
+    pin = parse_torch_pin(req.torch)
+    gpu = jetsons[0]
+    for_gpu = [b for b in jetpack_builds() if gpu.cc in b.ccs]
+    fitting = [b for b in for_gpu if (not t.python or t.python in b.python) and _fits_pin(pin, b.torch)]
+    common = dict(target=t, request=req, knowledge_version=k.version)
+    if not fitting:
+        unmet = []
+        if not for_gpu:
+            unmet.append(f"no JetPack torch build is recorded for {gpu.name} (cc {gpu.cc[0]}.{gpu.cc[1]})")
+        elif t.python and not any(t.python in b.python for b in for_gpu):
+            have = ", ".join(f"JetPack {b.jetpack}: Python {'/'.join(b.python)}" for b in for_gpu)
+            unmet.append(f"no JetPack torch build for {gpu.name} runs Python {t.python} ({have})")
+        else:
+            unmet.append(f"no JetPack torch build for {gpu.name} matches --torch {req.torch}")
+        nearest = tuple(
+            Option(
+                torch=b.torch,
+                variant=b.variant,
+                index_url=b.index_url or b.wheel_url or "",
+                python=b.python[0],
+                cuda=b.cuda,
+                min_driver=None,
+                trade_off=f"JetPack {b.jetpack} (L4T {b.l4t}, CUDA {b.cuda}) with its Python {'/'.join(b.python)}",
+            )
+            for b in for_gpu[:3]
+        )
+        return Plan(
+            ok=False,
+            torch=None,
+            torchvision=None,
+            torchaudio=None,
+            variant=None,
+            index_url=None,
+            python=t.python,
+            cuda=None,
+            min_driver=None,
+            driver_support=None,
+            gpu_code=(),
+            reasons=(),
+            warnings=tuple(t.notes),
+            alternatives=(),
+            driver_upgrade=None,
+            unmet=tuple(unmet),
+            nearest=nearest,
+            **common,
+        )
+    build = fitting[0]
+    reasons = [
+        f"{gpu.name} is a Jetson board: torch comes from NVIDIA's JetPack {build.jetpack} build (L4T {build.l4t}, "
+        f"CUDA {build.cuda}), not from PyPI's or download.pytorch.org's aarch64 wheels, which do not target it",
+        f"Python {build.python[0]}: the Python of JetPack {build.jetpack}'s Ubuntu image",
+        f"the driver is part of L4T: JetPack {build.jetpack} brings the one CUDA {build.cuda} needs",
+    ]
+    if build.note:
+        reasons.append(build.note)
+    warnings = list(t.notes)
+    if build.confidence == "inferred":
+        warnings.append(f"the JetPack {build.jetpack} row is inferred, not read from a primary source: {build.source}")
+    alternatives = tuple(
+        Option(
+            torch=b.torch,
+            variant=b.variant,
+            index_url=b.index_url or b.wheel_url or "",
+            python=b.python[0],
+            cuda=b.cuda,
+            min_driver=None,
+            trade_off=f"JetPack {b.jetpack}: flash the board with that JetPack first",
+        )
+        for b in for_gpu
+        if b is not build
+    )
+    with_vision = "torchvision" in req.companions and build.index_url and build.torchvision
+    return Plan(
+        ok=True,
+        torch=build.torch,
+        torchvision=build.torchvision if with_vision else None,
+        torchaudio=None,
+        variant=build.variant,
+        index_url=build.index_url,
+        python=build.python[0] if not t.python else t.python,
+        cuda=build.cuda,
+        min_driver=None,
+        driver_support=None,
+        gpu_code=(f"{gpu.name} (cc {gpu.cc[0]}.{gpu.cc[1]}): JetPack {build.jetpack} builds target it",),
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+        alternatives=alternatives,
+        driver_upgrade=None,
+        unmet=(),
+        nearest=(),
+        wheel_url=build.wheel_url,
+        **common,
+    )
