@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
 from ..compat.gpu import NONE, PTX_JIT, gpu_code
+from ..compat.platform import is_jetson, python_support
 from ..model import Facts, Finding, Severity, known
+from ..model.plan import PlanRequest
+from ..planners.core import plan_for
+from ..planners.target import target_from_facts
 from .common import (
     base_version,
     gpu_ccs,
@@ -424,36 +429,41 @@ def check_debug(facts: Facts, knowledge):
 
 @check("python-unsupported")
 def check_python(facts: Facts, knowledge):
+    """Python ↔ release, asked of the planner (platform-aware, free-threaded aware) like `torchenv plan`."""
     minor = python_minor(facts)
     if minor is None:
         raise Skip("the Python version is unknown")
-    releases = knowledge.torch_releases()
-    if not releases:
+    if not knowledge.torch_releases():
         raise Skip("no torch releases in the knowledge base")
-    supporting = [r for r in releases if minor in r.python]
-    newest = releases[-1]
     torch_ok = known(facts.torch) and facts.torch.status == "ok"
     if torch_ok:
-        return  # torch runs here; the knowledge base starts at torch 1.12, so older Pythons look unsupported
+        return  # torch runs here: whatever the tables say, this Python has a working torch
+    here = target_from_facts(facts, knowledge)
+    if any(is_jetson(g.name) for g in here.gpus):
+        raise Skip("a Jetson board: its JetPack release fixes the Python (see the install fix)")
+    supporting = [r for r in knowledge.torch_releases() if python_support(r, minor, here.os, here.arch)[0]]
+    newest = knowledge.torch_releases()[-1]
+    advised = plan_for(replace(here, python=None), knowledge, PlanRequest(companions=())).python or newest.python[-1]
+    newest_pythons = python_support(newest, None, here.os, here.arch)[1]
     evidence = (
         f"Python {facts.python.version} at {facts.python.executable}",
-        f"newest torch {newest.version} supports Python {', '.join(newest.python)}",
+        f"newest torch {newest.version} supports Python {', '.join(newest_pythons)} on {here.os}/{here.arch}",
     )
     if not supporting:
-        too_new = version_tuple(minor) > max(version_tuple(p) for p in newest.python)
+        too_new = version_tuple(minor) > max(version_tuple(p) for p in newest_pythons or newest.python)
         yield Finding(
             id="python-unsupported",
             category="python-unsupported",
-            severity=Severity.WARNING if torch_ok else Severity.ERROR,
+            severity=Severity.ERROR,
             layer="environment",
-            title=f"No torch release has wheels for Python {minor}",
+            title=f"No torch release has wheels for Python {minor} on {here.os}/{here.arch}",
             evidence=evidence,
             explanation="pip will say 'No matching distribution found for torch'."
             + (" This Python is newer than any torch release." if too_new else " This Python is too old."),
-            fix=f"Create an environment with a supported Python, e.g. `uv venv --python {newest.python[-1]}` "
-            f"or `conda create -n torch python={newest.python[-1]}`.",
+            fix=f"Create an environment with a supported Python, e.g. `uv venv --python {advised}` "
+            f"or `conda create -n torch python={advised}`.",
         )
-    elif supporting[-1] is not newest and not torch_ok:
+    elif supporting[-1] is not newest:
         last = supporting[-1]
         yield Finding(
             id="python-too-old-for-current-torch",
@@ -463,5 +473,5 @@ def check_python(facts: Facts, knowledge):
             title=f"Python {minor} stops at torch {last.version}",
             evidence=evidence,
             explanation=f"The newest torch for Python {minor} is {last.version}; newer releases need a newer Python.",
-            fix=f"Use Python {newest.python[-1]} for current torch releases.",
+            fix=f"Use Python {advised} for current torch releases (what `torchenv plan` picks).",
         )

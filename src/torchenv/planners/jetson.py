@@ -21,17 +21,22 @@ def _fits_pin(pin, version: str) -> bool:
         return False
 
 
+def _label(gpu: GpuTarget) -> str:
+    return f"{gpu.name} (cc {gpu.cc[0]}.{gpu.cc[1]})" if gpu.cc else gpu.name
+
+
 def plan_jetson(planner, jetsons: list[GpuTarget]) -> Plan:
     t, req, k = planner.target, planner.request, planner.k
     pin = parse_torch_pin(req.torch)
     gpu = jetsons[0]
-    for_gpu = [b for b in jetpack_builds() if gpu.cc in b.ccs]
+    # cc unknown (a board seen only through its L4T kernel): every JetPack is a candidate, Python decides
+    for_gpu = [b for b in jetpack_builds() if gpu.cc is None or gpu.cc in b.ccs]
     fitting = [b for b in for_gpu if (not t.python or t.python in b.python) and _fits_pin(pin, b.torch)]
     common = dict(target=t, request=req, knowledge_version=k.version)
     if not fitting:
         unmet = []
         if not for_gpu:
-            unmet.append(f"no JetPack torch build is recorded for {gpu.name} (cc {gpu.cc[0]}.{gpu.cc[1]})")
+            unmet.append(f"no JetPack torch build is recorded for {_label(gpu)}")
         elif t.python and not any(t.python in b.python for b in for_gpu):
             have = ", ".join(f"JetPack {b.jetpack}: Python {'/'.join(b.python)}" for b in for_gpu)
             unmet.append(f"no JetPack torch build for {gpu.name} runs Python {t.python} ({have})")
@@ -106,7 +111,7 @@ def plan_jetson(planner, jetsons: list[GpuTarget]) -> Plan:
         cuda=build.cuda,
         min_driver=None,
         driver_support=None,
-        gpu_code=(f"{gpu.name} (cc {gpu.cc[0]}.{gpu.cc[1]}): JetPack {build.jetpack} builds target it",),
+        gpu_code=(f"{_label(gpu)}: JetPack {build.jetpack} builds target it",),
         reasons=tuple(reasons),
         warnings=tuple(warnings),
         alternatives=alternatives,

@@ -146,7 +146,13 @@ def target_from_facts(facts: Facts, knowledge=None) -> Target:
         for dev in host.pci_gpus:
             gpus.append(GpuTarget(name=f"NVIDIA GPU at PCI {dev.address} (device {dev.device_id})", cc=None))
         notes.append("the NVIDIA driver is not loaded: GPU models and the driver version are unknown")
-    if driver is None and gpus:
+    if not gpus and known(facts.torch) and facts.torch.devices:
+        gpus = [GpuTarget(name=d.name, cc=d.cc) for d in facts.torch.devices]
+    if archname == "aarch64" and _is_l4t(host) and not any(is_jetson(g.name) for g in gpus):
+        # A Jetson's iGPU is often invisible to collect_env/nvidia-smi; the L4T kernel says what the board is.
+        cc = next((g.cc for g in gpus if g.cc), None)
+        gpus = [GpuTarget(name=f"Jetson (L4T kernel {host.kernel})", cc=cc)]
+    if driver is None and gpus and not any(is_jetson(g.name) for g in gpus):
         notes.append("driver version unknown: the plan states the driver it needs")
     return Target(
         os=osname,
@@ -158,6 +164,11 @@ def target_from_facts(facts: Facts, knowledge=None) -> Target:
         notes=tuple(notes),
         wsl=facts.host.wsl is True,
     )
+
+
+def _is_l4t(host) -> bool:
+    """NVIDIA's L4T (Jetson) kernels are named "<version>-tegra"."""
+    return any(known(v) and isinstance(v, str) and "tegra" in v.lower() for v in (host.kernel, host.os_release))
 
 
 def with_overrides(target: Target, *, python: str | None = None, driver: str | None = None) -> Target:
