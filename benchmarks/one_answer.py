@@ -18,14 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from torchenv.checks import diagnose  # noqa: E402
-from torchenv.checks.explain import condition, facts_details  # noqa: E402
-from torchenv.checks.fixes import doctor_plan, plan_command  # noqa: E402
-from torchenv.checks.torch_build import installed_driver_support  # noqa: E402
-from torchenv.compat.driver import FULL, MINOR_COMPAT, TOO_OLD  # noqa: E402
-from torchenv.knowledge import load_knowledge  # noqa: E402
-from torchenv.snapshots.build import snapshot_from_facts  # noqa: E402
-from torchenv.snapshots.verify import verify_host  # noqa: E402
+from torchenv.checks import diagnose
+from torchenv.checks.explain import condition, facts_details
+from torchenv.checks.fixes import doctor_plan, plan_command
+from torchenv.checks.torch_build import installed_driver_support
+from torchenv.compat.driver import FULL, MINOR_COMPAT, TOO_OLD
+from torchenv.knowledge import load_knowledge
+from torchenv.snapshots.build import snapshot_from_facts
+from torchenv.snapshots.verify import verify_host
 
 DOCTOR_LEVEL = {"driver-too-old": TOO_OLD, "driver-minor-version-compat": MINOR_COMPAT}
 VERIFY_LEVEL = {"ok": FULL, "warn": MINOR_COMPAT, "fail": TOO_OLD}
