@@ -8,7 +8,7 @@ import shutil
 import sys
 
 from .common import require_seconds
-from .errors import UsageError
+from .errors import UsageError, could_not_read
 from .exit_codes import ExitCode
 
 
@@ -121,9 +121,8 @@ def run_create(args: argparse.Namespace) -> int:
     out.write(f"created {path} in {result.seconds:.1f} s; its python: {result.env_python}\n")
     if args.no_doctor:
         return ExitCode.OK
-    if result.verdict is None:
-        out.write(f"doctor: could not read its verdict ({result.doctor_error})\n")
-        return ExitCode.PROBLEMS
+    if result.verdict is None:  # fail closed: a final check that could not run does not pass
+        raise could_not_read(f"{result.env_python}: the doctor gave no verdict ({result.doctor_error})")
     out.write(
         f"doctor verdict: {result.verdict.upper()}"
         + (f": {result.doctor_summary}" if result.doctor_summary else "")

@@ -10,7 +10,7 @@ import sys
 import traceback
 
 from .. import __version__
-from .errors import UsageError
+from .errors import GateFailure, UsageError
 from .exit_codes import ExitCode
 
 ISSUES_URL = "https://github.com/torchenv/torchenv/issues"
@@ -61,6 +61,9 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         print(f"torchenv: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    except GateFailure as exc:
+        print(f"torchenv: {exc}", file=sys.stderr)
+        return ExitCode.PROBLEMS
     except KeyboardInterrupt as exc:
         return _interrupted(exc, argv is None)
     except BrokenPipeError:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .errors import UsageError
+from .errors import GateFailure, UsageError, could_not_read
 from .exit_codes import ExitCode
 
 LEVEL_NAMES = ("cuda", "numerics", "speed", "other")
@@ -108,6 +108,19 @@ def _take(python: str | None, timeout: float, *, with_torch: bool = True):
     return take_snapshot(python=resolve_python(python), timeout=timeout, with_torch=with_torch)
 
 
+def _readable(snapshot, python: str | None):
+    """Fail closed: a snapshot of an interpreter that could not be probed (not Python 3, /bin/true,
+    hung, crashed) is no environment at all; every command that needs one stops here, exit 1."""
+    from ..model import known
+
+    if not known(snapshot.python):
+        reason = snapshot.python.reason.removeprefix("the interpreter could not be probed: ")
+        raise could_not_read(f"{python or 'this interpreter'}: {reason}")
+    if not known(snapshot.packages):
+        raise could_not_read(f"{python or 'this interpreter'}: {snapshot.packages.reason}")
+    return snapshot
+
+
 def _write(path: str, text: str, force: bool) -> None:
     from ..snapshots.files import SnapshotFileError, write_atomically
 
@@ -133,7 +146,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
             raise UsageError(f"{out}: is a directory")
         if target.exists() and not args.force and not is_snapshot_file(target):
             raise UsageError(f"{out}: exists and is not a torchenv snapshot; refusing to overwrite it (use --force)")
-    snapshot = _take(args.python, args.timeout)
+    snapshot = _readable(_take(args.python, args.timeout), args.python)
     text = render_snapshot(snapshot, format_for(out, args.format))
     if out:
         try:
@@ -160,7 +173,7 @@ def run_diff(args: argparse.Namespace) -> int:
         raise UsageError("diff needs two snapshots: A B, or A --here")
     a = _load(args.a)
     if args.here:
-        b, b_name = _take(args.python, args.timeout), "this machine"
+        b, b_name = _readable(_take(args.python, args.timeout), args.python), "this machine"
     else:
         b, b_name = _load(args.b), args.b
     result = diff_snapshots(a, b)
@@ -207,7 +220,7 @@ def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> s
 def run_export(args: argparse.Namespace) -> int:
     from ..snapshots.export import ExportError, export_snapshot
 
-    snapshot = _load(args.snapshot) if args.snapshot else _take(args.python, 120.0)
+    snapshot = _load(args.snapshot) if args.snapshot else _readable(_take(args.python, 120.0), args.python)
     index = None if args.torch_index.lower() == "none" else args.torch_index.rstrip("/") + "/"
     try:
         text = export_snapshot(snapshot, args.format, minimal=args.minimal, torch_index=index, name=args.name)
@@ -237,6 +250,21 @@ def run_verify(args: argparse.Namespace) -> int:
 
     snapshot = _load(args.snapshot)
     here = _take(args.python, args.timeout, with_torch=not args.host_only)
+    try:
+        _readable(here, args.python)
+    except GateFailure as exc:
+        if args.json:
+            payload = {
+                "kind": "torchenv.verify",
+                "schema_version": 1,
+                "snapshot": args.snapshot,
+                "stages": ["host"] if args.host_only else ["host", "env"],
+                "ok": False,
+                "error": str(exc),
+                "checks": [],
+            }
+            sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        raise
     checks = verify_host(snapshot, here, load_knowledge())
     if not args.host_only:
         checks += verify_env(snapshot, here)

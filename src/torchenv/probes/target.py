@@ -123,13 +123,22 @@ def parse_target_records(result: RunResult, *, with_torch: bool) -> TargetFacts:
     if isinstance(ended.get("env"), dict):
         python = _python_env(ended["env"])
     else:
-        python = Unknown(f"the interpreter could not be probed: {result.describe_failure()}")
+        python = Unknown(f"the interpreter could not be probed: {_unprobed(result)}")
 
     if not with_torch:
         return TargetFacts(python, Unknown("skipped (--no-torch)"))
     if "env" not in ended:
-        return TargetFacts(python, Unknown(f"the interpreter could not be probed: {result.describe_failure()}"))
+        return TargetFacts(python, Unknown(f"the interpreter could not be probed: {_unprobed(result)}"))
     return TargetFacts(python, _torch_facts(result, ended, running))
+
+
+def _unprobed(result: RunResult) -> str:
+    """Why no environment record came back: the runner's words, or, for a program that exits 0
+    without a word (/bin/true), that it is no Python 3 interpreter."""
+    if result.ok:
+        name = os.path.basename(result.argv[0]) if result.argv else "the interpreter"
+        return f"{name} exited with 0 but printed no probe records: it is not a Python 3 interpreter"
+    return result.describe_failure()
 
 
 def _python_env(data: dict) -> PythonEnv:

@@ -183,8 +183,16 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
 
 
 def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
-    """After installing: every difference in what is installed fails; settings differences warn."""
+    """After installing: every difference in what is installed fails; settings differences warn.
+    Fail closed: an environment whose interpreter or package list could not be read never matches."""
     checks = []
+    unread = here.python if not known(here.python) else here.packages if not known(here.packages) else None
+    if unread is not None:
+        checks.append(
+            VerifyCheck(
+                "env-unreadable", "env", "fail", "environment", f"could not read the environment: {unread.reason}"
+            )
+        )
     result = diff_snapshots(snapshot, here)
     env = [d for d in result.differences if d.scope == "env"]
     settings = [d for d in result.differences if d.scope == "settings"]
@@ -202,8 +210,8 @@ def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
         checks.append(
             VerifyCheck("double-install", "env", "warn", f"package {double.name}", f"installed twice: {double.how}")
         )
-    if not env:
-        count = len(here.packages) if known(here.packages) else 0
+    if not env and unread is None:
+        count = len(here.packages)
         checks.insert(
             0,
             VerifyCheck(
