@@ -30,9 +30,18 @@ def installed_companions(facts: Facts) -> tuple[str, ...]:
     return tuple(n for n in COMPANIONS if n in names)
 
 
+_RECENT: list[tuple[Facts, object, Plan]] = []  # several checks ask for the same facts' plan in one doctor run
+
+
 def doctor_plan(facts: Facts, knowledge) -> Plan:
     """The plan for these facts, exactly as `torchenv plan` computes it for the same machine."""
-    return plan_for(target_from_facts(facts, knowledge), knowledge, PlanRequest(companions=installed_companions(facts)))
+    for seen_facts, seen_knowledge, plan in _RECENT:
+        if seen_facts is facts and seen_knowledge is knowledge:
+            return plan
+    plan = plan_for(target_from_facts(facts, knowledge), knowledge, PlanRequest(companions=installed_companions(facts)))
+    _RECENT.insert(0, (facts, knowledge, plan))
+    del _RECENT[4:]
+    return plan
 
 
 def plan_command(plan: Plan, facts: Facts, *, force: bool = True) -> str | None:

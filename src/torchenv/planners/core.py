@@ -370,8 +370,9 @@ def _build_plan(p: _Planner, cands: list[Candidate], c: Candidate) -> Plan:
         )
         reasons.append(f"index {index}: serves exactly the {c.variant} build{same}")
     torchaudio = release.torchaudio
-    if "torchaudio" in req.companions and torchaudio is None:
-        warnings.append(f"no torchaudio release matches torch {release.version} (none on PyPI after 2.11.0)")
+    for name, version in (("torchvision", release.torchvision), ("torchaudio", torchaudio)):
+        if name in req.companions and version is None:
+            warnings.append(f"no {name} release on PyPI is built for torch {release.version}: it is left out")
     warnings.extend(w for w in c.warnings if w not in warnings)
     if release.confidence == "inferred":
         warnings.append(
