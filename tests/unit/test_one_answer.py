@@ -121,7 +121,7 @@ def test_gpu_names_the_way_people_type_them(name, cc):
 
 
 def test_ambiguous_family_lists_the_choices():
-    with pytest.raises(PlanInputError, match="different compute capabilities.*Quadro RTX 6000.*RTX 6000 Ada"):
+    with pytest.raises(PlanInputError, match=r"different compute capabilities.*Quadro RTX 6000.*RTX 6000 Ada"):
         describe_target(K, gpus=["RTX 6000"])
 
 
