@@ -69,8 +69,9 @@ def test_cpu_path_terminal_table():
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.skipif(torch_missing, reason="torch is not installed in the test interpreter")
-def test_an_unwritable_html_path_is_one_line_and_exit_2(tmp_path):
+def test_an_unwritable_html_path_is_one_line_and_exit_2_before_the_run(tmp_path):
     target = tmp_path / "no-such-folder" / "bench.html"
     done = run_cli("bench", "--quick", "--device", "cpu", "--sections", "memory", "--html", str(target))
     assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
-    assert f"--html {target}" in done.stderr and "No such file" in done.stderr
+    assert f"--html {target}" in done.stderr and "does not exist" in done.stderr
+    assert not done.stdout  # refused before the worker ran: no report

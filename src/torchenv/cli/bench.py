@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python, table_console, write_report
+from .common import check_report_path, choose_from, require_seconds, resolve_python, table_console, write_report
 from .exit_codes import ExitCode
 
 SECTION_WORDS = {
@@ -57,6 +57,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from ..probes.runner import Runner
 
     require_seconds(args.timeout, "--timeout")
+    check_report_path(args.html, "--html")  # before minutes of measuring, not after
     sections = choose_from(args.sections, SECTIONS, "--sections") or None
     python = resolve_python(args.python, sys.executable)
     runner = Runner()

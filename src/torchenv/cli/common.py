@@ -51,13 +51,37 @@ def choose_from(text: str | None, allowed, flag: str) -> list[str]:
     return chosen
 
 
-def write_report(path: str, text: str, option: str) -> None:
-    """Writes a report the user asked for with `option PATH`; an unwritable path is a usage error."""
+def check_report_path(path: str | None, option: str) -> None:
+    """Before the run: `option PATH` can be written (a folder, a missing or unwritable folder, a
+    socket is a usage error now, not after minutes of measuring)."""
+    if path is None or path == "-":
+        return
+    from ..userfiles import UserFileError, check_output_path
+
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+        check_output_path(path, option)
+    except UserFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def write_report(path: str, text: str, option: str) -> None:
+    """Writes a report the user asked for with `option PATH`: atomically for a file (a failed write
+    leaves the old one as it was), directly for a device or a pipe (never replaced); an unwritable
+    path is a usage error."""
+    from ..userfiles import UserFileError, write_output
+
+    try:
+        write_output(path, text, option)
+    except UserFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def require_fraction(value: float, flag: str, *, low: float = 0.0, high: float | None = None) -> float:
+    """A finite number within [low, high) (NaN and infinity never are)."""
+    if not math.isfinite(value) or value < low or (high is not None and value >= high):
+        bound = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
+        raise UsageError(f"{flag} must be a finite number {bound}")
+    return value
 
 
 def table_console(piped_width: int):

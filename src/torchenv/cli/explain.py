@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from .errors import UsageError
@@ -37,33 +36,19 @@ def register(commands) -> None:
 
 
 def read_input(path: str | None, *, limit: int, keep: str = "tail") -> tuple[bytes, int]:
-    """Read a file (or stdin for '-'/None) up to `limit` bytes: (data, total size seen).
+    """Read a file (or stdin for '-'/None) up to `limit` bytes: (data, total size seen), through the
+    one bounded reader (a FIFO, a device or a folder is refused with one line, never read).
 
     keep="tail" keeps the head (64 KiB) and the end of a large file; keep="head" the beginning."""
+    from ..userfiles import UserFileError, read_bounded, read_stream_bounded
+
     if path in (None, "-"):
-        stream = sys.stdin.buffer
-        data = stream.read(STDIN_LIMIT + 1)
-        total = len(data)
-        if total > STDIN_LIMIT:
-            while chunk := stream.read(1 << 20):
-                total += len(chunk)
+        data, total = read_stream_bounded(sys.stdin.buffer, limit=STDIN_LIMIT)
         return _cap(data, limit, keep), total
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as handle:
-            if size <= limit:
-                return handle.read(limit + 1), size
-            if keep == "head":
-                return handle.read(limit), size
-            head = handle.read(64 * 1024)
-            handle.seek(max(0, size - (limit - len(head))))
-            return head + b"\n" + handle.read(), size
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory") from None
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+        return read_bounded(path, limit=limit, keep=keep, what="report or log")
+    except UserFileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _cap(data: bytes, limit: int, keep: str) -> bytes:

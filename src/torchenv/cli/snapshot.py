@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .errors import GateFailure, UsageError, could_not_read
@@ -135,17 +136,14 @@ def _write(path: str, text: str, force: bool) -> None:
 
 def run_snapshot(args: argparse.Namespace) -> int:
     from ..snapshots.build import double_installs
-    from ..snapshots.files import SnapshotFileError, format_for, is_snapshot_file, render_snapshot
+    from ..snapshots.files import SnapshotFileError, check_snapshot_output, format_for, render_snapshot
 
     out = args.output if args.output not in (None, "-") else None
     if out:  # refuse early, before spending seconds on the probe
-        from pathlib import Path
-
-        target = Path(out)
-        if target.is_dir():
-            raise UsageError(f"{out}: is a directory")
-        if target.exists() and not args.force and not is_snapshot_file(target):
-            raise UsageError(f"{out}: exists and is not a torchenv snapshot; refusing to overwrite it (use --force)")
+        try:
+            check_snapshot_output(out, force=args.force)
+        except SnapshotFileError as exc:
+            raise UsageError(str(exc)) from None
     snapshot = _readable(_take(args.python, args.timeout), args.python)
     text = render_snapshot(snapshot, format_for(out, args.format))
     if out:
@@ -219,20 +217,25 @@ def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> s
 
 def run_export(args: argparse.Namespace) -> int:
     from ..snapshots.export import ExportError, export_snapshot
+    from ..userfiles import UserFileError, check_output_path, is_regular_or_absent
 
+    out = args.output if args.output not in (None, "-") else None
+    if out:  # refuse early, before reading or taking a snapshot
+        try:
+            check_output_path(out, "-o")
+        except UserFileError as exc:
+            raise UsageError(str(exc)) from None
+        if os.path.lexists(out) and is_regular_or_absent(out) and not args.force:
+            raise UsageError(f"{out}: exists; refusing to overwrite it (use --force)")
     snapshot = _load(args.snapshot) if args.snapshot else _readable(_take(args.python, 120.0), args.python)
     index = None if args.torch_index.lower() == "none" else args.torch_index.rstrip("/") + "/"
     try:
         text = export_snapshot(snapshot, args.format, minimal=args.minimal, torch_index=index, name=args.name)
     except ExportError as exc:
         raise UsageError(f"cannot export {args.format}: {exc}") from None
-    if args.output and args.output != "-":
-        from pathlib import Path
-
-        if Path(args.output).exists() and not args.force:
-            raise UsageError(f"{args.output}: exists; refusing to overwrite it (use --force)")
-        _write(args.output, text, True)
-        print(f"torchenv: wrote {args.output}", file=sys.stderr)
+    if out:
+        _write(out, text, True)
+        print(f"torchenv: wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return ExitCode.OK

@@ -4,12 +4,21 @@ never imports torch. Progress on stderr, the report on stdout (terminal table or
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 
 from .. import __version__
-from .common import choose_from, require_seconds, resolve_python, table_console, write_report
+from .common import (
+    check_report_path,
+    choose_from,
+    require_fraction,
+    require_seconds,
+    resolve_python,
+    table_console,
+    write_report,
+)
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -57,20 +66,48 @@ def register(commands) -> None:
     tune.set_defaults(run=run_tune)
 
 
+MAX_HTML_BYTES = 64 * 1024 * 1024
+HTML_TITLES = ("<title>torchenv bench</title>", "<title>torchenv tune</title>")
+
+
+def read_torchenv_html(path: str) -> str:
+    """The page `--add-to-html` extends: a regular file, bounded, that a torchenv report wrote."""
+    from ..userfiles import UserFileError, read_text_bounded
+
+    try:
+        text = read_text_bounded(path, limit=MAX_HTML_BYTES, what="torchenv HTML report")
+    except UserFileError as exc:
+        raise UsageError(f"--add-to-html {exc}") from None
+    head = text[:4096].lower()
+    if not (head.lstrip().startswith("<!doctype html") and any(t in head for t in HTML_TITLES)):
+        raise UsageError(
+            f"--add-to-html {path}: not a torchenv HTML report (write one with `torchenv bench --html`); "
+            "not changing it"
+        )
+    return text
+
+
 def _check(args: argparse.Namespace) -> None:
+    """Every flag and output path, before the worker starts (a bad one is one line, exit 2)."""
     require_seconds(args.budget, "--budget")
+    require_seconds(args.loader_epoch_s, "--loader-epoch-s")
+    require_fraction(args.min_gain, "--min-gain", low=0.0, high=10.0)
     if args.batch is not None and args.batch < 1:
         raise UsageError("--batch must be at least 1")
-    if not 0 <= args.tolerance < 10:
+    if not (math.isfinite(args.tolerance) and 0 <= args.tolerance < 10):
         raise UsageError("--tolerance must be a relative difference such as 0.05")
-    if not 0 <= args.memory_margin < 1:
+    if not (math.isfinite(args.memory_margin) and 0 <= args.memory_margin < 1):
         raise UsageError("--memory-margin must be within [0, 1)")
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be at least 1")
     if args.loader and args.workload == "transformer":
         raise UsageError("--loader: the built-in transformer has no dataset; give a factory that returns a loader")
-    if args.add_to_html and not os.path.isfile(args.add_to_html):
-        raise UsageError(f"--add-to-html {args.add_to_html}: no such file (write one with `torchenv bench --html`)")
+    if args.add_to_html:
+        if not os.path.lexists(args.add_to_html):
+            raise UsageError(f"--add-to-html {args.add_to_html}: no such file (write one with `torchenv bench --html`)")
+        read_torchenv_html(args.add_to_html)
+        check_report_path(args.add_to_html, "--add-to-html")
+    check_report_path(args.html, "--html")
 
 
 def run_tune(args: argparse.Namespace) -> int:
@@ -121,11 +158,7 @@ def run_tune(args: argparse.Namespace) -> int:
     if args.html:
         write_report(args.html, render_html(report), "--html")
     if args.add_to_html:
-        try:
-            with open(args.add_to_html, encoding="utf-8") as handle:
-                existing = handle.read()
-        except OSError as exc:
-            raise UsageError(f"--add-to-html {args.add_to_html}: {exc.strerror or exc}") from None
+        existing = read_torchenv_html(args.add_to_html)  # again: it may have changed during the run
         write_report(args.add_to_html, merge_into_html(existing, report), "--add-to-html")
     if args.json:
         sys.stdout.write(render_json(report) + "\n")

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..model import Facts
 from ..model.codec import DecodeError, from_json, to_json
 from ..model.snapshot import SNAPSHOT_KIND, SNAPSHOT_SCHEMA_VERSION, Snapshot
+from ..userfiles import (
+    MAX_JSON_DEPTH,
+    UserFileError,
+    check_output_path,
+    is_regular_or_absent,
+    json_depth,
+    parse_json,
+    read_bounded,
+    write_output,
+)
 from . import toml
 
 try:  # Python >= 3.11
@@ -51,16 +60,22 @@ def _parse(text: str, name: str) -> Any:
         raise SnapshotFileError(f"{name}: the file is empty, not a torchenv snapshot")
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(stripped)
+            return parse_json(stripped, name=name)
         except json.JSONDecodeError as exc:
             raise SnapshotFileError(
                 f"{name}: corrupt JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
                 "not a readable torchenv snapshot"
             ) from None
+        except ValueError as exc:  # nested too deeply
+            raise SnapshotFileError(f"{exc}; not a torchenv snapshot") from None
+    if json_depth(stripped) > MAX_JSON_DEPTH:  # TOML's inline tables and arrays nest the same way
+        raise SnapshotFileError(f"{name}: nested more than {MAX_JSON_DEPTH} levels deep; not a torchenv snapshot")
     try:
         return tomllib.loads(stripped)
     except tomllib.TOMLDecodeError as exc:
         raise SnapshotFileError(f"{name}: neither JSON nor TOML ({exc}); not a torchenv snapshot") from None
+    except RecursionError:
+        raise SnapshotFileError(f"{name}: nested too deeply; not a torchenv snapshot") from None
 
 
 def snapshot_from_data(data: Any, name: str = "snapshot") -> Snapshot:
@@ -84,6 +99,8 @@ def snapshot_from_data(data: Any, name: str = "snapshot") -> Snapshot:
         return from_json(Snapshot, data)
     except DecodeError as exc:
         raise SnapshotFileError(f"{name}: corrupt torchenv snapshot ({exc})") from None
+    except (RecursionError, TypeError, ValueError) as exc:
+        raise SnapshotFileError(f"{name}: corrupt torchenv snapshot ({type(exc).__name__})") from None
 
 
 def _from_doctor_report(data: dict, name: str) -> Snapshot:
@@ -105,17 +122,12 @@ def _from_doctor_report(data: dict, name: str) -> Snapshot:
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
-    path = Path(path)
+    """A snapshot file through the one bounded reader: a regular file of at most MAX_BYTES (a FIFO,
+    /dev/zero or a folder is refused with one line, never read)."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise SnapshotFileError(f"{path}: {path.stat().st_size} bytes is too large for a torchenv snapshot")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SnapshotFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SnapshotFileError(f"{path}: is a directory, not a snapshot file") from None
-    except OSError as exc:
-        raise SnapshotFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raw, _ = read_bounded(path, limit=MAX_BYTES, what="torchenv snapshot")
+    except UserFileError as exc:
+        raise SnapshotFileError(str(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -123,49 +135,37 @@ def load_snapshot(path: str | Path) -> Snapshot:
     return parse_snapshot_text(text, str(path))
 
 
-def is_snapshot_file(path: Path) -> bool:
-    """True when `path` holds something torchenv wrote (a snapshot of any schema version)."""
+def is_snapshot_file(path: str | Path) -> bool:
+    """True when `path` is a regular file holding something torchenv wrote (a snapshot of any schema
+    version). Never reads a device or a FIFO (so `-o /dev/full` cannot fill memory)."""
     try:
-        data = _parse(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError, SnapshotFileError):
+        raw, _ = read_bounded(path, limit=MAX_BYTES, what="torchenv snapshot")
+        data = _parse(raw.decode("utf-8"), str(path))
+    except (UserFileError, UnicodeDecodeError, SnapshotFileError):
         return False
     return isinstance(data, dict) and data.get("kind") == SNAPSHOT_KIND
 
 
-def write_atomically(path: str | Path, text: str, *, force: bool = False) -> Path:
-    """Write `text` to `path` through a temporary file in the same directory and os.replace, so a
-    reader never sees half a file; refuse to overwrite anything but a torchenv snapshot unless forced."""
-    path = Path(path)
-    if path.is_dir():
-        raise SnapshotFileError(f"{path}: is a directory")
-    if path.exists() and not force and not is_snapshot_file(path):
+def check_snapshot_output(path: str | Path, *, force: bool = False) -> None:
+    """Before any work: `path` can take a snapshot. A regular file that is not a torchenv snapshot is
+    refused unless forced; a device or a pipe is written to directly (never replaced)."""
+    try:
+        check_output_path(path)
+    except UserFileError as exc:
+        raise SnapshotFileError(str(exc)) from None
+    if os.path.lexists(path) and is_regular_or_absent(path) and not force and not is_snapshot_file(path):
         raise SnapshotFileError(
             f"{path}: exists and is not a torchenv snapshot; refusing to overwrite it (use --force)"
         )
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise SnapshotFileError(f"{path}: directory {directory} does not exist")
+
+
+def write_atomically(path: str | Path, text: str, *, force: bool = False) -> Path:
+    """Write `text` to `path` through a temporary file in the same directory and os.replace, so a
+    reader never sees half a file; refuse to overwrite anything but a torchenv snapshot unless forced.
+    A device or a FIFO is written to directly, never replaced (userfiles.write_output)."""
+    check_snapshot_output(path, force=force)
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise SnapshotFileError(f"{path}: cannot write in {directory} ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-            os.chmod(temp, mode)
-        except OSError:
-            pass
-        os.replace(temp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise SnapshotFileError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-        raise
-    return path
+        write_output(path, text)
+    except UserFileError as exc:
+        raise SnapshotFileError(str(exc)) from None
+    return Path(path)
