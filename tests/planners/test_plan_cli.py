@@ -15,7 +15,7 @@ def test_plan_json_for_a_described_target():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["torch"], data["variant"], data["index_url"]) == (
-        "2.15.0",
+        "2.14.1",
         "cu126",
         "https://download.pytorch.org/whl/cu126",
     )

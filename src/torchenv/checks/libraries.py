@@ -140,7 +140,9 @@ def check_companions(facts: Facts, knowledge):
             continue
         if expected is None:
             continue
-        if base_version(companion.version) != expected:
+        # A patch release of the companion for the same torch minor (torchaudio 2.11.1 for torch 2.11.x,
+        # torchvision 0.29.2 beside 0.29.1) is built for the same torch: only another minor is a mismatch.
+        if version_tuple(companion.version)[:2] != version_tuple(expected)[:2]:
             yield Finding(
                 id="companion-version-mismatch",
                 category="companion-mismatch",
@@ -254,7 +256,10 @@ def check_system_cudnn(facts: Facts, knowledge):
         severity=Severity.INFO,
         layer="cudnn",
         title=f"torch runs cuDNN {loaded}; a different system cuDNN {', '.join(differing)} is also installed",
-        evidence=(f"torch.backends.cudnn.version() = {torch.cudnn_version} (cuDNN {loaded})", *(f"system: {p}" for p in paths[:4])),
+        evidence=(
+            f"torch.backends.cudnn.version() = {torch.cudnn_version} (cuDNN {loaded})",
+            *(f"system: {p}" for p in paths[:4]),
+        ),
         explanation="Harmless while torch loads its own copy (library-shadowed says when it does not). "
         "Tools that read the system copy, such as "
         "`python -m torch.utils.collect_env`, report the system version instead; and a LD_LIBRARY_PATH change "

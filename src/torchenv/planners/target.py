@@ -62,7 +62,7 @@ def resolve_gpu(knowledge, name: str) -> tuple[GpuTarget, str | None]:
     same_peaks = len({tuple(sorted(m.peak_tflops.items())) for m in found.models}) == 1
     peaks = "the same datasheet peaks" if same_peaks else f"different peaks ({first.name}'s are assumed)"
     note = f"--gpu {name!r} covers {names}: all cc {first.cc[0]}.{first.cc[1]}, with {peaks}"
-    return GpuTarget(name=first.name if same_peaks else f"{name} ({first.name} assumed)", cc=first.cc), note
+    return GpuTarget(name=first.name, cc=first.cc), note
 
 
 def check_cc(knowledge, cc: tuple[int, int]) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model.bench import BenchReport, Measurement
+from ..model.versions import cudnn_text
 
 SECTION_TITLES = {
     "matmul": "Matmul throughput against the datasheet peak (dense)",
@@ -58,7 +59,7 @@ def header(report: BenchReport) -> str:
     device = env.device_name + (f" ({env.gpu_model})" if env.gpu_model and env.gpu_model != env.device_name else "")
     parts = [f"torchenv bench · {report.mode}", device, f"torch {env.torch_version}"]
     if env.device == "cuda":
-        parts.append(f"CUDA {env.cuda}" + (f" · cuDNN {env.cudnn}" if env.cudnn else ""))
+        parts.append(f"CUDA {env.cuda}" + (f" · cuDNN {cudnn_text(env.cudnn)}" if env.cudnn else ""))
     else:
         parts.append(f"CPU path, {env.threads} thread(s)" + (", bf16 native" if env.cpu_bf16 else ""))
     return " · ".join(parts)

@@ -11,14 +11,7 @@ from rich.text import Text
 
 from ..model import DoctorReport, Facts, Severity, Unknown, known
 from ..model.finding import LAYERS
-
-
-def cudnn_text(version: int) -> str:
-    """torch.backends.cudnn.version(): 91900 -> 9.19.0 (cuDNN >= 9), 8902 -> 8.9.2 (cuDNN 8)."""
-    if version >= 10000:
-        return f"{version // 10000}.{version % 10000 // 100}.{version % 100}"
-    return f"{version // 1000}.{version % 1000 // 100}.{version % 100}"
-
+from ..model.versions import cudnn_text
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..knowledge.arch import arch_runs_on
 from ..model import Unknown, known
 from ..model.snapshot import Difference, Snapshot, SnapshotPackage, level_rank
+from ..model.versions import cudnn_text
 from ..reports.conda_meta import pypi_name
 from .build import installed_by
 
@@ -436,8 +437,8 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
             "numerics",
             "env",
             "cuDNN loaded by torch",
-            ta.cudnn_version,
-            tb.cudnn_version,
+            cudnn_text(ta.cudnn_version) or ta.cudnn_version,
+            cudnn_text(tb.cudnn_version) or tb.cudnn_version,
             LIBRARY_LEVELS["libcudnn"][2],
             80,
         )
