@@ -147,6 +147,76 @@ def test_force_replaces_only_after_a_second_look(cpu_plan, tmp_path):
     assert (path / "notes.txt").exists()
 
 
+def _old_env(path: Path) -> Path:
+    path.mkdir()
+    (path / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (path / "bin").mkdir()
+    (path / "bin" / "marker").write_text("the user's working env")
+    return path
+
+
+def test_force_keeps_the_old_env_when_the_install_fails(cpu_plan, tmp_path):
+    from dataclasses import replace
+
+    path = _old_env(tmp_path / "env")
+    recipe = replace(recipe_for(cpu_plan, str(path), "pip", base_python=sys.executable), replaces=str(path))
+    result = carry_out(recipe, FakeRunner(fail_at=1, make=path))
+    assert not result.ok and result.restored
+    assert (path / "bin" / "marker").read_text() == "the user's working env"
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_force_keeps_the_old_env_when_the_new_one_fails_its_check(cpu_plan, tmp_path):
+    from dataclasses import replace
+
+    path = _old_env(tmp_path / "env")
+    recipe = replace(recipe_for(cpu_plan, str(path), "pip", base_python=sys.executable), replaces=str(path))
+    result = carry_out(recipe, FakeRunner(make=path), passes=lambda r: False)
+    assert not result.ok and result.restored and result.failed_step == "checking the new environment"
+    assert (path / "bin" / "marker").read_text() == "the user's working env"
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_force_replaces_the_old_env_once_the_new_one_passes(cpu_plan, tmp_path):
+    from dataclasses import replace
+
+    path = _old_env(tmp_path / "env")
+    recipe = replace(recipe_for(cpu_plan, str(path), "pip", base_python=sys.executable), replaces=str(path))
+    seen = []
+
+    class Watching(FakeRunner):
+        def run(self, argv, timeout, **kw):
+            seen.append(sorted(os.listdir(tmp_path)))  # the old one is aside while the new one is built
+            return super().run(argv, timeout, **kw)
+
+    result = carry_out(recipe, Watching(make=path), passes=lambda r: True)
+    assert result.ok and not result.restored
+    assert seen[0] == ["env.torchenv-old"]
+    assert not (path / "bin" / "marker").exists() and sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_an_interrupt_removes_what_was_made_and_puts_the_old_env_back(cpu_plan, tmp_path):
+    from dataclasses import replace
+
+    path = _old_env(tmp_path / "env")
+    recipe = replace(recipe_for(cpu_plan, str(path), "pip", base_python=sys.executable), replaces=str(path))
+
+    class Interrupted(FakeRunner):
+        def run(self, argv, timeout, **kw):
+            super().run(argv, timeout, **kw)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        carry_out(recipe, Interrupted(make=path))
+    assert (path / "bin" / "marker").read_text() == "the user's working env"
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_a_path_that_cannot_take_a_folder_is_refused_before_anything_runs():
+    with pytest.raises(CreateError, match="cannot create it"):
+        check_path("/proc/torchenv-create-test/env", force=False)
+
+
 def test_success_runs_the_doctor_in_the_env(cpu_plan, tmp_path):
     path = tmp_path / "env"
     recipe = recipe_for(cpu_plan, str(path), "pip", base_python=sys.executable)
@@ -336,5 +406,7 @@ def test_real_env_is_refused_then_force_dry_run_replaces(real_env):
     proc = run_cli("create", str(path), "--dry-run", "--torch", "2.13.0", "--installer", "pip")
     assert proc.returncode == 2 and "--force" in proc.stderr
     proc = run_cli("create", str(path), "--dry-run", "--force", "--torch", "2.13.0", "--installer", "pip")
-    assert proc.returncode == 0 and f"rm -r {shlex.quote(str(path))}" in proc.stdout
+    aside = shlex.quote(str(path) + ".torchenv-old")
+    assert proc.returncode == 0 and f"mv {shlex.quote(str(path))} {aside}" in proc.stdout
+    assert f"rm -r {aside}" in proc.stdout  # the old one goes only after the new one passed
     assert (path / "pyvenv.cfg").exists()

@@ -4,8 +4,14 @@
 runs them through the injected runner, streaming each output line, and owns the safety rules:
 
 * an existing path is refused unless `force`; with `force` only a Python environment (a directory with
-  `pyvenv.cfg` or `conda-meta/`) or an empty directory is ever removed, never anything else;
-* a failed step removes the half-made environment, unless `keep_failed`;
+  `pyvenv.cfg` or `conda-meta/`) or an empty directory is ever replaced, never anything else;
+* never destroy before success: with `force` the old environment is renamed aside (`PATH.torchenv-old`,
+  same folder, one atomic rename), the new one is built at PATH, and the old one is deleted only when the
+  new one passes (`passes`, the doctor's verdict); on a failure or an interrupt it is renamed back. (Building
+  the new one elsewhere and swapping would be simpler, but venvs and conda envs are not relocatable: their
+  scripts and prefixes name the folder they were made in.)
+* a failed step removes the half-made environment, unless `keep_failed`; an interrupt (Ctrl-C) always
+  removes what this run made, then re-raises;
 * the doctor then runs *inside the new environment* in a child process, and its verdict is returned.
 """
 
@@ -16,6 +22,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +52,22 @@ class Recipe:
     env_python: str
     steps: tuple[Step, ...]
     doctor: Step
-    replaces: str | None = None  # an existing environment --force will remove first
+    replaces: str | None = None  # an existing environment --force replaces once the new one passes
+
+    @property
+    def aside(self) -> str | None:
+        return aside_path(self.replaces) if self.replaces else None
 
     def commands(self) -> list[str]:
-        out = [f"rm -r {shlex.quote(self.replaces)}"] if self.replaces else []
-        return out + [shlex.join(s.argv) for s in (*self.steps, self.doctor)]
+        steps = [shlex.join(s.argv) for s in (*self.steps, self.doctor)]
+        if not self.replaces:
+            return steps
+        old, aside = shlex.quote(self.replaces), shlex.quote(self.aside or "")
+        return [
+            f"mv {old} {aside}",
+            *steps,
+            f"rm -r {aside}  # only when the new environment passes; otherwise: rm -r {old} && mv {aside} {old}",
+        ]
 
 
 @dataclass
@@ -61,7 +79,9 @@ class CreateResult:
     seconds: float = 0.0
     failed_step: str | None = None
     failure: str | None = None
-    removed: bool = False
+    removed: bool = False  # the half-made environment was removed
+    made: bool = False  # something was created at the path
+    restored: bool = False  # --force: the previous environment is back at the path
     verdict: str | None = None  # the doctor's verdict inside the new env
     cuda_usable: bool | None = None
     doctor_summary: str | None = None
@@ -148,12 +168,33 @@ def is_python_env(path: Path) -> bool:
     )
 
 
+def aside_path(path: str) -> str:
+    """Where --force keeps the previous environment while the new one is built (same folder)."""
+    return str(Path(path).with_name(Path(path).name + ".torchenv-old"))
+
+
+def _check_creatable(path: Path) -> None:
+    """A folder can be made at `path`: tried for real in the nearest existing parent (a temporary
+    folder made and removed), because permission bits do not tell (root, read-only mounts, /proc)."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CreateError(f"{path}: cannot create it: {parent} is not a directory")
+    try:
+        probe = tempfile.mkdtemp(dir=parent, prefix=".torchenv-create-")
+    except OSError as exc:
+        raise CreateError(
+            f"{path}: cannot create it: {parent} does not take new folders ({exc.strerror or exc})"
+        ) from None
+    os.rmdir(probe)
+
+
 def check_path(path: str, force: bool) -> str | None:
-    """None when the path is free; the path to remove first (with --force); raises CreateError otherwise."""
+    """None when the path is free; the environment to replace (with --force); raises CreateError otherwise."""
     p = Path(path)
     if not p.exists() and not p.is_symlink():
-        if p.parent.exists() and not os.access(p.parent, os.W_OK):
-            raise CreateError(f"{path}: cannot create it: {p.parent} is not writable")
+        _check_creatable(p)
         return None
     if not force:
         what = "a Python environment" if is_python_env(p) else "something"
@@ -161,6 +202,12 @@ def check_path(path: str, force: bool) -> str | None:
     if p.is_symlink() or not p.is_dir():
         raise CreateError(f"{path} exists and is not a directory: --force only replaces a Python environment")
     if is_python_env(p) or not any(p.iterdir()):
+        aside = Path(aside_path(str(p)))
+        if aside.exists() or aside.is_symlink():
+            raise CreateError(
+                f"{aside} exists (kept by an interrupted `create --force`?): move it back to {path} or remove it first"
+            )
+        _check_creatable(aside)
         return str(p)
     raise CreateError(
         f"{path} exists and is not a Python environment (no pyvenv.cfg or conda-meta/): "
@@ -178,43 +225,82 @@ def carry_out(
     on_step: Callable[[Step], None] | None = None,
     run_doctor: bool = True,
     env: dict[str, str] | None = None,
+    passes: Callable[[CreateResult], bool] | None = None,
 ) -> CreateResult:
+    """Run the recipe. With `recipe.replaces`, the old environment is renamed aside first and deleted
+    only when the new one passes (`passes(result)`, default: a doctor verdict came back); otherwise,
+    and on an interrupt, the new one is removed and the old one renamed back."""
     import time
 
     began = time.monotonic()
     result = CreateResult(ok=False, path=recipe.path, env_python=recipe.env_python, installer=recipe.installer)
+    target = Path(recipe.path)
+    aside = Path(recipe.aside) if recipe.aside else None
     if recipe.replaces:
-        target = Path(recipe.replaces)
-        if not (
-            is_python_env(target) or (target.is_dir() and not any(target.iterdir()))
-        ):  # checked again, right before
-            raise CreateError(f"{recipe.replaces} is not a Python environment any more: not removing it")
-        shutil.rmtree(target)
-    for step in recipe.steps:
-        if on_step:
-            on_step(step)
-        res = runner.run(step.argv, step.timeout, on_line=on_line, env=env)
-        if not res.ok:
-            result.failed_step = step.what
-            tail = (res.stderr.strip() or res.stdout.strip()).splitlines()[-15:]
-            result.failure = res.describe_failure() + ("\n" + "\n".join(tail) if tail else "")
-            if (
-                not keep_failed
-                and Path(recipe.path).exists()
-                and (is_python_env(Path(recipe.path)) or Path(recipe.path).is_dir())
-            ):
-                shutil.rmtree(recipe.path, ignore_errors=True)
-                result.removed = True
-            result.seconds = time.monotonic() - began
-            return result
-    result.ok = True
-    if run_doctor:
-        if on_step:
-            on_step(recipe.doctor)
-        res = runner.run(recipe.doctor.argv, recipe.doctor.timeout, env=env)
-        read_doctor(res, result)
+        old = Path(recipe.replaces)
+        if not (is_python_env(old) or (old.is_dir() and not any(old.iterdir()))):  # checked again, right before
+            raise CreateError(f"{recipe.replaces} is not a Python environment any more: not replacing it")
+        if aside is None or aside.exists() or aside.is_symlink():
+            raise CreateError(f"{aside} exists: not replacing {recipe.replaces}")
+        try:
+            os.rename(old, aside)
+        except OSError as exc:
+            raise CreateError(f"{recipe.replaces}: cannot move it aside to {aside} ({exc.strerror or exc})") from None
+    try:
+        for step in recipe.steps:
+            if on_step:
+                on_step(step)
+            res = runner.run(step.argv, step.timeout, on_line=on_line, env=env)
+            result.made = result.made or target.exists() or target.is_symlink()
+            if not res.ok:
+                result.failed_step = step.what
+                tail = (res.stderr.strip() or res.stdout.strip()).splitlines()[-15:]
+                result.failure = res.describe_failure() + ("\n" + "\n".join(tail) if tail else "")
+                _undo(result, target, aside, keep=keep_failed)
+                result.seconds = time.monotonic() - began
+                return result
+        result.ok = True
+        if run_doctor:
+            if on_step:
+                on_step(recipe.doctor)
+            res = runner.run(recipe.doctor.argv, recipe.doctor.timeout, env=env)
+            read_doctor(res, result)
+        if aside is not None:
+            accepted = (passes or (lambda r: r.verdict is not None))(result) if run_doctor else True
+            if not accepted:
+                result.ok = False
+                result.failed_step = "checking the new environment"
+                result.failure = (
+                    f"the doctor's verdict inside it: {result.verdict}"
+                    if result.verdict is not None
+                    else f"could not read the environment: {result.doctor_error}"
+                )
+                _undo(result, target, aside, keep=False)
+            else:
+                shutil.rmtree(aside, ignore_errors=True)  # the new one passed: only now the old one goes
+    except BaseException:  # Ctrl-C (the runner has killed the installer): remove what this run made
+        result.made = result.made or target.exists() or target.is_symlink()
+        _undo(result, target, aside, keep=False)
+        raise
     result.seconds = time.monotonic() - began
     return result
+
+
+def _undo(result: CreateResult, target: Path, aside: Path | None, *, keep: bool) -> None:
+    """Remove what this run made at `target` (unless `keep` and nothing must go back there), then
+    rename the previous environment back."""
+    if result.made and (target.exists() or target.is_symlink()) and (aside is not None or not keep):
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            try:
+                target.unlink()
+            except OSError:
+                pass
+        result.removed = not (target.exists() or target.is_symlink())
+    if aside is not None and aside.exists() and not (target.exists() or target.is_symlink()):
+        os.rename(aside, target)
+        result.restored = True
 
 
 def env_works(result: CreateResult, plan: Plan) -> bool:
@@ -245,6 +331,7 @@ __all__ = [
     "CreateResult",
     "Recipe",
     "Step",
+    "aside_path",
     "carry_out",
     "check_path",
     "choose_installer",

@@ -109,14 +109,16 @@ def run_create(args: argparse.Namespace) -> int:
             on_line=on_line,
             on_step=on_step,
             run_doctor=not args.no_doctor,
+            passes=lambda r: env_works(r, plan),
         )
     except CreateError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        _say(out, "interrupted: " + _what_was_undone(path, recipe, None))
+        raise
     if not result.ok:
         out.write(f"FAILED while {result.failed_step}: {result.failure}\n")
-        out.write(
-            f"removed the half-made environment at {path}\n" if result.removed else f"kept {path} (--keep-failed)\n"
-        )
+        out.write(_what_was_undone(path, recipe, result) + "\n")
         return ExitCode.PROBLEMS
     out.write(f"created {path} in {result.seconds:.1f} s; its python: {result.env_python}\n")
     if args.no_doctor:
@@ -135,6 +137,29 @@ def run_create(args: argparse.Namespace) -> int:
     if not works:
         out.write("the new environment does not work as planned: see the findings above\n")
     return ExitCode.OK if works else ExitCode.PROBLEMS
+
+
+def _what_was_undone(path: str, recipe, result) -> str:
+    """The truth about what is at PATH now (after a failure, or an interrupt when `result` is None)."""
+    if recipe.replaces:
+        if not os.path.lexists(recipe.aside):
+            return f"your previous environment at {path} is back, unchanged"
+        return f"your previous environment is kept at {recipe.aside}; move it back with `mv {recipe.aside} {path}`"
+    if os.path.lexists(path):
+        if result is not None and result.made and not result.removed:
+            return f"kept the half-made environment at {path} (--keep-failed)"
+        return f"left {path}: it could not be removed"
+    if result is None:
+        return f"nothing is left at {path}"
+    return f"removed the half-made environment at {path}" if result.made else f"nothing was created at {path}"
+
+
+def _say(out, text: str) -> None:
+    try:
+        out.write(text + "\n")
+        out.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _join(argv) -> str:
