@@ -211,8 +211,7 @@ def facts_details(facts: Facts | None, knowledge, details: dict[str, str]) -> di
         for gpu in listed_gpus(facts):
             cc = gpu.cc if known(gpu.cc) else None
             if cc is None and knowledge is not None:
-                model = knowledge.gpu_by_name(gpu.name)
-                cc = tuple(model.cc) if model else None
+                cc = knowledge.resolve_gpu(gpu.name).cc
             if cc is not None:
                 out["gpu"], out["cc"], out["sm"] = gpu.name, f"{cc[0]}.{cc[1]}", f"sm_{cc[0]}{cc[1]}"
                 break

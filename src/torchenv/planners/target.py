@@ -139,8 +139,8 @@ def target_from_facts(facts: Facts, knowledge=None) -> Target:
     if known(facts.gpus.gpus):
         for gpu in facts.gpus.gpus:
             cc = gpu.cc if known(gpu.cc) else None
-            if cc is None and knowledge is not None and (model := knowledge.gpu_by_name(gpu.name)):
-                cc = model.cc
+            if cc is None and knowledge is not None:
+                cc = knowledge.resolve_gpu(gpu.name).cc  # a family of one compute capability is enough
             gpus.append(GpuTarget(name=gpu.name, cc=cc))
     elif known(host.pci_gpus) and host.pci_gpus:
         for dev in host.pci_gpus:
