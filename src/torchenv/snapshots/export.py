@@ -42,10 +42,12 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PipLine:
-    requirement: str  # "torch==2.13.0+cpu", "pkg @ git+https://…@abc"
+    requirement: str  # "torch==2.13.0+cpu", "pkg @ git+https://…@abc", "-e /home/me/project"
     index: str | None  # an extra index this line needs
     note: str | None = None  # a comment to keep next to it
     package: SnapshotPackage | None = None
+    local: str | None = None  # the local path it installs from (an editable checkout, a wheel, a folder)
+    editable: bool = False
 
 
 # --- choosing what to list ----------------------------------------------------------------------------
@@ -103,11 +105,35 @@ def requested_pip_packages(snapshot: Snapshot) -> list[SnapshotPackage]:
     return [p for p in packages if p.name not in required]
 
 
+def file_url_path(url: str) -> str | None:
+    """file:///home/me/pkg -> /home/me/pkg (percent-decoded); None for any other URL."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return unquote(parts.path) or None
+
+
 def pip_line(package: SnapshotPackage, torch_index: str | None) -> PipLine:
+    """One distribution as what it is: an index pin, a PEP 610 direct URL (VCS commit, archive,
+    local wheel or folder as `name @ file:///…`) or an editable checkout as `-e PATH`; never an index
+    pin for something that did not come from an index (that would install someone else's package)."""
     source = package.source or ""
     pin = f"{package.name}=={package.version}"
     if source.startswith("editable:"):
-        return PipLine(pin, None, f"was an editable install from {source[len('editable:') :]}", package)
+        url = source[len("editable:") :]
+        path = file_url_path(url)
+        if path is None:  # an editable VCS checkout or another URL: pip takes it as given
+            return PipLine(f"-e {url}", None, f"editable install of {package.name} {package.version}", package)
+        return PipLine(
+            f"-e {path}",
+            None,
+            f"editable install of {package.name} {package.version}",
+            package,
+            local=path,
+            editable=True,
+        )
     if re.match(r"^(git|hg|svn|bzr)\+", source):
         vcs, _, rest = source.partition("+")
         url, _, commit = rest.rpartition("@")
@@ -117,7 +143,13 @@ def pip_line(package: SnapshotPackage, torch_index: str | None) -> PipLine:
     if source.startswith(("http://", "https://")) and not source.startswith(PYTORCH_INDEX):
         return PipLine(f"{package.name} @ {source}", None, None, package)
     if source.startswith("file://"):
-        return PipLine(pin, None, f"was installed from {source}", package)
+        return PipLine(
+            f"{package.name} @ {source}",
+            None,
+            f"{package.version}, installed from a local file",
+            package,
+            local=file_url_path(source) or source,
+        )
     tag = LOCAL_TAG.search(package.version)
     if tag and source.startswith(PYTORCH_INDEX):
         index = (torch_index.rstrip("/") + "/" + tag.group(1)) if torch_index else None
@@ -128,6 +160,21 @@ def pip_line(package: SnapshotPackage, torch_index: str | None) -> PipLine:
 def pip_lines(snapshot: Snapshot, *, minimal: bool, torch_index: str | None) -> list[PipLine]:
     packages = requested_pip_packages(snapshot) if minimal else pip_packages(snapshot)
     return [pip_line(p, torch_index) for p in sorted(packages, key=lambda p: p.name)]
+
+
+def _requirement_lines(lines: list[PipLine], *, local_paths: bool) -> list[str]:
+    """requirements.txt lines; without `local_paths` (an image that has none of this machine's files)
+    the local ones are left out with a comment saying what to do."""
+    out = []
+    for line in lines:
+        if line.local and not local_paths:
+            how = "an editable install" if line.editable else "installed from a local file"
+            package = line.package
+            name = f"{package.name} {package.version}" if package else line.requirement
+            out.append(f"# left out: {name} was {how} ({line.local}): COPY it into the image and pip install it")
+            continue
+        out.append(line.requirement + (f"  # {line.note}" if line.note else ""))
+    return out
 
 
 def _indexes(lines: list[PipLine]) -> list[str]:
@@ -151,7 +198,9 @@ def _header(snapshot: Snapshot, what: str, minimal: bool) -> list[str]:
 # --- requirements ------------------------------------------------------------------------------------
 
 
-def export_requirements(snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX) -> str:
+def export_requirements(
+    snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, local_paths: bool = True
+) -> str:
     lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
     python = snapshot.python.version if known(snapshot.python) else None
     out = [f"# {line}" for line in _header(snapshot, "pip requirements", minimal)]
@@ -162,9 +211,10 @@ def export_requirements(snapshot: Snapshot, *, minimal: bool = False, torch_inde
     if known(snapshot.conda_packages) and snapshot.conda_packages:
         out.append("# conda-installed packages are not listed here: export --format environment.yml for them.")
     out += _torch_note(snapshot, lines)
+    if local_paths and any(line.local for line in lines):
+        out.append("# Local paths (-e PATH, name @ file:///…) install from this machine's files: they must exist.")
     out += [f"--extra-index-url {index}" for index in _indexes(lines)]
-    for line in lines:
-        out.append(line.requirement + (f"  # {line.note}" if line.note else ""))
+    out += _requirement_lines(lines, local_paths=local_paths)
     return "\n".join(out) + "\n"
 
 
@@ -221,7 +271,12 @@ def conda_specs(snapshot: Snapshot, *, minimal: bool) -> list[str]:
 
 
 def export_environment_yml(
-    snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, name: str | None = None
+    snapshot: Snapshot,
+    *,
+    minimal: bool = False,
+    torch_index: str | None = PYTORCH_INDEX,
+    name: str | None = None,
+    local_paths: bool = True,
 ) -> str:
     lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
     out = [f"# {line}" for line in _header(snapshot, "conda environment", minimal)]
@@ -243,7 +298,11 @@ def export_environment_yml(
             out.append('  - "pip"')
         out.append("  - pip:")
         out += [f"    - {_yaml('--extra-index-url ' + index)}" for index in _indexes(lines)]
-        out += [f"    - {_yaml(line.requirement)}" for line in lines]
+        for line in lines:
+            if line.local and not local_paths:
+                out += [f"    {text}" for text in _requirement_lines([line], local_paths=False)]
+            else:
+                out.append(f"    - {_yaml(line.requirement)}")
     return "\n".join(out) + "\n"
 
 
@@ -319,6 +378,10 @@ def _pixi_pypi(line: PipLine) -> str:
     assert package is not None
     key = toml_key(package.name)
     source = package.source or ""
+    if line.local and line.editable:
+        return f"{key} = {{ path = {toml_string(line.local)}, editable = true }}"
+    if line.local and source.startswith("file://"):
+        return f"{key} = {{ path = {toml_string(line.local)} }}"
     if line.index:
         return f"{key} = {{ version = {toml_string('==' + package.version)}, index = {toml_string(line.index)} }}"
     if re.match(r"^git\+", source):
@@ -376,14 +439,16 @@ def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index:
         )
     out.append("ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1")
     if image.startswith("condaforge/"):
-        environment = export_environment_yml(snapshot, minimal=minimal, torch_index=torch_index, name="env")
+        environment = export_environment_yml(
+            snapshot, minimal=minimal, torch_index=torch_index, name="env", local_paths=False
+        )
         out += ["COPY <<'EOF' /tmp/environment.yml", environment.rstrip("\n"), "EOF"]
         out += [
             "RUN conda env create -f /tmp/environment.yml && conda clean -afy",
             'ENV PATH="/opt/conda/envs/env/bin:${PATH}"',
         ]
     else:
-        requirements = export_requirements(snapshot, minimal=minimal, torch_index=torch_index)
+        requirements = export_requirements(snapshot, minimal=minimal, torch_index=torch_index, local_paths=False)
         out += ["COPY <<'EOF' /tmp/requirements.txt", requirements.rstrip("\n"), "EOF"]
         out.append("RUN python -m pip install -r /tmp/requirements.txt")
     settings = {k: v for k, v in snapshot.environment.items() if k != "CUDA_VISIBLE_DEVICES"}
