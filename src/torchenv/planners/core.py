@@ -11,7 +11,6 @@ gives the nearest plans that can.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,16 +31,13 @@ from ..compat.platform import (
 from ..model import Facts
 from ..model.plan import DriverUpgrade, Option, Plan, PlanRequest, Target
 from ..model.versions import cuda_of_variant
+from ..model.versions import version_numbers as _numbers
 from .target import PlanInputError, target_from_facts
 
 STAGES = ("pin", "platform", "python", "variant", "gpu", "driver")
 # Jetson Thor (cc 11.0, 10.1 before CUDA 13 renumbered it) runs the standard aarch64 (SBSA) CUDA 13 wheels.
 _SBSA_JETSON_CCS = ((11, 0), (10, 1))
 _SUPPORT_RANK = {"full": 0, "unknown-driver": 0, "none": 0, "minor-version-compat": 1}
-
-
-def _numbers(text: str | None) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text or ""))
 
 
 def parse_torch_pin(text: str | None) -> SpecifierSet | None:

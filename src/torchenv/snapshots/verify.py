@@ -3,18 +3,13 @@ environment match it (after installing)? Both compare the snapshot with a snapsh
 
 from __future__ import annotations
 
-import re
-
 from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
 from ..compat.gpu import NONE, PTX_JIT, driver_drives_gpu, gpu_code
 from ..model import known
 from ..model.snapshot import Snapshot, VerifyCheck
+from ..model.versions import version_numbers as _numbers
 from .build import double_installs
 from .diff import diff_snapshots
-
-
-def _numbers(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text))
 
 
 def _minor(version: str) -> str:
