@@ -128,6 +128,10 @@ CASES = {
     ),
     "cuda-visible-devices-hides-all": (lambda f: env(f, CUDA_VISIBLE_DEVICES=""), Severity.ERROR),
     "cuda-visible-devices-malformed": (lambda f: env(f, CUDA_VISIBLE_DEVICES="0,abc"), Severity.WARNING),
+    "cuda-visible-devices-unknown-device": (
+        lambda f: env(f, CUDA_VISIBLE_DEVICES="GPU-00000000-1111-2222-3333-444444444444"),
+        Severity.ERROR,
+    ),
     "wsl-no-gpu-passthrough": (lambda f: host(f, wsl=True, dev_nodes=()), Severity.ERROR),
     "wsl-linux-driver-installed": (
         lambda f: replace(
@@ -457,3 +461,28 @@ def test_hidden_gpus_are_not_reported_as_missing_gpus(knowledge):
     ids = [f.id for f in report.findings]
     assert "cuda-visible-devices-hides-all" in ids
     assert "no-nvidia-gpu" not in ids
+
+
+@pytest.mark.parametrize(
+    ("value", "severity"),
+    [
+        ("GPU-00000000-1111-2222-3333-444444444444", "error"),  # another machine's UUID
+        ("0,GPU-deadbeef", "warning"),  # the GPU before it stays visible
+        ("MIG-3b2f8c1e-1111-2222-3333-444444444444", "error"),  # MIG off on every GPU here
+        ("MIG-GPU-aad4385a-8951-6004-f857-72df0498376c/1/0", "error"),  # the GPU exists, MIG is off
+    ],
+)
+def test_a_uuid_or_mig_id_that_is_not_here_is_named_with_the_real_uuids(knowledge, value, severity):
+    report = findings_for(env(load_h100_facts(), CUDA_VISIBLE_DEVICES=value), knowledge)
+    (finding,) = [f for f in report.findings if f.id == "cuda-visible-devices-unknown-device"]
+    assert finding.severity.value == severity
+    assert any("GPU-aad4385a-8951-6004-f857-72df0498376c" in e for e in finding.evidence)
+    assert "GPU-aad4385a-8951-6004-f857-72df0498376c" in finding.fix
+    ids = [f.id for f in report.findings]
+    assert "cuda-visible-devices-hides-all" not in ids and "cuda-visible-devices-malformed" not in ids
+
+
+@pytest.mark.parametrize("value", ["GPU-aad4385a-8951-6004-f857-72df0498376c", "GPU-aad4385a", "0"])
+def test_a_uuid_or_prefix_of_this_gpu_is_fine(knowledge, value):
+    report = findings_for(env(load_h100_facts(), CUDA_VISIBLE_DEVICES=value), knowledge)
+    assert not [f for f in report.findings if f.id.startswith("cuda-visible-devices")]

@@ -179,6 +179,34 @@ def _visible_devices_entries(value: str) -> list[str]:
     return [e.strip() for e in value.split(",")]
 
 
+def _missing_device(entry: str, gpus) -> str | None:
+    """Why a UUID or MIG entry names no device here (None: it does, or the facts cannot tell).
+
+    CUDA takes a GPU UUID or any unique prefix of one (`GPU-8932f937`), and MIG instances as
+    `MIG-<uuid>` or `MIG-GPU-<uuid>/<gi>/<ci>`; an entry that matches nothing ends the list."""
+    if not gpus or not all(known(g.uuid) and g.uuid for g in gpus):
+        return None
+    lowered = entry.lower()
+    if lowered.startswith("gpu-"):
+        matches = [g for g in gpus if g.uuid.lower().startswith(lowered)]
+        if not matches:
+            return "no GPU here has this UUID"
+        if len(matches) > 1:
+            return "this UUID prefix matches more than one GPU"
+        return None
+    if lowered.startswith("mig-gpu-"):
+        parent = lowered[len("mig-") :].split("/", 1)[0]
+        matches = [g for g in gpus if g.uuid.lower().startswith(parent)]
+        if not matches:
+            return "no GPU here has the UUID this MIG instance names"
+        if all(g.mig_enabled is False for g in matches):
+            return "the GPU it names does not have MIG mode enabled"
+        return None
+    if lowered.startswith("mig-") and all(g.mig_enabled is False for g in gpus):
+        return "no GPU here has MIG mode enabled, so no MIG instance exists"
+    return None
+
+
 @check("cuda-visible-devices")
 def check_cuda_visible_devices(facts: Facts, knowledge):
     if "CUDA_VISIBLE_DEVICES" not in facts.environment:
@@ -194,6 +222,7 @@ def check_cuda_visible_devices(facts: Facts, knowledge):
     # CUDA reads entries left to right and stops at the first one that is invalid or out of range.
     usable = 0
     bad: str | None = None
+    missing: str | None = None
     for entry in entries:
         if not valid.match(entry):
             bad = entry
@@ -201,7 +230,40 @@ def check_cuda_visible_devices(facts: Facts, knowledge):
         if entry.isdigit() and count is not None and int(entry) >= count:
             bad = entry
             break
+        missing = None if entry.isdigit() else _missing_device(entry, gpus)
+        if missing:
+            bad = entry
+            break
         usable += 1
+    if missing and bad is not None:
+        uuids = [f"{g.index}: {g.uuid}" for g in gpus]
+        mig = [g for g in gpus if g.mig_enabled is True]
+        example = ",".join(g.uuid for g in gpus[: max(usable, 1)])
+        yield Finding(
+            id="cuda-visible-devices-unknown-device",
+            category="gpu-hidden",
+            severity=Severity.ERROR if usable == 0 else Severity.WARNING,
+            layer="cuda",
+            title=f"CUDA_VISIBLE_DEVICES names a device that does not exist here ({bad}): "
+            + (
+                "no GPU is visible to CUDA"
+                if usable == 0
+                else f"only the {usable} entr{'y' if usable == 1 else 'ies'} before it are"
+            ),
+            evidence=(
+                *evidence,
+                f"{bad}: {missing}",
+                "GPU UUIDs (NVML): " + ", ".join(uuids),
+                *(("MIG mode enabled on: " + ", ".join(str(g.index) for g in mig),) if mig else ()),
+            ),
+            explanation="CUDA matches each UUID (or unique UUID prefix) and MIG id against the devices the driver "
+            "has; one that matches nothing ends the list, so it and every entry after it are dropped. A UUID copied "
+            "from another machine, a node the job scheduler did not give you, or a MIG instance that was destroyed "
+            "leaves torch.cuda.is_available() False with no word about why.",
+            fix=f"Use a UUID this machine has: `export CUDA_VISIBLE_DEVICES={example}` (or an index, e.g. `=0`); "
+            "`nvidia-smi -L` lists the GPUs and MIG instances. If a scheduler sets it, ask for the GPUs it assigned.",
+        )
+        return
     if value.strip() == "" or usable == 0:
         yield Finding(
             id="cuda-visible-devices-hides-all",
