@@ -562,6 +562,13 @@ def _impossible(p: _Planner, cands: list[Candidate]) -> Plan:
         )
     if t.gpus or t.driver:
         relax("CPU-only build (the GPU stays unused): torch {c.release.version}", variant="cpu")
+    return impossible_plan(
+        t, req, k.version, unmet or ["no torch build in the knowledge base fits this request"], nearest
+    )
+
+
+def impossible_plan(target: Target, request: PlanRequest, knowledge_version: str, unmet, nearest) -> Plan:
+    """A plan that cannot be met: what cannot be, and the nearest plans that can."""
     return Plan(
         ok=False,
         torch=None,
@@ -569,20 +576,20 @@ def _impossible(p: _Planner, cands: list[Candidate]) -> Plan:
         torchaudio=None,
         variant=None,
         index_url=None,
-        python=t.python,
+        python=target.python,
         cuda=None,
         min_driver=None,
         driver_support=None,
         gpu_code=(),
         reasons=(),
-        warnings=tuple(t.notes),
+        warnings=tuple(target.notes),
         alternatives=(),
         driver_upgrade=None,
-        unmet=tuple(unmet) or ("no torch build in the knowledge base fits this request",),
+        unmet=tuple(unmet),
         nearest=tuple(nearest),
-        target=t,
-        request=req,
-        knowledge_version=k.version,
+        target=target,
+        request=request,
+        knowledge_version=knowledge_version,
     )
 
 

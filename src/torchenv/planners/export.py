@@ -267,10 +267,26 @@ def export_json(plan: Plan) -> str:
     return json.dumps(plan_json(plan), indent=2) + "\n"
 
 
+def build_label(torch: str, variant: str) -> str:
+    """ "2.11.0+cu130"; a JetPack build keeps NVIDIA's own version: "2.8.0 (JetPack 6, jp6-cu126)"."""
+    if variant == "mps":
+        return f"{torch} (macOS, MPS)"
+    if variant.startswith("jp"):
+        return f"{torch} (JetPack {variant[2:].split('-')[0]}, {variant})"
+    return f"{torch}+{variant}"
+
+
+def _option_argv(option) -> list[str]:
+    if option.index_url.endswith(".whl"):  # a build published as one wheel file
+        return ["python", "-m", "pip", "install", option.index_url]
+    index = [] if option.index_url == PYPI_INDEX else ["--index-url", option.index_url]
+    return ["python", "-m", "pip", "install", f"torch=={option.torch}", *index]
+
+
 def _summary(plan: Plan) -> str:
     if not plan.ok:
         return "cannot be met"
-    build = f"{plan.torch}+{plan.variant}" if plan.variant not in ("mps",) else f"{plan.torch} (macOS, MPS)"
+    build = build_label(plan.torch, plan.variant)
     where = f"{plan.target.os}/{plan.target.arch}, Python {plan.python}"
     if plan.min_driver:
         where += f", driver >= {plan.min_driver}"
@@ -293,17 +309,15 @@ def render_plan_text(plan: Plan) -> str:
         if plan.nearest:
             out.append("Nearest plans that can:")
             for n in plan.nearest:
-                index = [] if n.index_url == PYPI_INDEX else ["--index-url", n.index_url]
-                argv = ["python", "-m", "pip", "install", f"torch=={n.torch}", *index]
                 out.append(f"  - {n.trade_off}  [Python {n.python}]")
-                out.append(f"      {shlex.join(argv)}")
+                out.append(f"      {shlex.join(_option_argv(n))}")
     if plan.warnings:
         out.append("Warnings:")
         out += [f"  ! {w}" for w in plan.warnings]
     if plan.alternatives:
         out.append("Alternatives:")
         for a in plan.alternatives:
-            out.append(f"  - torch {a.torch}+{a.variant} (Python {a.python}): {a.trade_off}")
+            out.append(f"  - torch {build_label(a.torch, a.variant)} (Python {a.python}): {a.trade_off}")
     if plan.driver_upgrade:
         u = plan.driver_upgrade
         out.append(f"A driver >= {u.min_driver} would give: torch {u.torch}+{u.variant} ({u.gain})")

@@ -11,7 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..compat.platform import jetpack_builds
 from ..model.plan import GpuTarget, Option, Plan
-from .core import parse_torch_pin
+from .core import impossible_plan, parse_torch_pin
 
 
 def _fits_pin(pin, version: str) -> bool:
@@ -19,6 +19,18 @@ def _fits_pin(pin, version: str) -> bool:
         return pin is None or pin.contains(Version(version), prereleases=True)
     except InvalidVersion:
         return False
+
+
+def _option(build, trade_off: str) -> Option:
+    return Option(
+        torch=build.torch,
+        variant=build.variant,
+        index_url=build.index_url or build.wheel_url or "",
+        python=build.python[0],
+        cuda=build.cuda,
+        min_driver=None,
+        trade_off=trade_off,
+    )
 
 
 def _label(gpu: GpuTarget) -> str:
@@ -42,38 +54,11 @@ def plan_jetson(planner, jetsons: list[GpuTarget]) -> Plan:
             unmet.append(f"no JetPack torch build for {gpu.name} runs Python {t.python} ({have})")
         else:
             unmet.append(f"no JetPack torch build for {gpu.name} matches --torch {req.torch}")
-        nearest = tuple(
-            Option(
-                torch=b.torch,
-                variant=b.variant,
-                index_url=b.index_url or b.wheel_url or "",
-                python=b.python[0],
-                cuda=b.cuda,
-                min_driver=None,
-                trade_off=f"JetPack {b.jetpack} (L4T {b.l4t}, CUDA {b.cuda}) with its Python {'/'.join(b.python)}",
-            )
+        nearest = [
+            _option(b, f"JetPack {b.jetpack} (L4T {b.l4t}, CUDA {b.cuda}) with its Python {'/'.join(b.python)}")
             for b in for_gpu[:3]
-        )
-        return Plan(
-            ok=False,
-            torch=None,
-            torchvision=None,
-            torchaudio=None,
-            variant=None,
-            index_url=None,
-            python=t.python,
-            cuda=None,
-            min_driver=None,
-            driver_support=None,
-            gpu_code=(),
-            reasons=(),
-            warnings=tuple(t.notes),
-            alternatives=(),
-            driver_upgrade=None,
-            unmet=tuple(unmet),
-            nearest=nearest,
-            **common,
-        )
+        ]
+        return impossible_plan(t, req, k.version, unmet, nearest)
     build = fitting[0]
     reasons = [
         f"{gpu.name} is a Jetson board: torch comes from NVIDIA's JetPack {build.jetpack} build (L4T {build.l4t}, "
@@ -87,17 +72,7 @@ def plan_jetson(planner, jetsons: list[GpuTarget]) -> Plan:
     if build.confidence == "inferred":
         warnings.append(f"the JetPack {build.jetpack} row is inferred, not read from a primary source: {build.source}")
     alternatives = tuple(
-        Option(
-            torch=b.torch,
-            variant=b.variant,
-            index_url=b.index_url or b.wheel_url or "",
-            python=b.python[0],
-            cuda=b.cuda,
-            min_driver=None,
-            trade_off=f"JetPack {b.jetpack}: flash the board with that JetPack first",
-        )
-        for b in for_gpu
-        if b is not build
+        _option(b, f"JetPack {b.jetpack}: flash the board with that JetPack first") for b in for_gpu if b is not build
     )
     with_vision = "torchvision" in req.companions and build.index_url and build.torchvision
     return Plan(
