@@ -282,9 +282,9 @@ def test_wheel_ranges_of_one_variant_do_not_overlap(wheels):
     from packaging.version import Version
 
     probes = [Version(f"{a}.{b}.{c}") for a in (1, 2) for b in range(0, 16) for c in (0, 1, 2)]
-    by_variant: dict[str, list[SpecifierSet]] = {}
-    for w in wheels:
-        by_variant.setdefault(w["variant"], []).append(SpecifierSet(w["torch"]))
+    by_variant: dict[tuple[str, str], list[SpecifierSet]] = {}
+    for w in wheels:  # per variant and CPU architecture: aarch64 (SBSA) wheels have their own rows
+        by_variant.setdefault((w["variant"], w.get("arch", "x86_64")), []).append(SpecifierSet(w["torch"]))
     for variant, specs in by_variant.items():
         for v in probes:
             assert sum(s.contains(v) for s in specs) <= 1, (variant, str(v))

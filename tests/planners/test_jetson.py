@@ -47,3 +47,12 @@ def test_jetson_thor_takes_the_standard_aarch64_path():
         pytest.skip("no Jetson Thor row in gpus.toml")
     plan = plan_for(describe_target(K, gpus=[thor[0].name]), K)
     assert not (plan.variant or "").startswith("jp")
+
+
+def test_aarch64_plans_read_the_aarch64_arch_list_not_x86s():
+    # the SBSA cu130 wheel carries sm_110 (Thor) and sm_121 (GB10); the x86_64 one does not
+    assert "sm_110" in (K.wheel_arches("2.11.0", "cu130", "aarch64") or ())
+    assert "sm_110" not in (K.wheel_arches("2.11.0", "cu130") or ())
+    plan = plan_for(describe_target(K, cc=["11.0"], arch="aarch64", driver="580.65.06"), K)
+    assert plan.ok and plan.variant.startswith("cu13")
+    assert not any("assumed to match" in w for w in plan.warnings)

@@ -61,6 +61,7 @@ class _WheelRow:
     spec: SpecifierSet
     variant: str
     arches: tuple[str, ...]
+    arch: str = "x86_64"  # the CPU architecture of the wheel: aarch64 (SBSA) builds carry their own lists
 
 
 class Knowledge:
@@ -78,7 +79,7 @@ class Knowledge:
         )
         self._by_version = {Version(r.version): r for r in self._releases}
         self._wheels = tuple(
-            _WheelRow(SpecifierSet(r["torch"]), r["variant"].lower(), tuple(r["arches"]))
+            _WheelRow(SpecifierSet(r["torch"]), r["variant"].lower(), tuple(r["arches"]), r.get("arch", "x86_64"))
             for r in docs["wheel_arches.toml"].get("wheel", [])
         )
         self._gpus = tuple(self._gpu(r) for r in docs["gpus.toml"].get("gpu", []))
@@ -194,14 +195,15 @@ class Knowledge:
         return self._by_version.get(public)
 
     # ------------------------------------------------------------------ wheel arches
-    def wheel_arches(self, torch_version: str, variant: str) -> tuple[str, ...] | None:
+    def wheel_arches(self, torch_version: str, variant: str, arch: str = "x86_64") -> tuple[str, ...] | None:
+        """The arch list of a wheel; aarch64 rows where recorded, else None for aarch64 (never x86's by guess)."""
         v = _version(torch_version)
         if v is None or not isinstance(variant, str):
             return None
         base = Version(v.base_version)
         want = variant.strip().lower().lstrip("+")
         for row in self._wheels:
-            if row.variant == want and row.spec.contains(base, prereleases=True):
+            if row.variant == want and row.arch == arch and row.spec.contains(base, prereleases=True):
                 return row.arches
         return None
 

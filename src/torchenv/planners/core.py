@@ -180,7 +180,10 @@ class _Planner:
         if not self.gpu_target and self.variant_pin != c.variant:
             c.problems["gpu"] = "no NVIDIA GPU on the target: a CUDA build would be dead weight"
             return
-        arches = self.k.wheel_arches(c.release.version, c.variant)
+        arches = self.k.wheel_arches(c.release.version, c.variant, t.arch)
+        assumed = arches is None and t.arch == "aarch64"
+        if assumed:  # no aarch64 row: the x86_64 wheel's list stands in, and the plan says so
+            arches = self.k.wheel_arches(c.release.version, c.variant)
         seen = set()
         for gpu in t.gpus:
             key = (gpu.name, gpu.cc)
@@ -219,7 +222,7 @@ class _Planner:
             else:
                 how = "exact match" if code.how == "native" else "binary-compatible within the major version"
                 c.gpu_code.append(f"{_gpu_label(gpu.name, gpu.cc)}: {code.arch} SASS in the wheel ({how})")
-        if t.arch == "aarch64" and t.gpus:
+        if assumed and t.gpus:
             c.warnings.append(
                 "the arch list recorded for this variant is the Linux x86_64 wheel's; aarch64 (SBSA) builds are "
                 "assumed to match"
