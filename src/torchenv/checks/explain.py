@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..compat.driver import TOO_OLD
 from ..compat.gpu import gpu_code
+from ..compat.platform import normalize_arch
 from ..knowledge.arch import parse_arch
 from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
@@ -218,7 +219,9 @@ def facts_details(facts: Facts | None, knowledge, details: dict[str, str]) -> di
     if "arch_list" not in details and torch is not None and known(torch.version):
         arches = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
         if arches is None and knowledge is not None and known(torch.cuda) and torch.cuda:
-            arches = knowledge.wheel_arches(torch.version.split("+")[0], torch_variant(torch) or "")
+            arches = knowledge.wheel_arches(
+                torch.version.split("+")[0], torch_variant(torch) or "", normalize_arch(facts.host.arch) or "x86_64"
+            )
         if arches:
             out["arch_list"] = " ".join(arches)
     if known(facts.host.shm_bytes):

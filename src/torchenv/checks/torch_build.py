@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
 from ..compat.gpu import NONE, PTX_JIT, gpu_code
-from ..compat.platform import is_jetson, python_support
+from ..compat.platform import is_jetson, normalize_arch, python_support
 from ..model import Facts, Finding, Severity, known
 from ..model.plan import PlanRequest
 from ..planners.core import plan_for
@@ -38,7 +38,8 @@ def torch_arch_list(facts: Facts, knowledge) -> tuple[str, ...] | None:
         return None
     if known(torch.arch_list) and torch.arch_list:
         return tuple(torch.arch_list)
-    return knowledge.wheel_arches(base_version(torch.version), torch_variant(torch) or "") or None
+    arch = normalize_arch(facts.host.arch) or "x86_64"
+    return knowledge.wheel_arches(base_version(torch.version), torch_variant(torch) or "", arch) or None
 
 
 def needs_ptx(facts: Facts, knowledge) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
 from ..compat.gpu import NONE, PTX_JIT, driver_drives_gpu, gpu_code
+from ..compat.platform import normalize_arch
 from ..model import known
 from ..model.snapshot import Snapshot, VerifyCheck
 from ..model.versions import version_numbers as _numbers
@@ -101,7 +102,7 @@ def _snapshot_arches(snapshot: Snapshot, knowledge) -> tuple[str, ...] | None:
     torch = snapshot.torch
     arches = torch.arch_list if known(torch.arch_list) and torch.arch_list else None
     if arches is None and known(torch.version) and known(torch.variant) and torch.variant:
-        arches = knowledge.wheel_arches(torch.version, torch.variant)
+        arches = knowledge.wheel_arches(torch.version, torch.variant, normalize_arch(snapshot.host.arch) or "x86_64")
     return tuple(arches) if arches else None
 
 
