@@ -48,3 +48,44 @@ def test_lines_stream_to_the_callback():
     seen = []
     Runner().run([PY, "-c", "print('a'); print('b')"], 10, on_line=seen.append)
     assert [s.strip() for s in seen] == ["a", "b"]
+
+
+def test_records_are_kept_whatever_is_printed_around_them():
+    code = (
+        "import sys\n"
+        "print('@@rec@@ first')\n"
+        "sys.stdout.write('x' * 6_000_000 + '\\n')\n"  # one 6 MB line of noise
+        "print('@@rec@@ second')\n"
+        "sys.stderr.write('noise\\n' * 1_000_000); sys.stderr.write('the real error\\n')\n"
+    )
+    result = Runner().run([PY, "-c", code], 30, records=("@@rec@@ ",))
+    records = [line for line in result.stdout.splitlines() if line.startswith("@@rec@@ ")]
+    assert records == ["@@rec@@ first", "@@rec@@ second"]
+    assert result.output_bytes >= 6_000_000 + 6_000_000 and result.dropped_bytes > 0
+    assert len(result.stdout) < 5_000_000 and len(result.stderr) < 5_000_000  # noise is capped
+    assert result.stderr.strip().splitlines()[-1] == "the real error"  # the tail is kept
+
+
+def test_kill_children_stops_a_child_running_in_another_thread():
+    import threading
+
+    from torchenv.probes.runner import kill_children, running_children
+
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(Runner().run([PY, "-c", "import time; time.sleep(60)"], 60))
+    )
+    began = time.monotonic()
+    thread.start()
+    while not running_children() and time.monotonic() - began < 10:
+        time.sleep(0.01)
+    assert kill_children() == 1
+    thread.join(5)
+    assert results and results[0].error == "interrupted" and time.monotonic() - began < 5
+    refused = Runner().run([PY, "-c", "pass"], 5)  # no child starts once interrupted...
+    assert refused.error == "interrupted"
+    from torchenv.probes.runner import interrupts
+
+    with interrupts(exit_on_second=False):  # ...until the next command
+        pass
+    assert Runner().run([PY, "-c", "pass"], 5).ok
