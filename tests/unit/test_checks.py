@@ -486,3 +486,46 @@ def test_a_uuid_or_mig_id_that_is_not_here_is_named_with_the_real_uuids(knowledg
 def test_a_uuid_or_prefix_of_this_gpu_is_fine(knowledge, value):
     report = findings_for(env(load_h100_facts(), CUDA_VISIBLE_DEVICES=value), knowledge)
     assert not [f for f in report.findings if f.id.startswith("cuda-visible-devices")]
+
+
+def test_library_shadowed_names_a_symlinked_ld_library_path_entry(knowledge):
+    # LD_LIBRARY_PATH=/lib/x86_64-linux-gnu (a symlink to /usr/lib/... on merged-/usr systems): the mapped
+    # path is the real one, the system probe's listing of the variable's folders ties them together.
+    facts = env(
+        torch_(
+            load_h100_facts(),
+            loaded_libraries=(
+                LoadedLibrary("libcudnn", "/usr/lib/x86_64-linux-gnu/libcudnn.so.9.14.0", "system", "9.14.0"),
+            ),
+        ),
+        LD_LIBRARY_PATH="/lib/x86_64-linux-gnu",
+    )
+    facts = replace(
+        facts,
+        system_libraries=(
+            SystemLibrary("libcudnn", "9.14.0", "/lib/x86_64-linux-gnu/libcudnn.so.9", "LD_LIBRARY_PATH"),
+        ),
+    )
+    (finding,) = [f for f in findings_for(facts, knowledge).findings if f.id == "library-shadowed"]
+    assert finding.fix.startswith("Remove /lib/x86_64-linux-gnu from LD_LIBRARY_PATH")
+    assert "LD_LIBRARY_PATH puts /lib/x86_64-linux-gnu first" in finding.evidence
+
+
+def test_a_bogus_libcudart_on_ld_library_path_that_breaks_the_import_is_named(knowledge):
+    facts = env(
+        torch_(
+            load_h100_facts(),
+            status="import-error",
+            version=Unknown("torch did not import"),
+            error="OSError: /tmp/libs/libcudart.so.12: file too short",
+        ),
+        LD_LIBRARY_PATH="/tmp/libs",
+    )
+    facts = replace(
+        facts,
+        system_libraries=(SystemLibrary("libcudart", Unknown("no"), "/tmp/libs/libcudart.so.12", "LD_LIBRARY_PATH"),),
+    )
+    (finding,) = [f for f in findings_for(facts, knowledge).findings if f.id == "library-shadowed"]
+    assert finding.severity is Severity.ERROR
+    assert "LD_LIBRARY_PATH puts libcudart.so.12 from /tmp/libs" in finding.title
+    assert finding.fix.startswith("Remove /tmp/libs from LD_LIBRARY_PATH")

@@ -179,10 +179,64 @@ def _loaded(torch, name: str):
     return [lib for lib in torch.loaded_libraries if lib.name == name]
 
 
+def _ld_library_path_entry(lib, facts: Facts, ld_dirs: list[str]) -> str | None:
+    """The LD_LIBRARY_PATH entry a mapped library came from. The mapped path is the file's real path,
+    the entry as the user wrote it may be a symlink (/lib -> /usr/lib, /usr/local/cuda -> cuda-13.0):
+    the system probe's listing of the LD_LIBRARY_PATH folders (same library, same version) decides then."""
+    direct = next((d for d in ld_dirs if lib.path.startswith(d + "/")), None)
+    if direct or not known(facts.system_libraries) or not known(lib.version):
+        return direct
+    for listed in facts.system_libraries:
+        if listed.via == "LD_LIBRARY_PATH" and listed.name == lib.name and listed.version == lib.version:
+            return os.path.dirname(listed.path).rstrip("/")
+    return None
+
+
+_LIBRARY_FILE = re.compile(r"(lib[A-Za-z0-9_+-]+\.so(?:\.[0-9]+)*)")
+
+
+def _import_broken_by_ld_library_path(facts: Facts, torch):
+    """`import torch` failed naming a library file that an LD_LIBRARY_PATH folder holds (a bogus or
+    foreign libcudart.so.12 found before the wheel's): the folder is the cause, not torch."""
+    if torch.status != "import-error" or not torch.error or not known(facts.system_libraries):
+        return
+    named = set(_LIBRARY_FILE.findall(torch.error))
+    culprits = [
+        lib for lib in facts.system_libraries if lib.via == "LD_LIBRARY_PATH" and os.path.basename(lib.path) in named
+    ]
+    if not culprits:
+        return
+    folders = sorted({os.path.dirname(lib.path).rstrip("/") or "/" for lib in culprits})
+    names = ", ".join(sorted({os.path.basename(lib.path) for lib in culprits}))
+    yield Finding(
+        id="library-shadowed",
+        category="library-conflict",
+        severity=Severity.ERROR,
+        layer="cuda",
+        title=f"LD_LIBRARY_PATH puts {names} from {', '.join(folders)} before torch's own: import torch fails",
+        evidence=(
+            torch.error.strip().splitlines()[-1][:400],
+            *(f"LD_LIBRARY_PATH holds {lib.path}" for lib in culprits),
+            f"LD_LIBRARY_PATH={facts.environment.get('LD_LIBRARY_PATH', '')}",
+        ),
+        explanation="The dynamic loader searches LD_LIBRARY_PATH before the folders torch's wheels bring, so a "
+        "library of the same name there (another CUDA version, a broken or foreign file) is loaded instead and "
+        "the import fails. Reinstalling torch does not help while the variable is set.",
+        fix=f"Remove {', '.join(folders)} from LD_LIBRARY_PATH for Python jobs (e.g. `env -u LD_LIBRARY_PATH python ...`), "
+        f"or remove the stray {names} from it.",
+    )
+
+
 @check("library-shadowed")
 def check_library_shadowed(facts: Facts, knowledge):
     """CUDA libraries torch mapped from a system path although a wheel of its own provides them."""
-    torch = require_imported_torch(facts)
+    torch = require_torch(facts)
+    if not known(torch.version):
+        found = list(_import_broken_by_ld_library_path(facts, torch))
+        if not found:
+            raise Skip("torch did not import")
+        yield from found
+        return
     if not known(torch.loaded_libraries):
         raise Skip("loaded libraries unknown")
     dists = facts.python.distributions if known(facts.python) and known(facts.python.distributions) else ()
@@ -196,7 +250,7 @@ def check_library_shadowed(facts: Facts, knowledge):
         if provider is not None:
             shadowed.setdefault(provider, []).append(lib)
     for provider, libs in shadowed.items():
-        via_ld = next((d for d in ld_dirs if any(lib.path.startswith(d + "/") for lib in libs)), None)
+        via_ld = next((e for lib in libs if (e := _ld_library_path_entry(lib, facts, ld_dirs))), None)
         names = ", ".join(sorted({lib.name for lib in libs}))
         yield Finding(
             id="library-shadowed",
