@@ -75,3 +75,22 @@ def test_a_snapshot_of_a_hung_torch_records_it_and_returns_in_time(stubs, home):
 
     assert json.loads((home.path / "hung.json").read_text())["torch"]["status"] == "hung"
     home.unchanged(created=("hung.json",))
+
+
+def test_a_bogus_libcudart_on_ld_library_path_is_named_as_the_cause(tmp_path, home):
+    # A torch that loads the CUDA runtime at import, as the real one does, and a folder on LD_LIBRARY_PATH
+    # holding an empty libcudart.so.12: the real dynamic loader fails, and the finding names the folder.
+    from e2e.e2e_helpers import write_tree
+
+    write_tree(tmp_path / "stub", {"torch/__init__.py": "import ctypes\nctypes.CDLL('libcudart.so.12')\n"})
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    (libs / "libcudart.so.12").write_bytes(b"")
+    env = environ(pythonpath=[tmp_path / "stub"], LD_LIBRARY_PATH=str(libs))
+    run = torchenv("doctor", "--json", "--timeout", "10", env=env, cwd=home.path)
+    check_clean(run, bound=10 + SLACK)
+    assert run.returncode == 1
+    finding = run.finding("library-shadowed")
+    assert finding["severity"] == "error" and str(libs) in finding["title"]
+    assert finding["fix"].startswith(f"Remove {libs} from LD_LIBRARY_PATH")
+    home.unchanged()
