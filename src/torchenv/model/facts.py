@@ -280,3 +280,10 @@ class Facts:
     origin: str = "this machine"  # or "collect_env report", "torchenv JSON from ..."
     explicit_python: bool = False  # the user named the interpreter (--python), so it may differ from the active env
     probe_seconds: dict[str, float] = field(default_factory=dict)
+    # The container around the process (runtime, GPU request and delivery, cgroup limits); JSON written
+    # before it existed decodes as not probed.
+    container: ContainerFacts | Unknown = Unknown("not probed")
+
+
+# Imported last: model/container.py uses Unknown from this module.
+from .container import ContainerFacts  # noqa: E402

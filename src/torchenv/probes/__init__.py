@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..model import Facts
+from .container import host_container_label, read_container_facts
 from .gpu import read_driver_and_gpus, read_nvml
 from .runner import Runner, RunResult
 from .system import read_cuda_toolkits, read_environment, read_host, read_shell_tools, read_system_libraries
@@ -63,6 +65,9 @@ def gather_facts(
         )
         libraries = pool.submit(timed, "system-libraries", read_system_libraries, root, environ, runner, quick)
         host = timed("host", read_host, root, environ)
+        container = timed("container", read_container_facts, root, environ)
+        # One answer to "which container?": the container probe's, which reads more of the evidence.
+        host = dataclasses.replace(host, container=host_container_label(container))
         toolkits = timed("cuda-toolkits", read_cuda_toolkits, root, environ)
         shell = timed("shell", read_shell_tools, root, environ)
         driver, gpus = timed(
@@ -84,6 +89,7 @@ def gather_facts(
         origin="this machine",
         explicit_python=explicit_python,
         probe_seconds=timings,
+        container=container,
     )
 
 
