@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from .facts import Unknown
 
+NOT_READ = Unknown("not read")  # the default of facts a producer did not fill in
+
 
 @dataclass(frozen=True, slots=True)
 class CdiSpec:
@@ -61,14 +63,15 @@ class ContainerFacts:
     cuda_version: str | None = None  # the image's CUDA_VERSION
     require_cuda: str | None = None  # NVIDIA_REQUIRE_CUDA
     disable_require: bool = False  # NVIDIA_DISABLE_REQUIRE: the toolkit's CUDA/driver check is off
-    requested_devices: tuple[str, ...] = ()  # the k8s device plugin's volume-mounts list (/var/run/nvidia-container-devices)
-    cdi_specs: tuple[CdiSpec, ...] | Unknown = Unknown("not read")
+    # The k8s device plugin's volume-mounts list (/var/run/nvidia-container-devices).
+    requested_devices: tuple[str, ...] = ()
+    cdi_specs: tuple[CdiSpec, ...] | Unknown = NOT_READ
     # What arrived.
     driver_files: tuple[DriverFile, ...] = ()
     proc_driver: str = "absent"  # "injected": the toolkit's tmpfs; "host": the host's shows through; "absent"
     proc_gpus: tuple[str, ...] = ()  # PCI bus ids under /proc/driver/nvidia/gpus
     compat_libcuda: str | None = None  # CUDA forward compatibility (cuda-compat-*): its libcuda version
-    cgroup: CgroupLimits | Unknown = Unknown("not read")
+    cgroup: CgroupLimits | Unknown = NOT_READ
     mounts_read: bool = False  # /proc/self/mountinfo was readable
 
     @property

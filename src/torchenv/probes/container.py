@@ -348,7 +348,9 @@ def read_compat_libcuda(root: Path) -> str | None:
     return None
 
 
-def _runtime(root: Path, environ: Mapping[str, str], mounts: list[Mount]) -> tuple[str | None, str | None, str | None, list[str]]:
+def _runtime(
+    root: Path, environ: Mapping[str, str], mounts: list[Mount]
+) -> tuple[str | None, str | None, str | None, list[str]]:
     """(runtime, orchestrator, engine, evidence), in the order the module docstring gives."""
     evidence: list[str] = []
     runtime: str | None = None
