@@ -265,8 +265,17 @@ def test_venv_without_torch_is_torch_not_installed(venvs):
     assert scenario_errors(report) == {"torch-not-installed"}
     finding = run.finding("torch-not-installed")
     assert finding["title"] == f"torch is not installed in {venv.python}"
-    # No GPU here, so the fix installs the CPU build, with the venv's own interpreter.
-    assert finding["fix"] == f"{venv.python} -m pip install torch --index-url https://download.pytorch.org/whl/cpu"
+    # No GPU here, so the fix is the CPU build `torchenv plan` gives for this Python, with the venv's own interpreter.
+    from torchenv.knowledge import load_knowledge
+    from torchenv.model.plan import PlanRequest, Target
+    from torchenv.planners import plan_for
+
+    python_minor = ".".join(report["facts"]["python"]["version"].split(".")[:2])
+    plan = plan_for(Target(python=python_minor), load_knowledge(), PlanRequest(companions=()))
+    assert plan.variant == "cpu"
+    assert finding["fix"] == (
+        f"{venv.python} -m pip install torch=={plan.torch} --index-url https://download.pytorch.org/whl/cpu"
+    )
     assert torch_facts(report)["status"] == "missing"
     python = report["facts"]["python"]
     assert python["is_venv"] is True and python["prefix"] == str(venv.root)

@@ -81,7 +81,9 @@ def test_wsl_580_70_cu130_one_answer_from_the_windows_column():
     facts = with_driver(on_host(load_h100_facts(), wsl=True), "580.70")
     answers = one_answer.answers(facts, K)
     assert answers.compat == FULL and answers.doctor == FULL and answers.verify == FULL, answers
-    plan = plan_for(describe_target(K, gpus=["H100"], driver="580.70", os="wsl"), K, PlanRequest(torch="2.11.0", variant="cu130"))
+    plan = plan_for(
+        describe_target(K, gpus=["H100"], driver="580.70", os="wsl"), K, PlanRequest(torch="2.11.0", variant="cu130")
+    )
     assert plan.ok and plan.driver_support == "full"
 
 
@@ -113,8 +115,16 @@ def test_a_compute_capability_no_gpu_has_is_refused(cc):
 
 @pytest.mark.parametrize(
     ("name", "cc"),
-    [("H100", (9, 0)), ("A100", (8, 0)), ("V100", (7, 0)), ("4090", (8, 9)), ("RTX 4090", (8, 9)),
-     ("Jetson Orin", (8, 7)), ("nvidia geforce rtx4090", (8, 9)), ("Tesla T4", (7, 5))],
+    [
+        ("H100", (9, 0)),
+        ("A100", (8, 0)),
+        ("V100", (7, 0)),
+        ("4090", (8, 9)),
+        ("RTX 4090", (8, 9)),
+        ("Jetson Orin", (8, 7)),
+        ("nvidia geforce rtx4090", (8, 9)),
+        ("Tesla T4", (7, 5)),
+    ],
 )
 def test_gpu_names_the_way_people_type_them(name, cc):
     assert describe_target(K, gpus=[name]).gpus[0].cc == cc
@@ -152,14 +162,45 @@ def test_v100_is_not_offered_a_cu128_wheel_without_sm_70():
 
 # --- the property: no generated target makes two commands disagree --------------------------------
 
-GPUS = [("NVIDIA H100 80GB HBM3", (9, 0)), ("NVIDIA GeForce RTX 4090", (8, 9)), ("Tesla V100-SXM2-16GB", (7, 0)),
-        ("NVIDIA GeForce RTX 5090", (12, 0)), ("Tesla T4", (7, 5)), ("NVIDIA A100-SXM4-80GB", (8, 0)),
-        ("Tesla K80", (3, 7)), ("NVIDIA GeForce GTX 1080 Ti", (6, 1))]
-DRIVERS = ["418.67", "450.80.02", "470.82.01", "520.61.05", "525.60.13", "535.104.05", "550.54.14",
-           "560.28.03", "570.86.10", "575.57.08", "580", "580.65.06", "580.159.04", "590.44.01", "595.71.05",
-           "566.36", "572.16", "581.42"]
-INSTALLED = [("2.11.0+cu130", "13.0"), ("2.11.0+cu126", "12.6"), ("2.7.1+cu118", "11.8"),
-             ("2.5.1+cu124", "12.4"), ("2.15.0+cu132", "13.2"), ("2.9.1+cu128", "12.8"), ("1.13.1+cu117", "11.7")]
+GPUS = [
+    ("NVIDIA H100 80GB HBM3", (9, 0)),
+    ("NVIDIA GeForce RTX 4090", (8, 9)),
+    ("Tesla V100-SXM2-16GB", (7, 0)),
+    ("NVIDIA GeForce RTX 5090", (12, 0)),
+    ("Tesla T4", (7, 5)),
+    ("NVIDIA A100-SXM4-80GB", (8, 0)),
+    ("Tesla K80", (3, 7)),
+    ("NVIDIA GeForce GTX 1080 Ti", (6, 1)),
+]
+DRIVERS = [
+    "418.67",
+    "450.80.02",
+    "470.82.01",
+    "520.61.05",
+    "525.60.13",
+    "535.104.05",
+    "550.54.14",
+    "560.28.03",
+    "570.86.10",
+    "575.57.08",
+    "580",
+    "580.65.06",
+    "580.159.04",
+    "590.44.01",
+    "595.71.05",
+    "566.36",
+    "572.16",
+    "581.42",
+]
+INSTALLED = [
+    ("2.11.0+cu130", "13.0"),
+    ("2.11.0+cu126", "12.6"),
+    ("2.7.1+cu118", "11.8"),
+    ("2.5.1+cu124", "12.4"),
+    ("2.15.0+cu132", "13.2"),
+    ("2.9.1+cu128", "12.8"),
+    ("1.13.1+cu117", "11.7"),
+]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -186,9 +227,36 @@ def test_doctor_plan_verify_and_explain_never_disagree(gpu, driver, where, pytho
     # plan's view of the installed build on this driver is compat's
     support = answers.compat
     pinned = plan_for(
-        doctor_plan(facts, K).target, K, PlanRequest(torch=installed[0].split("+")[0], variant=installed[0].split("+")[1])
+        doctor_plan(facts, K).target,
+        K,
+        PlanRequest(torch=installed[0].split("+")[0], variant=installed[0].split("+")[1]),
     )
     if pinned.ok:
-        assert {FULL: "full", MINOR_COMPAT: "minor-version-compat"}.get(support, "") == pinned.driver_support or support is None
+        assert {FULL: "full", MINOR_COMPAT: "minor-version-compat"}.get(
+            support, ""
+        ) == pinned.driver_support or support is None
     elif support in (FULL, MINOR_COMPAT):
         assert not any("driver" in u and "too old" in u for u in pinned.unmet)
+
+
+def test_import_failure_in_an_ld_library_path_folder_names_that_folder_not_a_reinstall():
+    facts = load_h100_facts()
+    facts = replace(facts, environment={**facts.environment, "LD_LIBRARY_PATH": "/opt/bogus/lib:/usr/local/cuda/lib64"})
+    error = "ImportError: /opt/bogus/lib/libcudart.so.12: invalid ELF header"
+    facts = replace(
+        facts, torch=replace(facts.torch, status="import-error", version=Unknown("did not import"), error=error)
+    )
+    finding = next(f for f in diagnose(facts, K, torchenv_version="t").findings if f.id == "torch-import-failed")
+    assert "/opt/bogus/lib" in finding.fix and "LD_LIBRARY_PATH" in finding.fix and "pip install" not in finding.fix
+
+
+def test_probe_failure_evidence_skips_torchs_numpy_warning():
+    tail = (
+        "Traceback (most recent call last):\nRuntimeError: sitecustomize aborted\n"
+        "/x/torch/_subclasses/functional_tensor.py:276: UserWarning: Failed to initialize NumPy: No module named 'numpy'\n"
+        '  cpu = _conversion_method_template(device=torch.device("cpu"))\n'
+    )
+    facts = load_h100_facts()
+    facts = replace(facts, torch=replace(facts.torch, status="probe-error", stderr_tail=tail, error="probe exited 1"))
+    finding = next(f for f in diagnose(facts, K, torchenv_version="t").findings if f.id == "torch-probe-failed")
+    assert "RuntimeError: sitecustomize aborted" in finding.evidence and not any("NumPy" in e for e in finding.evidence)

@@ -10,6 +10,7 @@ from ..compat.gpu import NONE, PTX_JIT, gpu_code
 from ..compat.platform import is_jetson, normalize_arch, python_support
 from ..model import Facts, Finding, Severity, known
 from ..model.plan import PlanRequest
+from ..model.stderr import failure_line
 from ..planners.core import plan_for
 from ..planners.target import target_from_facts
 from .common import (
@@ -88,6 +89,14 @@ def check_torch_missing(facts: Facts, knowledge):
     )
 
 
+def _ld_library_path_folder(error: str, ld_library_path: str) -> str | None:
+    """The LD_LIBRARY_PATH folder named in an import error (a library there failed to load), if any."""
+    for folder in (f.rstrip("/") for f in ld_library_path.split(":") if f.strip()):
+        if f"{folder}/" in error:
+            return folder
+    return None
+
+
 _MISSING_LIBRARY = re.compile(r"(lib[\w.+-]+\.so[.\d]*): cannot open shared object file")
 _UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (\S+)")
 
@@ -113,7 +122,18 @@ def check_torch_import(facts: Facts, knowledge):
     else:
         explanation = "Importing torch raised an exception, so nothing that uses torch can run."
     fix = _reinstall_fix(facts, knowledge)
-    if undefined and facts.environment.get("LD_LIBRARY_PATH"):
+    folder = _ld_library_path_folder(error, facts.environment.get("LD_LIBRARY_PATH", ""))
+    if folder:
+        # The failing library lives in a folder LD_LIBRARY_PATH puts first: that is the cause (library-shadowed
+        # names it too); reinstalling torch would not change a thing.
+        explanation = (
+            f"The library that fails to load comes from {folder}, a folder LD_LIBRARY_PATH puts before torch's own."
+        )
+        fix = (
+            f"Remove {folder} from LD_LIBRARY_PATH for Python (`env -u LD_LIBRARY_PATH python -c 'import torch'` "
+            "to confirm); torch's wheels bring their own CUDA libraries."
+        )
+    elif undefined and facts.environment.get("LD_LIBRARY_PATH"):
         fix = "Try without the system libraries first: `env -u LD_LIBRARY_PATH python -c 'import torch'`; " + fix
     yield Finding(
         id="torch-import-failed",
@@ -133,8 +153,8 @@ def check_torch_crashed(facts: Facts, knowledge):
     if torch.status != "crashed":
         return
     evidence = [f"the torch probe died of {torch.signal or 'a signal'} during stage '{torch.stage}'"]
-    if torch.stderr_tail:
-        evidence.append(torch.stderr_tail.strip().splitlines()[-1][:300])
+    if failure_line(torch.stderr_tail):
+        evidence.append(failure_line(torch.stderr_tail)[:300])
     yield Finding(
         id="torch-crashed",
         category="torch-broken",
@@ -216,7 +236,7 @@ def check_probe_failed(facts: Facts, knowledge):
     torch = require_torch(facts)
     if torch.status != "probe-error":
         return
-    last_line = torch.stderr_tail.strip().splitlines()[-1:] or [""]
+    last_line = [failure_line(torch.stderr_tail)]  # torch's warnings (NumPy...) are not the reason
     yield Finding(
         id="torch-probe-failed",
         category="torch-broken",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -15,6 +14,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..model.stderr import failure_line
 
 WORKER_DIR = Path(__file__).parent / "_worker"
 BENCH_SCRIPT = WORKER_DIR / "bench_worker.py"
@@ -27,30 +28,6 @@ class WorkerRun:
     seconds: float
     error: str | None  # why the worker did not finish cleanly, None when it did
     stderr_tail: str
-
-
-# A Python warning as `warnings` prints it ("path.py:276: UserWarning: Failed to initialize NumPy: …"),
-# followed by the indented source line it points at: noise, never the reason a worker failed.
-WARNING_LINE = re.compile(r"^\S.*:\d+: [A-Z]\w*Warning: ")
-LEFT_OUT = re.compile(r"^\[torchenv: \d+ bytes of output left out\]$")
-
-
-def failure_line(stderr: str) -> str:
-    """The last line of a worker's stderr that says something: warnings (and the source line each
-    names), blank lines and the runner's own "left out" marker are skipped; "" when nothing is left."""
-    kept = []
-    after_warning = False
-    for line in stderr.splitlines():
-        if WARNING_LINE.match(line):
-            after_warning = True
-            continue
-        if after_warning and line.startswith((" ", "\t")):
-            after_warning = False
-            continue
-        after_warning = False
-        if line.strip() and not LEFT_OUT.match(line.strip()):
-            kept.append(line.strip())
-    return kept[-1] if kept else ""
 
 
 def describe_worker_failure(run: WorkerRun) -> str | None:
