@@ -187,7 +187,9 @@ def _ld_library_path_entry(lib, facts: Facts, ld_dirs: list[str]) -> str | None:
     if direct or not known(facts.system_libraries) or not known(lib.version):
         return direct
     for listed in facts.system_libraries:
-        if listed.via == "LD_LIBRARY_PATH" and listed.name == lib.name and listed.version == lib.version:
+        # cuDNN 9's sub-libraries (libcudnn_graph, libcudnn_engines_*) sit beside libcudnn in the same folder
+        same_family = listed.name == lib.name or lib.name.startswith(listed.name + "_")
+        if listed.via == "LD_LIBRARY_PATH" and same_family and listed.version == lib.version:
             return os.path.dirname(listed.path).rstrip("/")
     return None
 
