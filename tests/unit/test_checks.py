@@ -24,6 +24,7 @@ from torchenv.model import (
     SystemLibrary,
     Unknown,
 )
+from torchenv.model.container import CdiSpec, CgroupLimits, ContainerFacts, DriverFile
 
 CHECKS = Path(__file__).parent.parent.parent / "src" / "torchenv" / "checks"
 
@@ -55,6 +56,27 @@ def python_(facts, **changes):
 
 def no_gpu_inventory(facts, reason="NVML: Driver Not Loaded"):
     return replace(facts, gpus=GpuInventory(source="none", gpus=Unknown(reason)))
+
+
+# The H100 capture's container: docker, GPU 0 by the toolkit (tests/container has every runtime).
+H100_CONTAINER = ContainerFacts(
+    runtime="docker",
+    evidence=("/.dockerenv",),
+    visible_devices="0",
+    driver_capabilities="compute,graphics,utility",
+    cuda_version="13.0.2",
+    driver_files=(
+        DriverFile("libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "580.159.04", True),
+        DriverFile("nvidia-smi", "/usr/bin/nvidia-smi", None, True),
+    ),
+    proc_driver="injected",
+    cdi_specs=(),
+    cgroup=CgroupLimits(2, None, None, None, "cgroup v2: /sys/fs/cgroup"),
+)
+
+
+def container_(facts, **changes):
+    return replace(facts, container=replace(H100_CONTAINER, **changes))
 
 
 def cpu_machine(facts):
@@ -105,6 +127,26 @@ CASES = {
     "container-without-gpu-passthrough": (
         lambda f: env(host(cpu_machine(f), container="docker"), NVIDIA_VISIBLE_DEVICES="all"),
         Severity.ERROR,
+    ),
+    "container-gpu-not-injected": (
+        lambda f: container_(host(no_gpu_inventory(f), dev_nodes=()), driver_files=(), proc_driver="host"),
+        Severity.ERROR,
+    ),
+    "container-driver-capability-missing": (
+        lambda f: container_(f, driver_capabilities="utility", driver_files=H100_CONTAINER.driver_files[1:]),
+        Severity.ERROR,
+    ),
+    "container-cuda-newer-than-driver": (
+        lambda f: container_(driver(f, version="550.54.14", userspace_version="550.54.14")),
+        Severity.WARNING,
+    ),
+    "container-cgroup-limits": (
+        lambda f: container_(f, cgroup=CgroupLimits(2, None, 4.0, None, "cgroup v2: /sys/fs/cgroup")),
+        Severity.WARNING,
+    ),
+    "cdi-spec-stale": (
+        lambda f: container_(f, cdi_specs=(CdiSpec("/etc/cdi/nvidia.yaml", "nvidia.com/gpu", ("0",), "570.133.20"),)),
+        Severity.WARNING,
     ),
     "nvidia-driver-not-loaded": (
         lambda f: driver(

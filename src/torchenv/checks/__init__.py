@@ -10,7 +10,7 @@ from .common import gpu_present
 from .registry import REGISTRY, Skip, check, run_checks
 
 # Importing a module registers its checks; this order (bottom layer first) is the order they run in.
-for _module in ("hardware", "torch_build", "libraries", "compute", "environment"):
+for _module in ("hardware", "container", "torch_build", "libraries", "compute", "environment"):
     importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["REGISTRY", "Skip", "check", "diagnose", "run_checks"]

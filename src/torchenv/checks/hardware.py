@@ -15,13 +15,6 @@ from .common import (
 from .fixes import doctor_plan, gpu_machine_plan, plan_command
 from .registry import Skip, check
 
-CONTAINER_FIX = (
-    "Start the container with the GPU passed through: `docker run --gpus all ...` "
-    "(needs the NVIDIA Container Toolkit on the host: `sudo apt-get install -y nvidia-container-toolkit "
-    "&& sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`); "
-    "on Kubernetes request `nvidia.com/gpu` in the pod's resources."
-)
-
 
 def _gpu_install_advice(facts: Facts, knowledge) -> str:
     plan = gpu_machine_plan(facts, knowledge)
@@ -65,29 +58,6 @@ def check_no_gpu(facts: Facts, knowledge):
         explanation="CUDA needs an NVIDIA GPU that the operating system exposes. None was found, so "
         "torch.cuda.is_available() will be False whatever is installed.",
         fix=fix,
-    )
-
-
-@check("container-without-gpu-passthrough")
-def check_container_passthrough(facts: Facts, knowledge):
-    if not facts.host.container:
-        raise Skip("not in a container")
-    hints = container_expects_gpu(facts)
-    if listed_gpus(facts) or not hints:
-        return  # a CPU container that never asked for a GPU: no-nvidia-gpu covers it
-    yield Finding(
-        id="container-without-gpu-passthrough",
-        category="gpu-hidden",
-        severity=Severity.ERROR,
-        layer="hardware",
-        title=f"This {facts.host.container} container expects a GPU but none was passed through",
-        evidence=(
-            *(f"{k}={facts.environment[k]}" for k in hints),
-            "no /dev/nvidia* device nodes inside the container",
-        ),
-        explanation="The image is a CUDA image (it sets NVIDIA_* variables), but the container runtime "
-        "did not mount the GPU device nodes and driver libraries into it.",
-        fix=CONTAINER_FIX,
     )
 
 

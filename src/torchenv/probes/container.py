@@ -182,7 +182,7 @@ def parse_cdi_spec(text: str, path: str) -> CdiSpec | None:
         for line in text.splitlines():
             if re.match(r"^kind:\s*", line):
                 kind = line.split(":", 1)[1].strip().strip("\"'")
-            if re.match(r"^\S", line):  # a top-level key starts or ends the device list
+            if re.match(r"^[A-Za-z_]", line):  # a top-level key starts or ends the device list
                 in_devices = line.startswith("devices:")
                 continue
             if in_devices and (m := _CDI_NAME.match(line)):
@@ -413,6 +413,10 @@ def read_container_facts(root: Path, environ: Mapping[str, str]) -> ContainerFac
     mountinfo = _read(root, "/proc/self/mountinfo")
     mounts = parse_mountinfo(mountinfo) if mountinfo else []
     runtime, orchestrator, engine, evidence = _runtime(root, environ, mounts)
+    platform = _platform(root, environ)
+    if runtime is None and platform:  # hosted notebooks run their kernels in containers
+        runtime = "container"
+        evidence.append(f"a {platform} notebook")
     kernel = _read(root, "/proc/sys/kernel/osrelease") or ""
     visible = environ.get("NVIDIA_VISIBLE_DEVICES")
     requested = tuple(_listdir(root, DEVICE_LIST_DIR)) if visible and visible.startswith(DEVICE_LIST_DIR) else ()
@@ -428,7 +432,7 @@ def read_container_facts(root: Path, environ: Mapping[str, str]) -> ContainerFac
         orchestrator=orchestrator,
         engine=engine,
         wsl=runtime is not None and bool(re.search(r"microsoft", kernel, re.I)),
-        platform=_platform(root, environ),
+        platform=platform,
         visible_devices=visible,
         driver_capabilities=environ.get("NVIDIA_DRIVER_CAPABILITIES"),
         cuda_version=environ.get("CUDA_VERSION") or None,
