@@ -225,6 +225,48 @@ def cuda_image(plan: Plan, knowledge=None) -> str:
     return f"nvidia/cuda:{full}-cudnn-runtime-ubuntu{ubuntu}"
 
 
+def container_run_lines(image: str = DEFAULT_NAME, *, gpus: bool = True) -> list[str]:
+    """`docker run`, `podman run` and compose lines (as Dockerfile comments) that start an image the way
+    PyTorch needs: the GPUs, the host's IPC namespace (DataLoader workers share batches through /dev/shm,
+    64 MiB by default) and the user's own uid, so files written to the mounted folder stay theirs."""
+    docker = ["docker", "run", "--rm", "-it"] + (["--gpus", "all"] if gpus else [])
+    docker += ["--ipc=host", "--ulimit", "memlock=-1", "--ulimit", "stack=67108864"]
+    docker += ["--user", "$(id -u):$(id -g)", "-e", "HOME=/tmp", "-v", "$PWD:/workspace", "-w", "/workspace", image]
+    podman = ["podman", "run", "--rm", "-it"] + (["--device", "nvidia.com/gpu=all"] if gpus else [])
+    podman += ["--ipc=host", "--userns=keep-id", "-v", "$PWD:/workspace:Z", "-w", "/workspace", image]
+    lines = [
+        "# Build and run it (GPUs, shared memory for DataLoader workers, your uid for files in the mounted folder):",
+        f"#   docker build -t {image} .",
+        "#   " + " ".join(docker).replace("$(id -u):$(id -g)", '"$(id -u):$(id -g)"').replace("$PWD:", '"$PWD":'),
+        "#   " + " ".join(podman).replace("$PWD:", '"$PWD":'),
+        "# compose.yaml (`UID=$(id -u) GID=$(id -g) docker compose run train`):",
+        "#   services:",
+        "#     train:",
+        "#       build: .",
+        "#       ipc: host",
+        '#       user: "${UID:-1000}:${GID:-1000}"',
+        "#       environment: [HOME=/tmp]",
+        '#       volumes: [".:/workspace"]',
+        "#       working_dir: /workspace",
+    ]
+    if gpus:
+        lines += [
+            "#       deploy:",
+            "#         resources:",
+            "#           reservations:",
+            "#             devices: [{driver: nvidia, count: all, capabilities: [gpu]}]",
+        ]
+    return lines
+
+
+def _driver_floor_line(plan: Plan, image: str) -> list[str]:
+    """The host driver the image's CUDA needs: the plan's floor, which the planner took from the compat engine."""
+    if not plan.cuda or not plan.min_driver:
+        return []
+    needs = f"the host needs an NVIDIA driver >= {plan.min_driver} (and the NVIDIA Container Toolkit)"
+    return [f"# {image} runs CUDA {plan.cuda}: {needs}."]
+
+
 def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
     _require(plan)
     if plan.target.os != "linux":
@@ -241,6 +283,7 @@ def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
             "# The official image ships torch, torchvision and torchaudio for this CUDA build, in its own Python.",
             "RUN " + shlex.join(["python", "-c", "import torch; print(torch.__version__, torch.version.cuda)"]),
         ]
+        lines += _driver_floor_line(plan, official) + container_run_lines(gpus=True)
         return "\n".join(lines) + "\n"
     if plan.cuda:
         lines.append("# NVIDIA's CUDA runtime image; the torch wheel brings its own CUDA libraries and cuDNN.")
@@ -252,6 +295,7 @@ def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
         "ENV PATH=/opt/venv/bin:$PATH",
         "RUN " + shlex.join(["python", "-c", "import torch; print(torch.__version__, torch.version.cuda)"]),
     ]
+    lines += _driver_floor_line(plan, cuda_image(plan, knowledge)) + container_run_lines(gpus=bool(plan.cuda))
     return "\n".join(lines) + "\n"
 
 
@@ -318,6 +362,9 @@ def render_plan_text(plan: Plan) -> str:
         out.append("Alternatives:")
         for a in plan.alternatives:
             out.append(f"  - torch {build_label(a.torch, a.variant)} (Python {a.python}): {a.trade_off}")
+    if (image := official_image(plan)) is not None:
+        floor = f" (needs driver >= {plan.min_driver})" if plan.min_driver else ""
+        out.append(f"Image: {image}{floor}; `--format dockerfile` for a Dockerfile and its docker run line")
     if plan.driver_upgrade:
         u = plan.driver_upgrade
         out.append(f"A driver >= {u.min_driver} would give: torch {u.torch}+{u.variant} ({u.gain})")
@@ -357,6 +404,7 @@ __all__ = [
     "ExportError",
     "conda_create_argv",
     "conda_specs",
+    "container_run_lines",
     "export",
     "export_conda",
     "export_dockerfile",

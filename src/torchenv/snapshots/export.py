@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from ..model import known
 from ..model.snapshot import Snapshot, SnapshotPackage
+from ..planners.export import container_run_lines
 from ..reports.conda_meta import conda_spec_parts, spec_name
 from .build import LOCAL_TAG, PYTORCH_INDEX, describe, installed_by
 from .toml import toml_key, toml_string, toml_value
@@ -431,7 +432,7 @@ def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index:
     out.append(f"# Base: {image}: {why}.")
     if cuda:
         driver = snapshot.driver.version if known(snapshot.driver.version) else "unknown"
-        out.append(f"# Run with `docker run --gpus all ...`; the snapshot's host had driver {driver}.")
+        out.append(f"# Runs torch's CUDA {cuda}; the snapshot's host had driver {driver}. Run lines at the end.")
     out.append(f"FROM {'--platform=' + platform + ' ' if platform else ''}{image}")
     if cuda:
         out.append(
@@ -463,6 +464,7 @@ def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index:
         described = ", ".join(f"{k}={v}" for k, v in sorted(snapshot.settings.items()))
         out.append(f"# torch defaults in the snapshot (set in code, not by the image): {described}")
     out.append('CMD ["python", "-c", "import torch; print(torch.__version__, torch.cuda.is_available())"]')
+    out += container_run_lines(_env_name(snapshot).lower(), gpus=bool(cuda))
     return "\n".join(out) + "\n"
 
 
