@@ -120,9 +120,11 @@ def read_topology(
     root: Path = Path("/"),
     python: str = sys.executable,
     env: Mapping[str, str] | None = None,
+    nvml_dir: str | None = None,
 ) -> NodeTopology:
+    """`nvml_dir`: the folder holding pynvml (default: where this interpreter finds nvidia-ml-py)."""
     argv = [python, "-S", "-E", str(TOPOLOGY_SCRIPT)]
-    binding = _nvml_binding_dir()
+    binding = nvml_dir or _nvml_binding_dir()
     if binding:
         argv.append(binding)
     result = runner.run(argv, timeout, env=env)
