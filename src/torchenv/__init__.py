@@ -10,3 +10,10 @@ def __getattr__(name):
 
         return importlib.import_module(".tune", __name__)
     raise AttributeError(f"module 'torchenv' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext torchenv` in Jupyter/IPython: adds the `%torchenv` magic (torchenv.notebook)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)

@@ -65,15 +65,16 @@ def check_jupyter_kernels(facts: Facts, knowledge):
     if not known(facts.python) or not facts.python.jupyter_kernels:
         raise Skip("no Jupyter kernel specs found")
     env = facts.python
-    mine = {os.path.realpath(env.executable), os.path.realpath(_prefix_of(env.executable))}
+    # Environments are compared by their folders: a venv's bin/python is a symlink to the base interpreter,
+    # so every venv made from one Python resolves to the same executable.
+    mine = {os.path.realpath(_prefix_of(env.executable)), os.path.realpath(env.prefix)}
 
     def runs_this_env(kernel) -> bool:
         if not kernel.python:
             return False
         if os.sep not in kernel.python:  # "python": whatever is first on PATH when Jupyter starts
             return False
-        real = os.path.realpath(kernel.python)
-        return real in mine or os.path.realpath(_prefix_of(kernel.python)) in mine
+        return os.path.realpath(_prefix_of(kernel.python)) in mine
 
     if any(runs_this_env(k) for k in env.jupyter_kernels):
         return
