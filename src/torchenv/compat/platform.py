@@ -63,10 +63,11 @@ def normalize_arch(name: str, os: str = "linux") -> str | None:
     return arch
 
 
+_PLATFORM_FILE = str(Path(__file__).resolve().parent.parent / "knowledge" / "data" / "platform_wheels.toml")
+
+
 def _platform_data() -> dict:
-    return _read_platform_data(
-        str(Path(__file__).resolve().parent.parent / "knowledge" / "data" / "platform_wheels.toml")
-    )
+    return _read_platform_data(_PLATFORM_FILE)
 
 
 @lru_cache(maxsize=2)
@@ -79,6 +80,7 @@ def _read_platform_data(path: str) -> dict:
         return tomllib.load(handle)
 
 
+@lru_cache(maxsize=4096)
 def _contains(spec: str, version: str) -> bool:
     try:
         return SpecifierSet(spec).contains(Version(Version(version).base_version), prereleases=True)

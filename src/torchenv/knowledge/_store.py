@@ -73,6 +73,7 @@ class Knowledge:
         self.schema_version: int = max(int(d["meta"]["schema_version"]) for d in docs.values())
         drivers = docs["cuda_drivers.toml"]
         self._toolkits = [r for r in drivers.get("toolkit", [])]
+        self._toolkit_versions = [(Version(r["cuda"]), r) for r in self._toolkits]  # parsed once: asked per candidate
         self._minor = {int(r["major"]): r for r in drivers.get("minor_compat", [])}
         self._releases = tuple(
             sorted((self._release(r) for r in docs["torch_releases.toml"]["release"]), key=lambda r: Version(r.version))
@@ -153,11 +154,7 @@ class Knowledge:
             return None
         major, minor = int(m[1]), int(m[2])
         patch = int(m[3]) if m[3] is not None else None
-        rows = []
-        for r in self._toolkits:
-            v = Version(r["cuda"])
-            if (v.major, v.minor) == (major, minor):
-                rows.append((v.micro, r))
+        rows = [(v.micro, r) for v, r in self._toolkit_versions if (v.major, v.minor) == (major, minor)]
         if not rows:
             return None
         rows.sort(key=lambda t: t[0])
