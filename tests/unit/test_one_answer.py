@@ -203,7 +203,7 @@ INSTALLED = [
 ]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     gpu=st.sampled_from(GPUS),
     driver=st.sampled_from(DRIVERS),
