@@ -211,3 +211,17 @@ def test_two_venvs_of_one_python_are_two_envs(tmp_path, knowledge):
         "kernel", "/k/kernel.json", "kernel", "python", kernel, kernel, "kernel.json", str(tmp_path / "kernel")
     )
     assert [f.id for f in kernel_mismatch(facts, (spec,), knowledge)] == ["no-jupyter-kernel-for-env"]
+
+
+@pytest.mark.parametrize(
+    "spec, fires",
+    [
+        ("{prefix}/share/jupyter/kernels/python3/kernel.json", False),  # ipykernel's own spec in this env
+        ("/usr/share/jupyter/kernels/python3/kernel.json", True),  # "python" of some other Jupyter
+    ],
+)
+def test_a_bare_python_kernel_runs_the_server_of_its_env(spec, fires, knowledge):
+    facts = load_h100_facts()
+    kernel = JupyterKernel("python3", spec.format(prefix=facts.python.prefix), "Python 3 (ipykernel)", "python")
+    findings = check_jupyter_kernels(replace(facts, python=replace(facts.python, jupyter_kernels=(kernel,))), knowledge)
+    assert bool(list(findings)) is fires

@@ -72,8 +72,10 @@ def check_jupyter_kernels(facts: Facts, knowledge):
     def runs_this_env(kernel) -> bool:
         if not kernel.python:
             return False
-        if os.sep not in kernel.python:  # "python": whatever is first on PATH when Jupyter starts
-            return False
+        if os.sep not in kernel.python:
+            # "python"/"python3": Jupyter runs its own interpreter (jupyter_client's format_kernel_cmd), so the
+            # spec ipykernel ships inside this environment (share/jupyter/kernels/python3) runs it from here.
+            return os.path.realpath(kernel.spec).startswith(os.path.realpath(env.prefix) + os.sep)
         return os.path.realpath(_prefix_of(kernel.python)) in mine
 
     if any(runs_this_env(k) for k in env.jupyter_kernels):
