@@ -4,7 +4,12 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """`torchenv.tune(...)`, loaded on first use: `import torchenv` never imports torch."""
+    """`torchenv.tune(...)` and `torchenv.step()`, loaded on first use: `import torchenv` never imports torch."""
+    if name == "step":  # torchenv.step(): marks a training step for `torchenv monitor` (stdlib only)
+        from .monitor.steps import step
+
+        globals()["step"] = step
+        return step
     if name == "tune":  # the subpackage, callable: torchenv.tune(...) runs torchenv.tune.api.tune
         import importlib
 

@@ -127,8 +127,15 @@ class FakeNvml:
     NVMLError = NVMLError
     c_nvmlGpmMetricsGet_t = GpmMetricsGet
 
-    def __init__(self, recording: dict, *, clock=time.monotonic, pids: dict[str, int] | None = None,
-                 init_error: int | None = None, driver: str = "580.95.05"):
+    def __init__(
+        self,
+        recording: dict,
+        *,
+        clock=time.monotonic,
+        pids: dict[str, int] | None = None,
+        init_error: int | None = None,
+        driver: str = "580.95.05",
+    ):
         self.recording = recording
         self.gpus = recording["gpus"]
         self.ticks = sorted(recording["ticks"], key=lambda t: t["t"])
@@ -255,7 +262,9 @@ class FakeNvml:
 
     def nvmlDeviceGetUtilizationRates(self, handle):
         self._count("nvmlDeviceGetUtilizationRates")
-        return SimpleNamespace(gpu=self._value(handle.index, "util", 0), memory=self._value(handle.index, "mem_util", 0))
+        return SimpleNamespace(
+            gpu=self._value(handle.index, "util", 0), memory=self._value(handle.index, "mem_util", 0)
+        )
 
     def nvmlDeviceGetClockInfo(self, handle, clock):
         return self._value(handle.index, "sm_clock_mhz", 0)
@@ -315,8 +324,10 @@ class FakeNvml:
         self._count("nvmlDeviceGetComputeRunningProcesses")
         rows = self._value(handle.index, "processes", [])
         return [
-            SimpleNamespace(pid=self._resolve(p["pid"]), usedGpuMemory=int(p["memory_mib"] * MIB)
-                            if p.get("memory_mib") is not None else None)
+            SimpleNamespace(
+                pid=self._resolve(p["pid"]),
+                usedGpuMemory=int(p["memory_mib"] * MIB) if p.get("memory_mib") is not None else None,
+            )
             for p in rows
         ]
 
@@ -327,8 +338,9 @@ class FakeNvml:
         stamp = int(self._elapsed() * 1e6) + 1
         if not rows or stamp <= last_seen:
             raise NVMLError(NVML_ERROR_NOT_FOUND)
-        return [SimpleNamespace(pid=self._resolve(p["pid"]), timeStamp=stamp, smUtil=p["sm_pct"], memUtil=0)
-                for p in rows]
+        return [
+            SimpleNamespace(pid=self._resolve(p["pid"]), timeStamp=stamp, smUtil=p["sm_pct"], memUtil=0) for p in rows
+        ]
 
     # GPM
     def nvmlGpmQueryDeviceSupport(self, handle):
@@ -393,8 +405,9 @@ class FakeNvml:
             for k, event in enumerate(tick.get("events", [])):
                 if (i, k) not in self.delivered and event["gpu"] in event_set.devices:
                     self.delivered.add((i, k))
-                    return SimpleNamespace(device=SimpleNamespace(index=event["gpu"]), eventType=0x8,
-                                           eventData=event["xid"])
+                    return SimpleNamespace(
+                        device=SimpleNamespace(index=event["gpu"]), eventType=0x8, eventData=event["xid"]
+                    )
         raise NVMLError(NVML_ERROR_TIMEOUT)
 
 

@@ -45,7 +45,8 @@ def register(commands) -> None:
     monitor.add_argument("--steps-file", metavar="FILE", help=argparse.SUPPRESS)
     monitor.add_argument("--no-live", action="store_true", help="no live view: the command keeps the terminal")
     monitor.add_argument("-v", "--verbose", action="store_true", help="explain every verdict; list rules not judged")
-    monitor.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after --")
+    # dest "argv": "command" is the top-level parser's name for the subcommand
+    monitor.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND", help="the command to run, after --")
     monitor.set_defaults(run=run_monitor)
 
 
@@ -72,7 +73,7 @@ def _profile_hint() -> str:
 def parse_options(args: argparse.Namespace):
     from ..monitor.run import Options
 
-    command = list(args.command or [])
+    command = list(args.argv or [])
     if command and command[0] == "--":
         command = command[1:]
     if args.attach is not None and command:
@@ -243,7 +244,14 @@ class _Live:
         from rich.live import Live
         from rich.text import Text
 
-        self.live = Live(Text("torchenv monitor: starting…"), console=self.console, auto_refresh=False, transient=True)
+        self.live = Live(
+            Text("torchenv monitor: starting…"),
+            console=self.console,
+            auto_refresh=False,
+            transient=True,
+            redirect_stdout=False,  # stdout is the command's: never drawn through the live view
+            redirect_stderr=False,
+        )
         self.live.start()
         return self
 

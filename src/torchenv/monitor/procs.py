@@ -23,6 +23,7 @@ class ProcStat:
     ppid: int
     name: str
     cpu_ticks: int  # utime + stime, in clock ticks
+    state: str = "R"  # "Z": exited, not yet reaped by its parent
 
 
 def parse_stat(pid: int, text: str) -> ProcStat | None:
@@ -32,7 +33,7 @@ def parse_stat(pid: int, text: str) -> ProcStat | None:
         return None
     fields = text[end + 2 :].split()
     try:
-        return ProcStat(pid, int(fields[1]), text[start + 1 : end], int(fields[11]) + int(fields[12]))
+        return ProcStat(pid, int(fields[1]), text[start + 1 : end], int(fields[11]) + int(fields[12]), fields[0])
     except (IndexError, ValueError):
         return None
 
@@ -58,6 +59,11 @@ class ProcReader:
 
     def exists(self, pid: int) -> bool:
         return self.proc.joinpath(str(pid)).is_dir()
+
+    def alive(self, pid: int) -> bool:
+        """Running (a zombie has exited: its /proc entry stays until its parent reaps it)."""
+        st = self.stat(pid)
+        return st is not None and st.state not in ("Z", "X", "x")
 
     def _children(self, pid: int) -> list[int] | None:
         try:

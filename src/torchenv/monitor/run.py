@@ -231,7 +231,7 @@ def _wait(options, job, procs, monitor, signals, clock, t0, on_update, update_ev
     while True:
         if job is not None and job.poll() is not None:
             return
-        if job is None and (signals.stopping or not procs.exists(options.attach_pid)):
+        if job is None and (signals.stopping or not procs.alive(options.attach_pid)):
             return
         now = clock()
         if options.duration_s is not None and now - t0 >= options.duration_s:

@@ -1,6 +1,7 @@
 """Verdicts over windows of samples. Pure: samples in, `Verdict`s (findings with spans) out.
 
-The run is cut into windows (`window_s`, 10 s by default). For each GPU the job uses, each window
+The job's stretch on each GPU (from the first sample in which it had a process there to the last) is
+cut into windows (`window_s`, 10 s by default). For each GPU the job uses, each window
 gets at most one *load* verdict, the first of LOAD_RULES that holds (is the GPU idle, starved,
 launch-bound, memory-bound, computing without its tensor cores, or computing), and any number of
 *clock* verdicts (power- or thermal-capped). Consecutive windows with the same verdict become one
@@ -141,19 +142,20 @@ def window_stats(
 
 
 def _burst_lead(rows) -> tuple[int, int] | None:
-    """How many rises of kernel-busy (under 10 % to over 50 %) had PCIe rx above twice its median
-    in the sample of the rise or the one before: the input arriving, then the work."""
+    """How many rises of kernel-busy (under 10 % to over 50 %) had PCIe rx above twice its quiet
+    level (the lower quartile) in the sample of the rise or the one before: the input arriving,
+    then the work."""
     pairs = [(g.kernel_busy_pct, g.pcie_rx_mbs) for g in rows if g.kernel_busy_pct is not None]
     rx = sorted(r for _, r in pairs if r is not None)
     if len(rx) < 4:
         return None
-    median = rx[len(rx) // 2]
+    quiet = rx[len(rx) // 4]
     bursts = led = 0
     for i in range(1, len(pairs)):
         if pairs[i - 1][0] < 10 <= 50 < pairs[i][0]:
             bursts += 1
             near = [r for _, r in pairs[i - 1 : i + 1] if r is not None]
-            if any(r > max(2 * median, 10.0) for r in near):
+            if any(r > max(2 * quiet, 10.0) for r in near):
                 led += 1
     return (led, bursts) if bursts >= 2 else None
 
@@ -494,8 +496,9 @@ def judge(
     by_index = {i.index: i for i in infos}
     verdicts: list[Verdict] = []
     skipped: dict[tuple[str, int], str] = {}
-    spans = windows(duration_s, window_s)
     for gpu in sorted(used):
+        first, last = _job_span(samples, gpu, duration_s, gpu in ambiguous)
+        spans = [(first + a, first + b) for a, b in windows(last - first, window_s)]
         held: dict[str, list[tuple[float, float]]] = {}
         for k, (start, end) in enumerate(spans):
             chunk = _in(samples, start, end, k == len(spans) - 1)
@@ -511,7 +514,7 @@ def judge(
             if rule.id not in held:
                 continue
             stretches = held[rule.id]
-            chunk = [s for s in samples if any(a <= s.t_s < b or s.t_s == b == duration_s for a, b in stretches)]
+            chunk = [s for s in samples if any(a <= s.t_s < b or s.t_s == b == last for a, b in stretches)]
             stats = window_stats(
                 chunk, gpu, by_index.get(gpu), stretches[0][0], stretches[-1][1], ambiguous=gpu in ambiguous
             )
@@ -528,6 +531,19 @@ def judge(
     fired_ids = {(v.finding.id, v.gpu) for v in verdicts}
     skips = [RuleSkipped(r, g, why) for (r, g), why in skipped.items() if (r, g) not in fired_ids]
     return verdicts, skips
+
+
+def _job_span(samples: Sequence[Sample], gpu: int, duration_s: float, ambiguous: bool) -> tuple[float, float]:
+    """From the first to the last full sample in which the job had a process on `gpu` (the whole run
+    when that cannot be told): the job's start-up before it touches the GPU (imports, data, model)
+    and its teardown are not judged as an idle or starved GPU."""
+    if ambiguous:
+        return 0.0, duration_s
+    times = [s.t_s for s in samples if s.full and any(p.own and p.gpu == gpu for p in s.processes)]
+    if not times:
+        return 0.0, duration_s
+    later = [s.t_s for s in samples if s.t_s > times[-1]]
+    return times[0], (later[0] if later else duration_s)
 
 
 def merge(stretches: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

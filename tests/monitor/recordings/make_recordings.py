@@ -103,23 +103,41 @@ def ticks(n, start_job_at, busy, idle, rng, interval=1.0):
 
 
 def h200_gemm(rng):
-    return {"description": "bf16 GEMM loop on an H200: busy, tensor pipes ~72 %, power-capped (0x4)",
-            "gpus": [H200], "ticks": ticks(32, 3, lambda r, i: gemm_gpu(r), idle_gpu, rng)}
+    return {
+        "description": "bf16 GEMM loop on an H200: busy, tensor pipes ~72 %, power-capped (0x4)",
+        "gpus": [H200],
+        "ticks": ticks(32, 3, lambda r, i: gemm_gpu(r), idle_gpu, rng),
+    }
 
 
 def h200_launch_bound(rng):
     def busy(r, i):
         g = idle_gpu(r)
-        g.update(util=100, mem_util=1, memory_used_mib=1020, power_w=round(r.uniform(118, 126), 1),
-                 sm_clock_mhz=1980, reasons=0x0, temperature_c=36)
-        g["gpm"] = {"sm_active": round(r.uniform(0.6, 1.0), 2), "sm_occupancy": round(r.uniform(0.3, 0.6), 2),
-                    "tensor": 0.0, "dram": round(r.uniform(0.1, 0.4), 2), "fp32": round(r.uniform(0.1, 0.3), 2),
-                    "fp16": 0.0}
+        g.update(
+            util=100,
+            mem_util=1,
+            memory_used_mib=1020,
+            power_w=round(r.uniform(118, 126), 1),
+            sm_clock_mhz=1980,
+            reasons=0x0,
+            temperature_c=36,
+        )
+        g["gpm"] = {
+            "sm_active": round(r.uniform(0.6, 1.0), 2),
+            "sm_occupancy": round(r.uniform(0.3, 0.6), 2),
+            "tensor": 0.0,
+            "dram": round(r.uniform(0.1, 0.4), 2),
+            "fp32": round(r.uniform(0.1, 0.3), 2),
+            "fp16": 0.0,
+        }
         g["processes"] = [job_process(500, 100)]
         return g
 
-    return {"description": "tiny kernels launched from Python on an H200: busy 100 %, SM active 0.8 %",
-            "gpus": [H200], "ticks": ticks(32, 3, busy, idle_gpu, rng)}
+    return {
+        "description": "tiny kernels launched from Python on an H200: busy 100 %, SM active 0.8 %",
+        "gpus": [H200],
+        "ticks": ticks(32, 3, busy, idle_gpu, rng),
+    }
 
 
 def h200_input_bound(rng):
@@ -129,21 +147,40 @@ def h200_input_bound(rng):
         u = pattern[i % len(pattern)]
         g = idle_gpu(r)
         rise = pattern[(i + 1) % len(pattern)] > 30 and u < 10
-        g.update(util=u, mem_util=round(u * 0.4), memory_used_mib=9_020, power_w=round(90 + u * 3.5, 1),
-                 sm_clock_mhz=1980, reasons=0x0 if u > 5 else 0x1, temperature_c=40,
-                 pcie_rx_mbs=round(r.uniform(900, 1400) if rise else r.uniform(5, 20), 1))
-        g["gpm"] = {"sm_active": round(u * 0.9, 2), "sm_occupancy": round(u * 0.3, 2), "tensor": round(u * 0.6, 2),
-                    "dram": round(u * 0.3, 2), "fp32": round(u * 0.05, 2), "fp16": 0.0}
+        g.update(
+            util=u,
+            mem_util=round(u * 0.4),
+            memory_used_mib=9_020,
+            power_w=round(90 + u * 3.5, 1),
+            sm_clock_mhz=1980,
+            reasons=0x0 if u > 5 else 0x1,
+            temperature_c=40,
+            pcie_rx_mbs=round(r.uniform(900, 1400) if rise else r.uniform(5, 20), 1),
+        )
+        g["gpm"] = {
+            "sm_active": round(u * 0.9, 2),
+            "sm_occupancy": round(u * 0.3, 2),
+            "tensor": round(u * 0.6, 2),
+            "dram": round(u * 0.3, 2),
+            "fp32": round(u * 0.05, 2),
+            "fp16": 0.0,
+        }
         g["processes"] = [job_process(8_500, u)]
         return g
 
-    return {"description": "a training loop starved by a slow DataLoader on an H200: bursts, PCIe rx before each",
-            "gpus": [H200], "ticks": ticks(32, 3, busy, idle_gpu, rng)}
+    return {
+        "description": "a training loop starved by a slow DataLoader on an H200: bursts, PCIe rx before each",
+        "gpus": [H200],
+        "ticks": ticks(32, 3, busy, idle_gpu, rng),
+    }
 
 
 def h200_idle(rng):
-    return {"description": "sleep 30 under the monitor: no CUDA context at all",
-            "gpus": [H200], "ticks": ticks(16, 99, idle_gpu, idle_gpu, rng)}
+    return {
+        "description": "sleep 30 under the monitor: no CUDA context at all",
+        "gpus": [H200],
+        "ticks": ticks(16, 99, idle_gpu, idle_gpu, rng),
+    }
 
 
 def a100_no_gpm(rng):
@@ -163,8 +200,11 @@ def a100_no_gpm(rng):
         g["processes"][0]["sm_pct"] = 70
         return g
 
-    return {"description": "an A100 (no GPM: NOT_SUPPORTED) shared with another process, GEMM job, power-capped",
-            "gpus": [A100], "ticks": ticks(32, 3, busy, idle_a100, rng)}
+    return {
+        "description": "an A100 (no GPM: NOT_SUPPORTED) shared with another process, GEMM job, power-capped",
+        "gpus": [A100],
+        "ticks": ticks(32, 3, busy, idle_a100, rng),
+    }
 
 
 def h200_container(rng):
@@ -186,8 +226,12 @@ def h200_container(rng):
             g0 = gemm_gpu(rng, memory=50_000, pid=3100421, extra_processes=[neighbour])
             gpus[0] = g0
         out.append({"t": float(i), "gpus": gpus})
-    return {"description": "an H200 in a container: host PIDs, another container's process on GPU 0, "
-            "a second GPU the job never touches", "gpus": [H200, second], "ticks": out}
+    return {
+        "description": "an H200 in a container: host PIDs, another container's process on GPU 0, "
+        "a second GPU the job never touches",
+        "gpus": [H200, second],
+        "ticks": out,
+    }
 
 
 def h200_creep_thermal(rng):
@@ -198,16 +242,23 @@ def h200_creep_thermal(rng):
         else:
             g = gemm_gpu(rng, memory=10_000 + 40 * (i - 3) + rng.uniform(-50, 50))
             if i >= 75:
-                g.update(reasons=0x20 | (0x4 if rng.random() < 0.5 else 0), temperature_c=round(rng.uniform(86, 89)),
-                         sm_clock_mhz=round(rng.uniform(1300, 1400)))
+                g.update(
+                    reasons=0x20 | (0x4 if rng.random() < 0.5 else 0),
+                    temperature_c=round(rng.uniform(86, 89)),
+                    sm_clock_mhz=round(rng.uniform(1300, 1400)),
+                )
             g["ecc"] = [2, 0] if i >= 120 else [0, 0]
             g["remapped"] = [0, 0, 1, 0] if i >= 130 else [0, 0, 0, 0]
         tick = {"t": float(i), "gpus": [g]}
         if i == 100:
             tick["events"] = [{"gpu": 0, "xid": 94}]
         out.append(tick)
-    return {"description": "150 s on an H200: memory rising 2.3 GiB/min, thermal slowdown (0x20) in the second half, "
-            "XID 94, corrected ECC errors, a pending row remap", "gpus": [H200], "ticks": out}
+    return {
+        "description": "150 s on an H200: memory rising 2.3 GiB/min, thermal slowdown (0x20) in the second half, "
+        "XID 94, corrected ECC errors, a pending row remap",
+        "gpus": [H200],
+        "ticks": out,
+    }
 
 
 RECORDINGS = {
