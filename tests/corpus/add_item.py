@@ -80,9 +80,17 @@ def main(argv: list[str]) -> int:
         n = len(tomllib.loads(index.read_text()).get("paste", [])) + 1 if index.exists() else 1
         name = f"p{n:03d}-{args.slug}.txt"
         (HERE / "pastes" / name).write_text(text)
-        row = {"file": name, "thread": args.thread, "source": url, "half": h, "category": args.category,
-               "healthy": args.category == "healthy", "established_cause": args.cause, "basis": args.basis,
-               "format": args.fmt}
+        row = {
+            "file": name,
+            "thread": args.thread,
+            "source": url,
+            "half": h,
+            "category": args.category,
+            "healthy": args.category == "healthy",
+            "established_cause": args.cause,
+            "basis": args.basis,
+            "format": args.fmt,
+        }
         if args.notes:
             row["notes"] = args.notes
         append(index, "paste", row)
@@ -90,8 +98,16 @@ def main(argv: list[str]) -> int:
         index = HERE / "messages" / "index.toml"
         n = len(tomllib.loads(index.read_text()).get("message", [])) + 1 if index.exists() else 1
         name = f"m{n:03d}"
-        row = {"id": name, "thread": args.thread, "source": url, "half": h, "category": args.category,
-               "established_cause": args.cause, "basis": args.basis, "message": text.rstrip("\n")}
+        row = {
+            "id": name,
+            "thread": args.thread,
+            "source": url,
+            "half": h,
+            "category": args.category,
+            "established_cause": args.cause,
+            "basis": args.basis,
+            "message": text.rstrip("\n"),
+        }
         if args.notes:
             row["notes"] = args.notes
         append(index, "message", row)

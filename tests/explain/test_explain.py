@@ -24,13 +24,18 @@ RTX5090_REPORT = (
 
 def test_errors_data_is_complete():
     errors = load_errors()
-    assert len(errors.patterns) >= 40
+    assert len(errors.patterns) >= 120
+    # issue 12: at least 200 signatures (regular expressions and normalised plain-text signatures)
+    assert sum(len(row.patterns) + len(row.signatures) for row in errors.patterns) >= 200
     assert len({p.id for p in errors.patterns}) == len(errors.patterns)
+    ids = {p.id for p in errors.patterns}
     for row in errors.patterns:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", row.id)
         assert row.category in CATEGORIES
-        assert row.causes and row.fix and row.meaning and row.patterns
-        assert row.source.startswith("https://") and row.retrieved == "2026-11-22"
+        assert row.causes and row.fix and row.meaning and (row.patterns or row.signatures)
+        # rows of the first sweep were retrieved 2026-11-22, issue 12's sweep 2026-12-04
+        assert row.source.startswith("https://") and row.retrieved in ("2026-11-22", "2026-12-04")
+        assert set(row.explains) <= ids, row.id
 
 
 def test_no_kernel_image_with_facts_names_the_missing_arch(knowledge):

@@ -56,7 +56,11 @@ def test_top_finding_matches_established_cause(name, knowledge):
     _, report = _diagnose(name, knowledge)
     problems = [f for f in report.findings if f.severity is not Severity.INFO]
     if row["category"] == "healthy":
-        assert report.verdict == "healthy", [f.id for f in problems]
+        # A healthy stack whose paste also carries an error line torchenv cannot place (018: vLLM's own
+        # collect_env crashed before torch's ran) is 'degraded' by report-unrecognised-error, never broken.
+        pasted_error = {f.id for f in problems} == {"report-unrecognised-error"}
+        assert report.verdict == "healthy" or pasted_error, [f.id for f in problems]
+        assert report.verdict != "broken"
     else:
         assert problems, f"no problem found; verdict {report.verdict}"
         assert problems[0].category == row["category"], [(f.id, f.category) for f in problems]

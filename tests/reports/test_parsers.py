@@ -130,12 +130,13 @@ def test_torch_170_debug_true_is_not_trusted():
     assert not known(parsed.facts.torch.debug)
 
 
-def test_wsl_report_does_not_claim_wsl_facts_it_lacks():
+def test_wsl_kernel_string_in_a_report_is_wsl_evidence():
+    # issue 12: a Microsoft WSL2 kernel in the platform line is evidence of WSL, not an unknown
     parsed = read_report(
         "PyTorch version: 2.4.0+cu121\nPython platform: Linux-5.15.153.1-microsoft-standard-WSL2-x86_64-with-glibc2.35\n"
         "Is CUDA available: True\n"
     )
-    assert not known(parsed.facts.host.wsl)
+    assert parsed.facts.host.wsl is True
     assert "WSL 2" in parsed.facts.host.kernel
 
 

@@ -73,13 +73,16 @@ def test_mutated_reports_never_raise(knowledge, text):
     explain(text, parsed.facts, knowledge)
 
 
-def test_ten_megabytes_within_a_second(knowledge):
-    big = (SAMPLES[0] + "\n") * (10 * 1024 * 1024 // len(SAMPLES[0]))
-    began = time.perf_counter()
+def test_ten_megabytes_are_capped_head_and_tail(knowledge):
+    # The < 1 s budget is measured by tests/corpus/bench_reader.py (benchmarks/results/corpus-reader-speed.md),
+    # not timed here: a wall-clock assertion fails on a loaded CI machine for reasons unrelated to the code.
+    big = (SAMPLES[0] + "\n") * (
+        10 * 1024 * 1024 // len(SAMPLES[0])
+    ) + "RuntimeError: CUDA error: no kernel image is available\n"
     parsed = read_report(big.encode())
     explain(big, None, knowledge)
-    assert time.perf_counter() - began < 1.0
-    assert any("read only the first" in note for note in parsed.notes)
+    assert any("read only the first" in note and "the last" in note for note in parsed.notes)
+    assert "no kernel image" in parsed.messages  # the tail of a long log is read: that is where the error is
 
 
 def test_binary_input_is_a_clear_message():

@@ -16,7 +16,7 @@ from ..compat.driver import TOO_OLD
 from ..compat.gpu import gpu_code
 from ..compat.platform import normalize_arch
 from ..knowledge.arch import parse_arch
-from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors
+from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors, normalise_with_offsets
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
 from .common import gpu_present, listed_gpus, torch_variant
@@ -86,7 +86,12 @@ _PREFIXES = re.compile(
     r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: "  # journalctl
     r"|(?:>\s?)+"  # blockquotes
     r"|\[(?:rank|default)?\d+\]:\s*"  # torchrun rank prefixes
-    r")",
+    r"|\(\w+ pid=\d+(?:, ip=[\d.]+)?\)\s*"  # Ray / vLLM workers: (RayWorkerWrapper pid=123)
+    r"|(?:INFO|WARNING|ERROR|DEBUG|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \[?[\w.]+:\d+\]\s*"  # vLLM / sglang
+    r"|\[\d{4}-\d\d-\d\d[ T][\d:.,]+\]\s*(?:\[[\w.:-]+\]\s*)*"  # [2025-01-02 10:11:12,345] [rank0] [INFO]
+    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]?\s+(?=[A-Z\[])"  # 12:34:56 / [12:34:56]
+    r"|\[ *\d+\.\d+\] "  # dmesg
+    r")+",
     re.M,
 )
 
@@ -306,6 +311,16 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
         if facts is not None and facts.host.os == "windows":
             return True
         return bool(re.search(r"[A-Za-z]:\\", text))
+    if name.startswith("text:"):  # the message itself says so (a regex on the folded message)
+        return bool(re.search(name[5:], text, re.I))
+    if name == "macos":
+        if facts is not None and facts.host.os == "macos":
+            return True
+        return bool(_MACOS_TEXT.search(text))
+    if name == "jupyter":
+        return bool(_JUPYTER_TEXT.search(text))
+    if name == "variant-unpublished":
+        return _variant_unpublished(text)
     if facts is None:
         return False
     if name == "cpu-build":
@@ -329,6 +344,26 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
     if name == "cuda-visible-devices":
         return "cuda_visible_devices" in details
     return False
+
+
+_MACOS_TEXT = re.compile(
+    r"(?:^|[\s\x22\x27(])/Users/\w|~/opt/(?:ana|mini)conda3|/Library/Frameworks/Python\.framework|-darwin\.so\b"
+    r"|\bdlopen\(|\bMac ?OS ?X?\b|\bmacOS\b|\bDarwin\b"
+)
+_JUPYTER_TEXT = re.compile(
+    r"<ipython-input-|\bCell In ?\[\d*\]|\bIn \[\d+\]:|\bipykernel|site-packages/IPython/|\bjupyter\b", re.I
+)
+
+
+def _variant_unpublished(text: str) -> bool:
+    """pip asked for X+tag; its own list of versions has X but not X+tag (string membership only)."""
+    wanted = re.search(r"requirement [\w.-]+\s*==\s*([\w.]+)\+([\w.]+)", text)
+    listed = re.search(r"\(from versions: ([^)]*)\)", text)
+    if not wanted or not listed:
+        return False
+    versions = {v.strip() for v in listed.group(1).split(",")}
+    base, tag = wanted.groups()
+    return base in versions and f"{base}+{tag}" not in versions
 
 
 _FACTS_CONDITIONS = {
@@ -358,30 +393,52 @@ def _drop_unfilled(text: str) -> str:
     return " ".join(s for s in sentences if not re.search(r"\{\w+\}", s))
 
 
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int
+
+
+def _find(row: ErrorPattern, flat: str, norm: str, offsets: list[int]) -> _Hit | None:
+    """The earliest place a row's patterns (on the folded text) or signatures (on normalised text) match."""
+    first: _Hit | None = None
+    for pattern in row.patterns:
+        match = pattern.search(flat)
+        if match and (first is None or match.start() < first.start):
+            first = _Hit(match.start(), match.end())
+    for signature in row.signatures:
+        at = norm.find(signature)
+        if at >= 0:
+            hit = _Hit(offsets[at], offsets[at + len(signature) - 1] + 1)
+            if first is None or hit.start < first.start:
+                first = hit
+    return first
+
+
 def explain(text: str, facts: Facts | None, knowledge, *, errors: ErrorKnowledge | None = None) -> list[ExplainMatch]:
-    """Every known error in `text`, the most specific first; [] when nothing is recognised."""
+    """Every known error in `text`, causes before symptoms, then the most specific first; [] when nothing
+    is recognised. A row another matched row `explains` (its cause) comes after that row."""
     errors = errors if errors is not None else load_errors()
     if not isinstance(text, str) or not text.strip():
         return []
     flat = prepare(text)
-    found: list[tuple[int, int, ErrorPattern, re.Match[str]]] = []
+    norm, offsets = normalise_with_offsets(flat)
+    found: list[tuple[ErrorPattern, _Hit]] = []
     for row in errors.patterns:
-        first = None
-        for pattern in row.patterns:
-            match = pattern.search(flat)
-            if match and (first is None or match.start() < first.start()):
-                first = match
-        if first is not None:
-            found.append((-row.rank, first.start(), row, first))
+        hit = _find(row, flat, norm, offsets)
+        if hit is not None:
+            found.append((row, hit))
     if not found:
         return []
-    found.sort(key=lambda item: (item[0], item[1]))
+    matched = {row.id for row, _ in found}
+    explained = {target for row, _ in found for target in row.explains if target in matched and target != row.id}
+    found.sort(key=lambda item: (item[0].symptom, item[0].id in explained, -item[0].rank, item[1].start))
     base = message_details(flat)
     details = base | {k: v for k, v in facts_details(facts, knowledge, base).items() if k not in base}
-    return [_match(row, match, details, facts, flat) for _, _, row, match in found]
+    return [_match(row, hit, details, facts, flat) for row, hit in found]
 
 
-def _match(row: ErrorPattern, match: re.Match[str], details: dict[str, str], facts, flat: str) -> ExplainMatch:
+def _match(row: ErrorPattern, match: _Hit, details: dict[str, str], facts, flat: str) -> ExplainMatch:
     chosen = None
     basis = "most common cause"
     for cause in row.causes:
@@ -395,8 +452,8 @@ def _match(row: ErrorPattern, match: re.Match[str], details: dict[str, str], fac
     ordered = ([chosen] if chosen is not None else []) + [c for c in general if c is not chosen]
     fix = chosen.fix if chosen is not None and chosen.fix else row.fix
     advice = _oom_advice(details) if row.category == "out-of-memory" else ""
-    start = max(0, match.start() - 80)
-    evidence = flat[start : match.end() + 160].strip()
+    start = max(0, match.start - 80)
+    evidence = flat[start : match.end + 160].strip()
     public = {k: v for k, v in details.items() if not k.startswith("_") and _relevant(k, row)}
     return ExplainMatch(
         id=row.id,
@@ -449,15 +506,55 @@ def _oom_advice(details: dict[str, str]) -> str:
 # --- the doctor's verdict on a pasted report -----------------------------------------------------------------
 
 
+# Findings that say what failed, not why: a cause always ranks above them (issue 12).
+SYMPTOM_FINDINGS = frozenset({"cuda-unavailable"})
+# Categories of a cause that can make torch.cuda.is_available() False on a CUDA build.
+UNAVAILABLE_CAUSES = frozenset(
+    {
+        "no-gpu",
+        "no-driver",
+        "driver-too-old",
+        "cpu-only-build",
+        "gpu-hidden",
+        "wsl",
+        "torch-broken",
+        "torch-missing",
+        "library-conflict",
+        "duplicate-install",
+        "wrong-interpreter",
+        "gpu-arch-unsupported",
+        "compute-failure",
+    }
+)
+
+
+def _cpu_build(facts: Facts) -> bool:
+    torch = facts.torch
+    return bool(known(torch) and known(torch.version) and known(torch.cuda) and torch.cuda is None)
+
+
+def gpu_expected(parsed) -> list[str]:
+    """Lines of the report that show the user has (or wants) an NVIDIA GPU, beyond a listed GPU."""
+    evidence = getattr(parsed, "evidence", None)
+    lines = list(evidence.cuda_expected) if evidence is not None else []
+    facts: Facts = parsed.facts
+    if known(facts.driver.version):
+        lines.append(f"NVIDIA driver {facts.driver.version}")
+    if known(facts.cuda_toolkits) and facts.cuda_toolkits:
+        lines.append(f"a CUDA toolkit {facts.cuda_toolkits[0].version} is installed")
+    return lines
+
+
 def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> list[Finding]:
     """Findings only a pasted report needs: its own error messages, a CPU build on an unknown GPU,
-    and the facts it lacks."""
+    a driver the report could not reach, and the facts it lacks."""
     facts: Facts = parsed.facts
     extra: list[Finding] = []
     confident = {f.category for f in check_findings if f.severity is not Severity.INFO}
     seen: set[str] = set()
+    matches = explain(parsed.messages, facts, knowledge) if parsed.messages else []
     if parsed.messages:
-        for match in explain(parsed.messages, facts, knowledge):
+        for match in matches:
             if match.category in confident or match.category in seen:
                 continue
             seen.add(match.category)
@@ -474,26 +571,69 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
                 )
             )
     torch = facts.torch
-    cpu_build = known(torch) and known(torch.version) and known(torch.cuda) and torch.cuda is None
-    if cpu_build and gpu_present(facts) is None and not (known(torch.hip) and torch.hip):
+    cpu_build = _cpu_build(facts)
+    expected = gpu_expected(parsed)
+    hip = known(torch) and known(torch.hip) and torch.hip
+    if cpu_build and gpu_present(facts) is None and not hip and "cpu-only-build" not in seen | confident:
+        if expected:
+            extra.append(
+                Finding(
+                    id="report-cpu-build-gpu-expected",
+                    category="cpu-only-build",
+                    severity=Severity.ERROR,
+                    layer="torch",
+                    title=f"torch {torch.version} is a CPU-only build, and the report shows that an NVIDIA GPU is "
+                    "expected",
+                    evidence=(f"torch {torch.version}: no CUDA in the build", *(f"report: {e}" for e in expected[:3])),
+                    explanation="A CPU-only build can never use a GPU, and the report shows a GPU is meant to be used "
+                    "(CUDA code, a CUDA toolkit or CUDA packages, an NVIDIA driver or tool).",
+                    fix="Install a CUDA build of torch from https://pytorch.org/get-started/locally/ into the same "
+                    "environment (`python -m pip install --force-reinstall torch --index-url "
+                    "https://download.pytorch.org/whl/cu128`, picking the CUDA variant the driver supports); "
+                    "`torchenv doctor` on that machine names the exact command.",
+                )
+            )
+        else:
+            extra.append(
+                Finding(
+                    id="report-cpu-build-gpu-unknown",
+                    category="cpu-only-build",
+                    severity=Severity.WARNING,
+                    layer="torch",
+                    title=f"torch {torch.version} is a CPU-only build; the report does not show whether that machine "
+                    "has an NVIDIA GPU",
+                    evidence=(
+                        f"torch {torch.version}: CUDA used to build PyTorch is None/'Could not collect'",
+                        "no GPU models and no driver in the report",
+                    ),
+                    explanation="A CPU-only build can never use a GPU. If that machine has an NVIDIA GPU, this build "
+                    "is the problem; if it has none, it is the right build.",
+                    fix="On that machine run `nvidia-smi`; if it lists a GPU, install a CUDA build from "
+                    "https://pytorch.org/get-started/locally/ (`torchenv doctor` there names the exact command).",
+                )
+            )
+    unrecognised = [] if matches else _error_lines(parsed)
+    if unrecognised:
+        works = known(torch) and torch.cuda_available is True  # CUDA works: perhaps the program's own bug
         extra.append(
             Finding(
-                id="report-cpu-build-gpu-unknown",
-                category="cpu-only-build",
-                severity=Severity.WARNING,
-                layer="torch",
-                title=f"torch {torch.version} is a CPU-only build; the report does not show whether that machine "
-                "has an NVIDIA GPU",
-                evidence=(
-                    f"torch {torch.version}: CUDA used to build PyTorch is None/'Could not collect'",
-                    "no GPU models and no driver in the report",
-                ),
-                explanation="A CPU-only build can never use a GPU. If that machine has an NVIDIA GPU, this build is "
-                "the problem; if it has none, it is the right build.",
-                fix="On that machine run `nvidia-smi`; if it lists a GPU, install a CUDA build from "
-                "https://pytorch.org/get-started/locally/ (`torchenv doctor` there names the exact command).",
+                id="report-unrecognised-error",
+                category="other",
+                severity=Severity.WARNING,  # a paste that carries an error never ends healthy
+                layer="environment",
+                title="The report shows an error torchenv does not recognise",
+                evidence=tuple(f"line {n}: {text[:200]}" for n, text in unrecognised[:3]),
+                explanation="The paste carries an error, so whatever it ran did not work, but no known error "
+                "signature matches it and the facts in the report establish no cause. It may be a bug of the "
+                "program itself rather than of the GPU stack"
+                + (" (the report shows CUDA available)." if works else "."),
+                fix="Run `torchenv explain` on the full error (the last lines of the traceback matter most), and "
+                "`torchenv doctor` on that machine.",
             )
         )
+    unreachable = _driver_unreachable(parsed)
+    if unreachable and "no-driver" not in seen | confident:
+        extra.append(unreachable)
     core = [m for m in parsed.missing if "never in this kind of report" not in m.fact]
     if core:
         errors = any(f.severity is Severity.ERROR for f in (*check_findings, *extra))
@@ -521,20 +661,155 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
     return extra
 
 
+_ERROR_LINE = re.compile(
+    r"\b[A-Z]\w*(?:Error|Exception)\b\s*[:(]|^Traceback \(most recent call last\)|Segmentation fault|core dumped"
+    r"|^(?:error|fatal)\b\s*:",
+    re.I,
+)
+
+
+def _error_lines(parsed) -> list[tuple[int, str]]:
+    """The report's own error lines (not warnings): a paste that carries one did not work."""
+    return [
+        (line.number, line.text.strip())
+        for line in parsed.lines
+        if line.kind == "message" and _ERROR_LINE.search(line.text.strip())
+    ]
+
+
+_COULD_NOT = re.compile(
+    r"^\s*(GPU models and configuration|Nvidia driver version)\s*:\s*Could not collect\s*$", re.I | re.M
+)
+
+
+def _driver_unreachable(parsed) -> Finding | None:
+    """A CUDA build that says is_available() False, 'Could not collect' for both the GPU and the driver
+    (collect_env got nothing from nvidia-smi), and a CUDA runtime on the system: the driver is not
+    reachable. Not on Tegra (no nvidia-smi there) and not where the report shows no GPU."""
+    facts: Facts = parsed.facts
+    torch = facts.torch
+    if not (known(torch) and known(torch.cuda) and torch.cuda and torch.cuda_available is False):
+        return None
+    evidence = getattr(parsed, "evidence", None)
+    if evidence is not None and evidence.tegra:
+        return None
+    text = "\n".join(line.text for line in parsed.lines)
+    if len({m.group(1).lower() for m in _COULD_NOT.finditer(text)}) < 2:
+        return None
+    toolkit = known(facts.cuda_toolkits) and facts.cuda_toolkits
+    if not toolkit and not (evidence is not None and evidence.cuda_expected):
+        return None
+    why = f"CUDA runtime/toolkit {facts.cuda_toolkits[0].version}" if toolkit else evidence.cuda_expected[0]
+    return Finding(
+        id="report-driver-unreachable",
+        category="no-driver",
+        severity=Severity.ERROR,
+        layer="driver",
+        title="No NVIDIA driver answered: nvidia-smi found no GPU and no driver, while CUDA is installed and "
+        "torch says CUDA is unavailable",
+        evidence=(
+            f"torch {torch.version} (CUDA {torch.cuda}): is_available() False",
+            "GPU models and configuration: Could not collect; Nvidia driver version: Could not collect",
+            f"report: {why}",
+        ),
+        explanation="collect_env asks nvidia-smi for the GPUs and the driver; 'Could not collect' for both means "
+        "nvidia-smi is missing or cannot talk to a driver. A CUDA toolkit or runtime is installed, so a GPU is "
+        "meant to be used: the NVIDIA driver is not installed, not loaded, or not passed into this container.",
+        fix="Run `nvidia-smi` on that machine: if it is missing or fails, install or load the driver "
+        "(`sudo ubuntu-drivers install`, reboot; `dmesg | grep -i nvidia` names a blocked module); in a container "
+        "start it with `--gpus all`. `torchenv doctor` there says which.",
+    )
+
+
+def rank_findings(findings: tuple[Finding, ...] | list[Finding], parsed=None) -> tuple[Finding, ...]:
+    """Causes before symptoms; then severity; then what the report's own text says (in explain's order:
+    a cause before what it explains); then the layer, bottom up. A symptom that a cause explains drops to
+    info; one that no cause explains keeps its place and names the candidates."""
+    findings = list(findings)
+    causes = [
+        f
+        for f in findings
+        if f.id not in SYMPTOM_FINDINGS
+        and f.severity is not Severity.INFO
+        and f.category in UNAVAILABLE_CAUSES
+        and f.id != "report-missing-facts"
+    ]
+    out: list[Finding] = []
+    for f in findings:
+        if f.id in SYMPTOM_FINDINGS:
+            f = _symptom(f, causes, parsed)
+        out.append(f)
+    order = {id(f): i for i, f in enumerate(out)}
+
+    def key(f: Finding):
+        reported = f.id.startswith("reported-")
+        return (
+            f.severity is Severity.INFO,
+            f.id in SYMPTOM_FINDINGS and bool(causes),
+            f.severity.rank,
+            0 if reported else 1,
+            order[id(f)] if reported else LAYERS.index(f.layer),
+        )
+
+    return tuple(sorted(out, key=key))
+
+
+def _symptom(f: Finding, causes: list[Finding], parsed) -> Finding:
+    if causes:
+        names = ", ".join(c.id for c in causes[:3])
+        severity = Severity.INFO if any(c.severity is Severity.ERROR for c in causes) else f.severity
+        return dataclasses.replace(
+            f,
+            severity=severity,
+            title=f"{f.title} (a symptom: explained by {names})",
+            explanation="A symptom, not a cause: " + f.explanation,
+        )
+    if parsed is None:
+        return f
+    facts: Facts = parsed.facts
+    expected = gpu_expected(parsed)
+    present = gpu_present(facts)
+    missing = [m for m in parsed.missing if "never in this kind of report" not in m.fact]
+    candidates = [
+        "the NVIDIA driver is missing, not loaded or too old for this build"
+        + ("" if known(facts.driver.version) else " (the report has no driver version)"),
+        "the GPU is hidden from the process (CUDA_VISIBLE_DEVICES, a container without --gpus, a scheduler)",
+        "a library conflict stops CUDA initialising (LD_LIBRARY_PATH, mixed CUDA wheels)",
+    ]
+    if present is not True:
+        candidates.insert(1, "the machine has no NVIDIA GPU (the report lists none)")
+    severity = f.severity if present or expected else Severity.WARNING
+    return dataclasses.replace(
+        f,
+        severity=severity,
+        title=f.title + ": no cause is established by the report",
+        evidence=f.evidence + tuple(f"missing: {m.fact} (run {m.how})" for m in missing[:4]),
+        explanation="A symptom, not a cause, and nothing in the report establishes why. Likely causes, most "
+        "common first: "
+        + "; ".join(candidates)
+        + "."
+        + (
+            ""
+            if severity is Severity.ERROR
+            else " The report shows no GPU at all: on a machine without one, a CUDA build that says False is expected."
+        ),
+    )
+
+
 def diagnose_report(parsed, knowledge, *, torchenv_version: str) -> DoctorReport:
-    """`torchenv doctor --from`: the same checks as on a machine, plus the report-only findings."""
+    """`torchenv doctor --from`: the same checks as on a machine, plus the report-only findings, ranked
+    causes first (see rank_findings)."""
     from . import cuda_usable, diagnose
 
     report = diagnose(parsed.facts, knowledge, torchenv_version=torchenv_version)
     extra = report_findings(parsed, knowledge, report.findings)
-    findings = tuple(sorted((*report.findings, *extra), key=lambda f: (f.severity.rank, LAYERS.index(f.layer))))
+    findings = rank_findings((*report.findings, *extra), parsed)
+    blocked = any(f.severity is Severity.ERROR and f.layer not in ("environment",) for f in findings)
     return dataclasses.replace(
         report,
         findings=findings,
         verdict=verdict_for(findings),
-        cuda_usable=False
-        if any(f.severity is Severity.ERROR and f.layer not in ("environment",) for f in findings)
-        else cuda_usable(parsed.facts, findings),
+        cuda_usable=False if blocked or _cpu_build(parsed.facts) else cuda_usable(parsed.facts, findings),
         summary=_report_summary(parsed, findings),
     )
 
@@ -564,4 +839,13 @@ def _report_summary(parsed, findings: tuple[Finding, ...]) -> str:
     return f"Healthy as far as {where} shows" + (f": {stack}" if stack else "")
 
 
-__all__ = ["ExplainMatch", "diagnose_report", "explain", "message_details", "prepare", "report_findings"]
+__all__ = [
+    "ExplainMatch",
+    "diagnose_report",
+    "explain",
+    "gpu_expected",
+    "message_details",
+    "prepare",
+    "rank_findings",
+    "report_findings",
+]

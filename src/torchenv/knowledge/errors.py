@@ -3,6 +3,11 @@
 Pure: reads only the packaged TOML. Patterns are compiled once (case-insensitive); a row with an
 invalid pattern or an unknown category is a bug in the data and fails the load loudly (the
 data-consistency tests catch it before a release).
+
+A row matches by `patterns` (regular expressions on the message with whitespace folded) or by
+`signatures`: plain text compared on *normalised* text (`normalise`: lower case, quotes dropped,
+paths -> `<path>`, every number or version -> `#`), so one signature covers the wordings of many
+torch/CUDA versions, paths and sizes without a hand-written regex.
 """
 
 from __future__ import annotations
@@ -30,6 +35,43 @@ class Cause:
     fix: str | None = None  # overrides the row's fix when this cause is picked
 
 
+_NORMALISE = re.compile(
+    r"(?P<path>(?<![\w.<>])(?:[A-Za-z]:[\\/]|~?/|\.{1,2}/)[^\s:;,'\"`()\[\]]*[\\/][^\s:;,'\"`()\[\]]*)"
+    r"|(?P<hex>\b0x[0-9a-fA-F]+\b)"
+    r"|(?P<num>\d+(?:[.,]\d+)*)"
+    r"|(?P<quote>['\"`\u2018\u2019\u201c\u201d])"
+    r"|(?P<space>\s+)"
+)
+
+
+def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalise(text)` and, for every output character, the offset of the input character it came from."""
+    out: list[str] = []
+    offsets: list[int] = []
+    at = 0
+    for match in _NORMALISE.finditer(text):
+        for i in range(at, match.start()):
+            out.append(text[i].lower())
+            offsets.append(i)
+        kind = match.lastgroup
+        piece = {"path": "<path>", "hex": "#", "num": "#", "quote": "", "space": " "}[kind]
+        if kind == "space" and out and out[-1] == " ":
+            piece = ""
+        for ch in piece:
+            out.append(ch)
+            offsets.append(match.start())
+        at = match.end()
+    for i in range(at, len(text)):
+        out.append(text[i].lower())
+        offsets.append(i)
+    return "".join(out), offsets
+
+
+def normalise(text: str) -> str:
+    """Lower case; quotes dropped; paths -> <path>; numbers, versions and hex -> #; whitespace folded."""
+    return normalise_with_offsets(text)[0].strip()
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorPattern:
     id: str
@@ -43,6 +85,9 @@ class ErrorPattern:
     source: str
     retrieved: str
     severity: str = "error"
+    signatures: tuple[str, ...] = ()  # normalised plain text (see normalise)
+    explains: tuple[str, ...] = ()  # ids of rows (and doctor findings) this error is the cause of
+    symptom: bool = False  # says what failed, not why: never ranked above a cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +115,11 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
         for cause in causes:
             if cause.category is not None and cause.category not in CATEGORIES:
                 raise ValueError(f"errors.toml: {row['id']} cause has unknown category {cause.category!r}")
+        if not row.get("patterns") and not row.get("signatures"):
+            raise ValueError(f"errors.toml: {row['id']} has neither patterns nor signatures")
+        signatures = tuple(normalise(text) for text in row.get("signatures", []))
+        if any(len(text) < 8 for text in signatures):
+            raise ValueError(f"errors.toml: {row['id']} has a signature too short to be specific")
         rows.append(
             ErrorPattern(
                 id=row["id"],
@@ -77,12 +127,15 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
                 rank=int(row.get("rank", 50)),
                 title=row["title"],
                 meaning=row["meaning"],
-                patterns=tuple(re.compile(p, re.I) for p in row["patterns"]),
+                patterns=tuple(re.compile(p, re.I) for p in row.get("patterns", [])),
                 causes=causes,
                 fix=row["fix"],
                 source=row["source"],
                 retrieved=row["retrieved"],
                 severity=row.get("severity", "error"),
+                signatures=signatures,
+                explains=tuple(row.get("explains", [])),
+                symptom=bool(row.get("symptom", False)),
             )
         )
     return ErrorKnowledge(version=doc.get("meta", {}).get("knowledge_version", "unknown"), patterns=tuple(rows))
@@ -99,4 +152,12 @@ def load_errors(path: str | Path | None = None) -> ErrorKnowledge:
     return _load(str(Path(path).resolve()) if path is not None else str(ERRORS_FILE))
 
 
-__all__ = ["Cause", "ErrorKnowledge", "ErrorPattern", "load_errors", "parse_errors"]
+__all__ = [
+    "Cause",
+    "ErrorKnowledge",
+    "ErrorPattern",
+    "load_errors",
+    "normalise",
+    "normalise_with_offsets",
+    "parse_errors",
+]

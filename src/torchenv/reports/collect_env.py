@@ -71,24 +71,26 @@ class ReportFields:
 
 _ANSI = re.compile(r"(?:\x1b)?\[(?:\d{1,3}(?:;\d{1,3})*)?m|\x1b\[[0-9;?]*[A-Za-z]")
 _LOG_PREFIXES = (
-    re.compile(r"^\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?\s+"),  # ISO timestamps (docker logs -t)
-    re.compile(r"^[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: "),  # journalctl / syslog
-    re.compile(r"^\[\d\d/\d\d \d\d:\d\d:\d\d [\w.]+\]: "),  # detectron2's logger
-    re.compile(r"^(?:>\s?)+"),  # markdown blockquote
+    re.compile(r"^\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?[ \t]+", re.M),  # ISO timestamps (docker logs -t)
+    re.compile(r"^[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: ", re.M),  # journalctl / syslog
+    re.compile(r"^\[\d\d/\d\d \d\d:\d\d:\d\d [\w.]+\]: ", re.M),  # detectron2's logger
+    re.compile(r"^(?:>(?!>>)[ \t]?)+", re.M),  # markdown blockquote (not the Python REPL's >>> prompt)
+    re.compile(
+        r"^(?:INFO|WARNING|ERROR|DEBUG|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \[?[\w.]+:\d+\][ \t]*", re.M
+    ),  # vLLM
+    re.compile(r"^\[rank\d+\]:[ \t]*", re.M),  # torchrun's per-rank prefix
 )
 
 
 def normalise_text(text: str) -> str:
-    """Undo what pasting does: CRLF, ANSI colours, log prefixes, quote marks, fullwidth colons."""
+    """Undo what pasting does: CRLF, ANSI colours, log prefixes, quote marks, fullwidth colons. Each prefix
+    pattern is removed once at the start of every line (one pass over the whole text per pattern)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x00", "")
     text = _ANSI.sub("", text)
     text = text.replace("\uff1a", ":")  # fullwidth colon, as in "GPU 0：Tesla P100"
-    lines = []
-    for line in text.split("\n"):
-        for prefix in _LOG_PREFIXES:
-            line = prefix.sub("", line, count=1)
-        lines.append(line)
-    return "\n".join(lines)
+    for prefix in _LOG_PREFIXES:
+        text = prefix.sub("", text)
+    return text
 
 
 # --- collect_env key: value parsing -------------------------------------------------------------
@@ -183,8 +185,8 @@ def parse_collect_env(text: str) -> ReportFields:
         line = raw.rstrip()
         stripped = line.strip().strip("`").strip()
         if not stripped:
-            if section in ("gpus", "cudnn"):
-                section = None
+            if section in ("gpus", "cudnn", "cpu"):
+                section = None  # collect_env ends each block with a blank line: whatever follows is not CPU info
             consumed[number] = True
             continue
         if stripped in ("...", "…") or set(stripped) <= set("=-`~"):
@@ -201,7 +203,7 @@ def parse_collect_env(text: str) -> ReportFields:
             consumed[number] = _continue_section(fields, section, stripped)
             if consumed[number]:
                 continue
-            if section == "cpu" and not _LIB_LINE.match(stripped):
+            if section == "cpu" and not _LIB_LINE.match(stripped) and not _EXCEPTION_LINE.search(stripped):
                 consumed[number] = True  # lscpu / WMI / sysctl lines: nothing torchenv needs
                 continue
         if key is None:
@@ -222,8 +224,15 @@ def parse_collect_env(text: str) -> ReportFields:
     return fields
 
 
+_EXCEPTION_LINE = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning)\b|^Traceback|^\s*File \"")
+
+
 def _plausible_extra_key(key: str) -> bool:
-    return len(key.split()) <= 6 and not key.strip().lower().startswith(("traceback", "file "))
+    """An unknown `key: value` line of some collect_env variant, not an error message shaped like one."""
+    key = key.strip()
+    if _EXCEPTION_LINE.search(key) or key.lower().startswith(("traceback", "file ", "error", "warning")):
+        return False
+    return len(key.split()) <= 6
 
 
 def _continue_section(fields: ReportFields, section: str, line: str) -> bool:
@@ -519,7 +528,9 @@ def _apply_d2(fields: ReportFields, key: str, value: str) -> bool:
         token = _version_token(value)
         if token:
             fields.system_cudnn = [("(detectron2 table)", token)]
-    elif lowered in ("detectron2._c", "detectron2 _c") and "fail" in value.lower():
+    elif lowered in ("detectron2._c", "detectron2 _c", "detectron2") and re.search(
+        r"fail|not built|no module|error", value, re.I
+    ):
         return False  # an error: keep it as a message for explain
     return True
 

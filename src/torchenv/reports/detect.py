@@ -42,6 +42,7 @@ from .collect_env import (
     parse_detectron2,
 )
 from .conda_list import conda_prefix, looks_like_conda_list, parse_conda_list
+from .lines import LineRecord, TextFacts, TextReading, classify_text
 from .nvidia_smi import parse_query_gpu_csv
 from .pip_list import (
     looks_like_bare_columns,
@@ -72,6 +73,8 @@ class ParsedReport:
     messages: str = ""  # warnings and errors printed with the report, for explain
     notes: tuple[str, ...] = ()
     error: str | None = None  # why the input could not be read as a report (one line)
+    lines: tuple[LineRecord, ...] = ()  # every input line with its kind and the facts it gave
+    evidence: TextFacts | None = None  # what the line reader found in the whole text (before merging)
 
 
 # --- input handling ------------------------------------------------------------------------------
@@ -86,9 +89,18 @@ def decode_input(data: bytes, total_size: int | None = None) -> tuple[str | None
     sample = data[:8192]
     if b"\x00" in sample or _binary_share(sample) > 0.1:
         return None, (), f"the input looks binary ({_size(size)}), not a text report"
-    if size > MAX_BYTES or len(data) > MAX_BYTES:
-        data = data[:MAX_BYTES]
-        notes.append(f"read only the first {_size(MAX_BYTES)} of {_size(size)}: a report is a few KiB")
+    if len(data) > MAX_BYTES:  # a log: its head (the report) and its tail (where the error is), whole lines
+        head = data[: MAX_BYTES * 3 // 4]
+        head = head[: head.rfind(b"\n") + 1] or head
+        tail = data[-(MAX_BYTES // 4) :]
+        tail = tail[tail.find(b"\n") + 1 :] if b"\n" in tail else tail
+        data = head + tail
+        notes.append(
+            f"read only the first {_size(len(head))} and the last {_size(len(tail))} of {_size(size)}: "
+            "a report is a few KiB"
+        )
+    elif size > MAX_BYTES:
+        notes.append(f"read only the first {_size(len(data))} of {_size(size)}: a report is a few KiB")
     text = data.decode("utf-8", errors="replace")
     if text.count("\ufffd") > max(16, len(text) // 20):
         return None, tuple(notes), "the input is not UTF-8 text"
@@ -120,14 +132,69 @@ def read_report(source: str | bytes, *, total_size: int | None = None) -> Parsed
         messages=parsed.messages,
         notes=notes + parsed.notes,
         error=parsed.error,
+        lines=parsed.lines,
+        evidence=parsed.evidence,
     )
 
 
 def _dispatch(text: str) -> ParsedReport:
+    """Any text in: a known producer's format where one is recognised, and in every case the line reader
+    over the whole text, whose facts fill what the format left unknown and whose messages are all kept."""
     stripped = text.strip().strip("`").strip()
     if stripped.lstrip("json").lstrip().startswith("{"):
         return _read_json(stripped.lstrip("json").strip())
     clean = normalise_text(text)
+    reading = classify_text(clean)
+    parsed = _read_format(clean)
+    if parsed is not None and parsed.facts is None:
+        parsed = None  # e.g. a pip list without torch: the line reader may still find something
+    if parsed is None:
+        if not has_evidence(reading):
+            return ParsedReport(
+                format="unknown",
+                facts=None,
+                error="not a report torchenv can read: no facts and no error message in it (expected e.g. the output "
+                "of `python -m torch.utils.collect_env`, `nvidia-smi`, `pip list`, or the error text itself)",
+                lines=tuple(reading.lines),
+            )
+        base = _bare_facts("text report")
+        fmt, messages, notes = "text", "", ("no known report format: facts and messages were read line by line",)
+    else:
+        base, fmt, messages, notes = parsed.facts, parsed.format, parsed.messages, parsed.notes
+    facts = augment_facts(base, reading.facts)
+    return ParsedReport(
+        format=fmt,
+        facts=facts,
+        missing=_missing(facts),
+        messages=_merge_messages(reading.messages, messages),
+        notes=notes,
+        lines=tuple(reading.lines),
+        evidence=reading.facts,
+    )
+
+
+def has_evidence(reading: TextReading) -> bool:
+    tf = reading.facts
+    return bool(
+        reading.messages
+        or tf.torch_version
+        or tf.torch_not_importable
+        or tf.gpus
+        or tf.driver_version
+        or tf.system_cuda
+        or tf.packages
+        or tf.conda_builds
+    )
+
+
+def _merge_messages(lines: list[str], parser_messages: str) -> str:
+    seen = set(lines)
+    extra = [m for m in parser_messages.split("\n") if m.strip() and m.strip() not in seen and m not in seen]
+    return "\n".join([*lines, *extra])
+
+
+def _read_format(clean: str) -> ParsedReport | None:
+    """The known producers' formats; None when the text is none of them."""
     if looks_like_collect_env(clean):
         fields = parse_collect_env(clean)
         _merge_smi(fields, clean)
@@ -149,17 +216,7 @@ def _dispatch(text: str) -> ParsedReport:
         return _read_packages(clean, "pip freeze")
     if looks_like_bare_columns(clean):
         return _read_packages(clean, "pip list")
-    return ParsedReport(
-        format="unknown",
-        facts=None,
-        error="not a report torchenv can read: expected the output of `python -m torch.utils.collect_env`, "
-        "`torchenv doctor --json`, `pip list`/`pip freeze`, `conda list` or `nvidia-smi`",
-        messages=clean if _looks_like_error(clean) else "",
-    )
-
-
-def _looks_like_error(text: str) -> bool:
-    return bool(re.search(r"(Error|error:|Traceback|Warning|FAILED|failed)", text))
+    return None
 
 
 # --- torchenv's own JSON -------------------------------------------------------------------------
@@ -225,9 +282,7 @@ def from_fields(fields: ReportFields, text: str = "") -> ParsedReport:
     origin = f"{fields.format} report"
     os_name = fields.os or _infer_os(text) or "unknown"
     if fields.wsl:
-        wsl: bool | Unknown = Unknown(
-            "the report shows a WSL 2 kernel, but not /dev/dxg or the loader path the WSL checks need"
-        )
+        wsl: bool | Unknown = True  # a WSL kernel string; the checks that need /dev/dxg skip report facts
     elif fields.kernel is not None:
         wsl = False
     else:
@@ -255,8 +310,10 @@ def from_fields(fields: ReportFields, text: str = "") -> ParsedReport:
     )
     if fields.gpus:
         gpus: tuple[GpuFacts, ...] | Unknown = tuple(_gpu(g.index, g.name, g.cc, g.mig) for g in fields.gpus)
-    elif fields.gpus_reason and "No CUDA" in fields.gpus_reason and os_name == "macos":
-        gpus = ()  # macOS: CUDA does not exist there, so no NVIDIA GPU torch could use
+    elif fields.gpus_reason and "No CUDA" in fields.gpus_reason:
+        # collect_env prints "No CUDA" only when nvidia-smi listed nothing, no driver answered and torch has no
+        # CUDA: no NVIDIA GPU is usable there (on macOS none can exist)
+        gpus = ()
     else:
         gpus = Unknown(fields.gpus_reason or NOT_IN_REPORT)
     pip = fields.pip
@@ -660,4 +717,153 @@ def _missing(facts: Facts) -> tuple[MissingFact, ...]:
     return tuple(out)
 
 
-__all__ = ["MAX_BYTES", "MissingFact", "ParsedReport", "decode_input", "from_fields", "read_report"]
+# --- facts any text states (the line reader) ----------------------------------------------------------
+
+
+def _text_cuda(tf: TextFacts, version: str | None) -> str | Unknown | None:
+    """torch's CUDA from what the text said: the version's variant, a CUDA-used-to-build line, a conda build."""
+    if version:
+        variant = _variant_cuda(version)
+        if not isinstance(variant, Unknown):
+            return variant
+    if tf.cuda_build:
+        return ".".join(tf.cuda_build.split(".")[:2])
+    if tf.cpu_build or tf.rocm_build:
+        return None
+    for name, conda_version, build in tf.conda_builds:
+        if name in ("pytorch", "pytorch-gpu", "pytorch-cpu") and (
+            not version or conda_version == version.split("+")[0]
+        ):
+            cuda = _conda_cuda(CondaPackage(name=name, version=conda_version, build=build, channel=Unknown("")))
+            if not isinstance(cuda, Unknown):
+                return cuda
+    return Unknown(NOT_IN_REPORT)
+
+
+def augment_facts(facts: Facts, tf: TextFacts) -> Facts:
+    """Fill what a format parser left unknown with what the line reader found; never overwrite a known fact."""
+    import dataclasses
+
+    host = facts.host
+    host_changes: dict = {}
+    if host.os == "unknown" and tf.os:
+        host_changes["os"] = tf.os
+    if not known(host.kernel) and tf.kernel:
+        host_changes["kernel"] = tf.kernel + (" (WSL 2)" if tf.wsl else "")
+    if tf.wsl and not known(host.wsl):
+        host_changes["wsl"] = True
+    if host.arch == "unknown" and tf.tegra:
+        host_changes["arch"] = "aarch64"
+    changes: dict = {}
+    if host_changes:
+        changes["host"] = dataclasses.replace(host, **host_changes)
+    driver = facts.driver
+    driver_changes: dict = {}
+    if not known(driver.version) and tf.driver_version:
+        driver_changes["version"] = tf.driver_version
+    if not known(driver.cuda_driver_version) and tf.driver_cuda:
+        driver_changes["cuda_driver_version"] = tf.driver_cuda
+    if driver_changes:
+        changes["driver"] = dataclasses.replace(driver, **driver_changes)
+    if not known(facts.gpus.gpus):
+        names: list[str] = []
+        for name in tf.gpus:
+            if name not in names:
+                names.append(name)
+        if names:
+            changes["gpus"] = GpuInventory(
+                source=facts.gpus.source, gpus=tuple(_gpu(i, n, None, None) for i, n in enumerate(names))
+            )
+        elif tf.no_gpu:
+            changes["gpus"] = GpuInventory(source=facts.gpus.source, gpus=())
+    changes.update(_augment_torch(facts, tf))
+    changes.update(_augment_python(facts, tf))
+    if not known(facts.cuda_toolkits) and tf.system_cuda:
+        changes["cuda_toolkits"] = (
+            CudaToolkit(path="(path not in the report)", version=tf.system_cuda, source="report text: nvcc"),
+        )
+    return dataclasses.replace(facts, **changes) if changes else facts
+
+
+def _augment_torch(facts: Facts, tf: TextFacts) -> dict:
+    import dataclasses
+
+    torch = facts.torch
+    package = next((v for n, v in tf.packages if n == "torch"), None)
+    if not known(torch):
+        version = tf.torch_version or package
+        if version:
+            return {
+                "torch": _torch_facts(
+                    status="ok",
+                    stage="build" if tf.torch_version else "env",
+                    error=None,
+                    version=version,
+                    cuda=_text_cuda(tf, version),
+                    cuda_available=tf.cuda_available if tf.cuda_available is not None else None,
+                    companions=_text_companions(tf),
+                )
+            }
+        if tf.torch_not_importable:
+            return {
+                "torch": _torch_facts(
+                    status="import-error",
+                    stage="import",
+                    error="the report says torch did not import ('N/A'); its error is not in the report",
+                    version=Unknown("torch did not import when the report was made"),
+                    cuda=Unknown("torch did not import when the report was made"),
+                    companions=Unknown(NOT_IN_REPORT),
+                )
+            }
+        return {}
+    if torch.status != "ok":
+        return {}
+    torch_changes: dict = {}
+    if not known(torch.cuda):
+        cuda = _text_cuda(tf, torch.version if known(torch.version) else None)
+        if not isinstance(cuda, Unknown):
+            torch_changes["cuda"] = cuda
+    if not known(torch.cuda_available) and tf.cuda_available is not None:
+        torch_changes["cuda_available"] = tf.cuda_available
+    return {"torch": dataclasses.replace(torch, **torch_changes)} if torch_changes else {}
+
+
+def _text_companions(tf: TextFacts) -> tuple[Companion, ...] | Unknown:
+    found = {n: v for n, v in tf.packages if n in ("torchvision", "torchaudio")}
+    if not found:
+        return Unknown(NOT_IN_REPORT)
+    return tuple(Companion(name=n, version=v) for n, v in sorted(found.items()))
+
+
+def _augment_python(facts: Facts, tf: TextFacts) -> dict:
+    import dataclasses
+
+    conda = [CondaPackage(name=n, version=v, build=b, channel=Unknown(NOT_IN_REPORT)) for n, v, b in tf.conda_builds]
+    pip = list(dict.fromkeys(tf.packages))
+    if not known(facts.python):
+        if not (tf.python_version or pip or conda):
+            return {}
+        return {"python": _python(tf.python_version, pip or None, conda or None, "")}
+    changes: dict = {}
+    if not known(facts.python.distributions) and pip:
+        changes["distributions"] = tuple(
+            Distribution(name=n, version=v, location="(not in the report)", installer=Unknown(NOT_IN_REPORT))
+            for n, v in pip
+        )
+    if not known(facts.python.conda_packages) and conda:
+        changes["conda_packages"] = tuple(conda)
+    if facts.python.version == "unknown" and tf.python_version:
+        changes["version"] = tf.python_version
+    return {"python": dataclasses.replace(facts.python, **changes)} if changes else {}
+
+
+__all__ = [
+    "MAX_BYTES",
+    "MissingFact",
+    "ParsedReport",
+    "augment_facts",
+    "decode_input",
+    "from_fields",
+    "has_evidence",
+    "read_report",
+]

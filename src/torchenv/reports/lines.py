@@ -1,0 +1,557 @@
+"""Read any pasted text line by line: every line gets a kind, facts come from whatever syntax the
+user's tool printed.
+
+People paste everything: tracebacks, torch's warnings alone, a crashed collect_env, another
+project's environment dump (Ultralytics, ComfyUI, SD.Next, sglang, transformers/diffusers/accelerate
+`env`, Lightning's template), hand-written markdown ("- **GPU**: RTX 5090"), shell sessions (`$ nvidia-smi`,
+`>>> torch.cuda.is_available()`), pip/conda lists and install logs, kernel logs. This module does not
+need a parser per producer: it recognises
+
+- key/value facts in any of the usual syntaxes (`Key: value`, `Key : value`, `Key = value`,
+  `Key    value`, `- **Key**: value`, `Key (GPU?): value (False)`), by an alias table of key names;
+- facts written inline (`torch-2.4.1+cu121`, `Driver Version: 570.124.06`, `CUDA:0 (NVIDIA …)`,
+  `Cuda compilation tools, release 11.8`, `NVRM version: … Kernel Module 520.56.06`, `found version 11040`,
+  a WSL or Tegra kernel string, Windows and macOS paths, container shell prompts);
+- package rows (`torch   2.9.1+cu130`, `torch==2.1.0`, `pytorch  1.11.0  py3.8_cpu_0  pytorch`,
+  `Collecting torch==2.0.1+rocm5.4.2`);
+- REPL echoes (`>>> torch.__version__` and the line after it);
+- messages: errors, warnings, traceback frames — kept whole for `explain`;
+- noise: fences, rules, prompts without facts, banners, markup.
+
+Every line gets one of `KINDS`; `classify_text` never raises and is linear in the input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+KINDS = ("blank", "noise", "fact", "message", "prose")
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    number: int  # 1-based line number in the (normalised) input
+    kind: str  # one of KINDS
+    detail: str  # the fact keys it gave, or the rule that classified it
+    text: str
+
+
+@dataclass(slots=True)
+class TextFacts:
+    """Facts any text stated, each None when nothing said so. Merged under a format parser's fields."""
+
+    torch_version: str | None = None
+    torch_not_importable: bool = False
+    cuda_build: str | None = None  # from a "+cu121" variant or a "CUDA used to build" key
+    cpu_build: bool = False  # "+cpu", a CPU conda build, "CUDA used to build: None"
+    rocm_build: bool = False
+    cuda_available: bool | None = None
+    gpus: list[str] = field(default_factory=list)
+    no_gpu: bool = False  # the tool said outright that it saw no NVIDIA GPU ("No CUDA", "CUDA: None" + CPU)
+    driver_version: str | None = None
+    driver_cuda: str | None = None  # the highest CUDA the driver supports ("CUDA Version" of nvidia-smi)
+    system_cuda: str | None = None  # nvcc / CUDA runtime of the system toolkit
+    os: str | None = None
+    kernel: str | None = None
+    wsl: bool = False
+    tegra: bool = False
+    container: str | None = None
+    python_version: str | None = None
+    packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
+    conda_builds: list[tuple[str, str, str]] = field(default_factory=list)  # (name, version, build)
+    cuda_expected: list[str] = field(default_factory=list)  # evidence that the user has or wants a GPU
+
+
+@dataclass(slots=True)
+class TextReading:
+    lines: list[LineRecord]
+    facts: TextFacts
+    messages: list[str]  # message lines, in order
+
+
+# --- line shapes ----------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_RULE = re.compile(r"^[\s|+=\-_~*#.:`]*$")  # ====, ----, +----+, |====|, ***
+_HTML = re.compile(r"^\s*</?(details|summary|br|img|p|div|pre|code|sub|sup)\b[^>]*>\s*$", re.I)
+_PROMPT = re.compile(
+    r"^\s*(?:\([\w.\-\\/ ]+\)\s*)?"  # (venv) / (base)
+    r"(?:[\w.\-]+@[\w.\-]+(?::[^$#>]*)?\s*[$#%]|[A-Za-z]:\\[^>]*>|\$|#(?=\s)|❯|↪|PS [A-Za-z]:\\[^>]*>|>>>|\.\.\.(?=\s)|In \[\d+\]:)"
+    r"\s*(?P<cmd>.*)$"
+)
+_CONTAINER_HOST = re.compile(r"^\s*(?:\([\w.\-]+\)\s*)?[\w.\-]+@([0-9a-f]{12})(?::|\s|$)")
+_MARKDOWN_HEAD = re.compile(r"^\s*#{1,6}\s+\S")
+_EXCEPTION = re.compile(
+    r"\b(?:[A-Z][A-Za-z]*(?:Error|Exception|Warning|Failed|Missing)|Traceback|AssertionError|Aborted|"
+    r"Segmentation fault|core dumped|Killed)\b"
+)
+_MESSAGE_HINT = re.compile(
+    r"(error|warn(?:ing)?\b|fail(?:ed|ure)?\b|not compatible|no longer supports?|cannot|can't|couldn.t|could not (?!collect)|"
+    r"undefined symbol|symbol not found|not found|no such file|killed|too old|insufficient|exception|traceback|"
+    r"no kernel image|out of memory|not available|no cuda gpus|no cuda-capable|mismatch|not supported|only supports?|"
+    r"is not able to use|unable to|denied|timed? ?out|invalid|abort|err!|no module named|not compiled with|"
+    r"fallen off the bus|is too small|falling back|not detected|not built|nvrm:|xid\b)",
+    re.I,
+)
+_TRACE_FRAME = re.compile(
+    r"^\s*(File \"|File ~|File [A-Za-z]:\\|at [\w.$<>]+\(|frame #\d+:|\^+\s*$|~+\^+|-{2,}>\s*\d+"
+    r"|<ipython-input-[\w-]+> in |Cell In ?\[\d*\], line \d+|\S+\.py in [\w<>]+\()"  # IPython/Jupyter frames
+)
+_TRACE_CONT = re.compile(r"^\s{2,}\S")  # the code line under a File "…" frame
+_KEY_VALUE = re.compile(
+    r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][\w .,/()?@'-]{0,60}?)\s*(?:\*\*|__)?\s*"
+    r"(?:[:=：]|\s{2,}|\t)\s*(?:\*\*|__)?\s*(?P<value>\S.*?)\s*$"
+)
+_KEY_PAREN = re.compile(r"\s*\((?:gpu\?|accelerator\?|cpu\?/gpu\?/tpu\?|e\.g\.[^)]*)\)\s*$", re.I)
+
+# Key names, as people and tools write them, -> canonical fact.
+_ALIASES = {
+    "torch": (
+        "pytorch version",
+        "pytorch",
+        "torch",
+        "torch version",
+        "pytorch version (gpu?)",
+        "pytorch version (accelerator?)",
+        "torch.__version__",
+        "pytorch_version",
+        "torch_version",
+    ),
+    "cuda_build": ("cuda used to build pytorch", "torch.version.cuda", "cuda (pytorch)", "cuda version (pytorch)"),
+    "available": (
+        "is cuda available",
+        "cuda available",
+        "gpu available",
+        "cuda support",
+        "torch.cuda.is_available()",
+        "is cuda available (pytorch)",
+        "cuda is available",
+        "gpu available (cuda)",
+    ),
+    "gpus": (
+        "gpu models and configuration",
+        "gpu",
+        "gpus",
+        "gpu model",
+        "gpu models",
+        "gpu type",
+        "graphics card",
+        "graphics",
+        "gpu name",
+        "video card",
+        "device name",
+        "hardware: gpu",
+    ),
+    "driver": (
+        "nvidia driver version",
+        "driver version",
+        "nvidia driver",
+        "driver",
+        "cuda driver version",
+        "gpu driver",
+        "gpu driver version",
+        "nvidia-driver",
+    ),
+    "runtime": (
+        "cuda runtime version",
+        "nvcc",
+        "cuda toolkit",
+        "cuda toolkit version",
+        "cuda compiler",
+        "nvcc version",
+    ),
+    "os": ("os", "operating system", "os version", "system", "environment", "distro", "os (e.g., linux)"),
+    "platform": ("python platform", "platform", "sys.platform", "kernel", "kernel version", "kernel release", "uname"),
+    "python": ("python version", "python", "python_version"),
+}
+_KEY_OF = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
+
+_VERSION = r"\d+\.\d+(?:\.\d+)*(?:[.\w+-]*)?"
+_TORCH_INLINE = (
+    re.compile(
+        r"\btorch[-= ]{1,2}(\d+\.\d+\.\d+(?:\.post\d+)?(?:a0)?(?:\.dev\d+)?(?:\+[\w.]+)?)"
+    ),  # torch-2.4.1+cu121, torch==1.6.0
+    re.compile(r"\b(?:pytorch|torch) version:?\s+(\d+\.\d+\.\d+[\w.+]*)", re.I),  # "pytorch version: 2.7.0+cu128"
+    re.compile(r"\bTorch (\d+\.\d+\.\d+\+[\w.]+)"),  # SD.Next "Torch 2.0.0+cu118"
+    re.compile(r"/whl/[\w.\-/]*?torch-(\d+\.\d+\.\d+(?:\.post\d+)?)%2B(\w+)-"),  # a wheel URL
+    re.compile(r"\btorch-(\d+\.\d+\.\d+(?:\.post\d+)?)-cp\d+"),  # a downloaded wheel file name
+)
+_CUDA_VARIANT = re.compile(r"\+cu(\d{2,3})\b")
+_CPU_VARIANT = re.compile(r"\+cpu\b")
+_ROCM_VARIANT = re.compile(r"\+rocm[\d.]+")
+_SMI_HEADER = re.compile(
+    r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A|ERR!))?", re.I
+)
+_SMI_ROW = re.compile(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off|WDDM|TCC|MCDM|N/A)\s*\|")
+_NVRM = re.compile(r"NVRM version:.*?Kernel Module\s+([\d.]+)")
+_NVCC = re.compile(r"Cuda compilation tools, release (\d+\.\d+)|Build cuda_(\d+\.\d+)\.r")
+_FOUND_VERSION = re.compile(r"(?:too old \(found version|_cuda_getDriverVersion\(\)\D*?)\s*(\d{4,5})")
+_DRIVER_INLINE = re.compile(
+    r"(?:Driver Version:|NVIDIA Driver:|driver version:?|\bDriver)\s+(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\b", re.I
+)
+_GPU_INLINE = (
+    re.compile(r"^\s*GPU \d+(?:,\d+)*\s*[:：]\s*(.+?)\s*(?:\(UUID:.*)?$"),  # GPU 0: NAME / sglang GPU 0,1: NAME
+    re.compile(r"\bcuda:\d+\s+(.+?)\s*:\s*(?:native|cudaMallocAsync)\b"),  # ComfyUI "Device: cuda:0 NAME : native"
+    re.compile(r"\bCUDA:\d+ \((.+?),\s*\d+MiB\)"),  # Ultralytics "CUDA:0 (NVIDIA RTX A6000, 48670MiB)"
+    re.compile(r"Torch detected GPU:\s*(.+?)\s+VRAM\b"),  # SD.Next
+    re.compile(r"product:\s*\w+\s*\[(.+?)\]"),  # lshw
+    re.compile(r"\]\s*\d+\)\s*(NVIDIA .+?)\s*$"),  # "[Crystools INFO] 0) NVIDIA GeForce RTX 5070 Ti"
+    re.compile(r"^\s*(?:NVIDIA )?(?:GeForce |Tesla |Quadro |TITAN )?.+? with CUDA capability sm_\d+", re.I),
+)
+_GPU_WORD = re.compile(
+    r"\b(NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX|Jetson|Orin|Xavier|[AHBL]\d{2,3}\b|[TPVKM]\d{1,3}\b|GB\d{2,3}|A\d{4})",
+    re.I,
+)
+_PY_INLINE = (
+    re.compile(r"^\s*Python (\d\.\d{1,2}\.\d+)\s*[(|]"),  # "Python 3.10.6 (tags/v3.10.6…)" banner
+    re.compile(r"\bPython-(\d\.\d{1,2}\.\d+)\b"),  # Ultralytics
+    re.compile(r"python(\d\.\d{1,2})[/\\](?:site|dist)-packages"),
+)
+_WINDOWS = re.compile(
+    r"(?:^|[\s'\"(=])[A-Za-z]:\\|\bWindows-\d|\bMicrosoft Windows\b|\bwin_amd64\b|\bPlatform: Windows\b|\bOS:\s*nt\b"
+)
+_MACOS = re.compile(
+    r"(?:^|[\s'\"(=])/Users/\w|~/opt/anaconda3|\bmacOS-\d|\bMac OS ?X\b|\bdarwin\b|\bApple M\d|\bmacosx_", re.I
+)
+_LINUX = re.compile(
+    r"(?:^|[\s'\"(=])/(?:home|root|usr|opt|var|data|scratch|nix|mnt)/|\bLinux-\d|\bUbuntu\b|\bmanylinux|\bDebian\b|\bCentOS\b"
+)
+_WSL = re.compile(r"microsoft-standard-WSL2|-Microsoft-x86_64|\d-Microsoft\b|/mnt/c/|/usr/lib/wsl/|\bWSL ?2?\b", re.I)
+_TEGRA = re.compile(r"-tegra\b|\btegra-|\bL4T\b|\bJetPack\b", re.I)
+_KERNEL = re.compile(r"\bLinux-(\d[\w.\-+]*?)-(x86_64|aarch64|ppc64le)\b")
+_CONDA_ROW = re.compile(
+    r"^\s*(pytorch|pytorch-cuda|pytorch-gpu|pytorch-cpu|cudatoolkit|cuda-toolkit|cpuonly|pytorch-mutex|torchvision|torchaudio|cudnn)\s+(\d[\w.]*)\s+(\S+)(?:\s+(\S+))?\s*$"
+)
+_PIP_ROW = re.compile(
+    r"^\s*(?:\[pip\d?\]\s+|[+-]\s+)?(torch|torchvision|torchaudio|xformers|triton|flash[-_]attn|nvidia-[\w-]+|detectron2|vllm)\s*(?:==\s*|\s+(?:✅\s*)?)(\d+\.\d+[\w.+]*)(?:>=[\d.]+)?\s*$",
+    re.I,
+)
+_PIP_LOG = re.compile(
+    r"\b(?:Collecting|Requirement already satisfied:|Using cached|Downloading)\s+(torch|torchvision|torchaudio)[=-]=?(\d+\.\d+\.\d+[\w.+%]*)",
+    re.I,
+)
+_INSTALLED = re.compile(r"Successfully installed (.*)$")
+_REPL_ASKS = re.compile(r"(torch\.__version__|torch\.version\.cuda|torch\.cuda\.is_available\(\))")
+_CUDA_EXPECT = re.compile(
+    r"(Torch not compiled with CUDA enabled|CUDA_PATH|NVIDIA GPU Computing Toolkit|nvidia driver was found|"
+    r"--index-url https://download\.pytorch\.org/whl/cu|\bcudatoolkit\b|\bpytorch-cuda\b|device='cuda'|\.cuda\(\)|"
+    r"to\(['\"]cuda|CUDA_VISIBLE_DEVICES|NVIDIA GeForce|nvidia-smi)",
+    re.I,
+)
+
+
+def _clean_gpu(name: str) -> str | None:
+    name = name.strip().strip("`*'\"").strip()
+    name = re.sub(r"^\d+\s*[x×]\s*", "", name)  # "2× RTX 5090", "8x A100"
+    name = re.sub(r"\s*\((?:UUID|arch=|nvgpu|\d+\s*[GM]i?B).*?\)\s*", " ", name)
+    name = re.sub(r"\s+\d+\s*[GM]i?B\b.*$", "", name)  # "RTX 5000 16GB (driver …)"
+    name = re.sub(r"\s*[,:(].*$", "", name) if not name.lower().startswith("orin") else name.split("(")[0]
+    name = re.sub(r"\s+with CUDA capability.*$", "", name, flags=re.I)
+    name = re.sub(r"^(?:UserWarning:\s*)", "", name).strip(" .")
+    if not name or len(name) > 60 or not _GPU_WORD.search(name) or name.lower() in ("no cuda", "n/a", "none"):
+        return None
+    if name.lower().startswith(("could not", "gpu ", "cpu")):
+        return None
+    return name
+
+
+def _version_in(value: str) -> str | None:
+    match = re.search(r"(?<![\w.])(\d+\.\d+(?:\.\d+)*)", value)
+    return match.group(1) if match else None
+
+
+def _bool(value: str) -> bool | None:
+    lowered = value.strip().strip("`*'\"").lower()
+    word = re.match(r"(true|false|yes|no)\b", lowered)
+    if word:
+        return word.group(1) in ("true", "yes")
+    return None
+
+
+def _apply_key(facts: TextFacts, key: str, raw_key: str, value: str) -> str | None:
+    """Apply one recognised key/value; returns the fact name for the line's detail, None if unusable."""
+    value = value.strip().strip("`").strip()
+    lowered = value.lower()
+    if key == "torch":
+        if lowered.startswith("n/a"):
+            facts.torch_not_importable = True
+            return "torch: N/A"
+        version = re.match(r"v?(\d+\.\d+(?:\.\d+)?(?:[\w.+-]*))", value)
+        if not version:
+            return None
+        facts.torch_version = facts.torch_version or version.group(1).rstrip(".,")
+        paren = re.search(r"\((True|False|NA)\)\s*$", value)  # transformers/accelerate "(GPU?)" value
+        if paren and paren.group(1) != "NA":
+            facts.cuda_available = paren.group(1) == "True"
+        return "torch"
+    if key == "cuda_build":
+        if lowered in ("none", "could not collect"):
+            facts.cpu_build = True
+            return "cuda_build: none"
+        version = _version_in(value)
+        if version:
+            facts.cuda_build = facts.cuda_build or version
+            return "cuda_build"
+        return None
+    if key == "available":
+        found = _bool(value)
+        if found is None:
+            return None
+        facts.cuda_available = found if facts.cuda_available is None else facts.cuda_available
+        return "cuda_available"
+    if key == "gpus":
+        if lowered.startswith("no cuda"):
+            facts.no_gpu = True
+            return "gpus: none"
+        name = _clean_gpu(re.sub(r"^GPU \d+\s*[:：]\s*", "", value))
+        if name:
+            facts.gpus.append(name)
+            return "gpu"
+        return None
+    if key == "driver":
+        version = re.search(r"(?<![\d.])(\d{3}\.\d{1,3}(?:\.\d{1,3})?)(?![\d.])", value)
+        if version:
+            facts.driver_version = facts.driver_version or version.group(1)
+            cuda = re.search(r"CUDA\s*(\d+\.\d+)", value)
+            if cuda:
+                facts.driver_cuda = facts.driver_cuda or cuda.group(1)
+            return "driver"
+        return None
+    if key == "runtime":
+        version = _version_in(value)
+        if version and not lowered.startswith("no cuda"):
+            facts.system_cuda = facts.system_cuda or version
+            return "system_cuda"
+        return None
+    if key == "python":
+        version = re.match(r"(\d\.\d{1,2}(?:\.\d+)?)", value)
+        if version:
+            facts.python_version = facts.python_version or version.group(1)
+            return "python"
+        return None
+    if key in ("os", "platform"):
+        if "windows" in lowered or lowered in ("nt", "win32"):
+            facts.os = facts.os or "windows"
+        elif lowered.startswith(("macos", "mac os", "darwin")):
+            facts.os = facts.os or "macos"
+        elif "linux" in lowered or re.search(r"ubuntu|debian|centos|fedora|rhel|red hat|rocky|alma|arch", lowered):
+            facts.os = facts.os or "linux"
+        else:
+            return None
+        return "os"
+    return None
+
+
+_MACOS_WORDS = ("/users/", "~/opt/", "mac", "darwin", "apple m")
+_LINUX_WORDS = ("linux", "ubuntu", "debian", "centos")
+_PACKAGE_WORDS = ("torch", "cud", "cpuonly", "xformers", "triton", "flash", "nvidia", "detectron", "vllm")
+
+
+def _inline(facts: TextFacts, line: str) -> list[str]:
+    """Facts stated inline anywhere in a line; returns their names."""
+    found: list[str] = []
+    low = line.lower()  # cheap substring gates keep 10 MB of text well under a second
+    torchy = "torch" in low
+    cudaish = "cuda" in low
+    header = _SMI_HEADER.search(line) if "nvidia-smi" in low else None
+    if header:
+        facts.driver_version = facts.driver_version or header.group(2)
+        if header.group(3) and header.group(3)[0].isdigit():
+            facts.driver_cuda = facts.driver_cuda or header.group(3)
+        found.append("nvidia-smi header")
+    row = _SMI_ROW.match(line) if line.lstrip().startswith("|") else None
+    if row:
+        name = _clean_gpu(row.group(2))
+        if name:
+            facts.gpus.append(name)
+            found.append("gpu (nvidia-smi)")
+    for pattern in _TORCH_INLINE if torchy else ():
+        match = pattern.search(line)
+        if match:
+            version = match.group(1)
+            if match.lastindex and match.lastindex >= 2:
+                version = f"{version}+{match.group(2)}"
+            if facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
+                facts.torch_version = version
+            found.append("torch")
+            break
+    nvrm = _NVRM.search(line) if "NVRM" in line else None
+    if nvrm:
+        facts.driver_version = facts.driver_version or nvrm.group(1)
+        found.append("driver (kernel module)")
+    nvcc = _NVCC.search(line) if cudaish else None
+    if nvcc:
+        facts.system_cuda = facts.system_cuda or nvcc.group(1) or nvcc.group(2)
+        found.append("system_cuda (nvcc)")
+    code = _FOUND_VERSION.search(line) if "version" in low else None
+    if code and facts.driver_cuda is None:
+        value = int(code.group(1))
+        facts.driver_cuda = f"{value // 1000}.{value % 1000 // 10}"
+        found.append("driver_cuda")
+    if not header and facts.driver_version is None and "driver" in low:
+        driver = _DRIVER_INLINE.search(line)
+        if driver:
+            facts.driver_version = driver.group(1)
+            found.append("driver")
+    gpuish = "gpu" in low or cudaish or "product:" in low or ") nvidia" in low
+    for pattern in _GPU_INLINE if gpuish else ():
+        match = pattern.search(line)
+        if match:
+            name = _clean_gpu(match.group(1) if match.groups() else match.group(0))
+            if name:
+                facts.gpus.append(name)
+                found.append("gpu")
+            break
+    for pattern in _PY_INLINE if "python" in low else ():
+        match = pattern.search(line)
+        if match:
+            facts.python_version = facts.python_version or match.group(1)
+            found.append("python")
+            break
+    if (":\\" in line or "win" in low or "nt" in low) and _WINDOWS.search(line):
+        facts.os = facts.os or "windows"
+    elif any(w in low for w in _MACOS_WORDS) and _MACOS.search(line):
+        facts.os = facts.os or "macos"
+    elif ("/" in line or any(w in low for w in _LINUX_WORDS)) and _LINUX.search(line):
+        facts.os = facts.os or "linux"
+    if ("microsoft" in low or "wsl" in low or "/mnt/c/" in low) and _WSL.search(line):
+        facts.wsl = True
+        facts.os = "linux" if facts.os in (None, "windows") and "/mnt/" in line else facts.os
+        found.append("wsl")
+    if ("tegra" in low or "l4t" in low or "jetpack" in low) and _TEGRA.search(line):
+        facts.tegra = True
+        found.append("tegra")
+    kernel = _KERNEL.search(line) if "linux-" in low else None
+    if kernel:
+        facts.kernel = facts.kernel or kernel.group(1)
+        facts.os = facts.os or "linux"
+    host = _CONTAINER_HOST.match(line) if "@" in line else None
+    if host:
+        facts.container = facts.container or "container (shell prompt with a container hostname)"
+        found.append("container")
+    packagey = any(w in low for w in _PACKAGE_WORDS)
+    conda = _CONDA_ROW.match(line) if packagey else None
+    if conda:
+        facts.conda_builds.append((conda.group(1).lower(), conda.group(2), conda.group(3)))
+        found.append("conda package")
+    pip = _PIP_ROW.match(line) if packagey else None
+    if pip:
+        facts.packages.append((pip.group(1).lower().replace("_", "-"), pip.group(2)))
+        found.append("package")
+    log = _PIP_LOG.search(line) if torchy else None
+    if log:
+        facts.packages.append((log.group(1).lower(), log.group(2).replace("%2B", "+")))
+        found.append("package (pip log)")
+    installed = _INSTALLED.search(line) if "successfully installed" in low else None
+    if installed:
+        for item in installed.group(1).split():
+            name, _, version = item.rpartition("-")
+            if name in ("torch", "torchvision", "torchaudio") and version[:1].isdigit():
+                facts.packages.append((name, version))
+        found.append("packages installed")
+    if (cudaish or "nvidia" in low) and _CUDA_EXPECT.search(line):
+        facts.cuda_expected.append(line.strip()[:160])
+    return found
+
+
+def _key_value(facts: TextFacts, line: str) -> str | None:
+    match = _KEY_VALUE.match(line)
+    if not match:
+        return None
+    raw_key = match.group("key").strip().strip("*`_").strip()
+    key_lower = raw_key.lower()
+    key = _KEY_OF.get(key_lower) or _KEY_OF.get(_KEY_PAREN.sub("", key_lower).strip())
+    if key is None:
+        return None
+    return _apply_key(facts, key, raw_key, match.group("value"))
+
+
+def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
+    """Classify every line of already-normalised text and collect the facts and messages it states."""
+    facts = TextFacts()
+    records: list[LineRecord] = []
+    messages: list[str] = []
+    in_fence_after_message = False
+    in_traceback = False
+    repl_question: str | None = None
+    for number, raw in enumerate(text.split("\n")[:max_lines], start=1):
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped:
+            records.append(LineRecord(number, "blank", "", line))
+            in_traceback = False
+            continue
+        if len(stripped) > 2000:  # one giant line (minified output, a binary dump): look at its head only
+            line = stripped = stripped[:2000]
+        if repl_question is not None and not _PROMPT.match(line):
+            detail = _repl_answer(facts, repl_question, stripped)
+            repl_question = None
+            if detail:
+                records.append(LineRecord(number, "fact", detail, line))
+                continue
+        prompt = _PROMPT.match(line)
+        if prompt:
+            command = prompt.group("cmd") or ""
+            asked = _REPL_ASKS.search(command)
+            repl_question = asked.group(1) if asked else None
+            found = _inline(facts, line)
+            if _EXCEPTION.search(command) or _MESSAGE_HINT.search(command):
+                records.append(LineRecord(number, "message", "prompt line with an error", line))
+                messages.append(stripped)
+                continue
+            records.append(LineRecord(number, "fact" if found else "noise", ", ".join(found) or "shell prompt", line))
+            continue
+        if _FENCE.match(line) or _RULE.match(stripped) or _HTML.match(line):
+            records.append(LineRecord(number, "noise", "markup", line))
+            in_fence_after_message = False
+            continue
+        exception = _EXCEPTION.search(stripped)
+        frame = _TRACE_FRAME.match(line)
+        if exception or frame:
+            in_traceback = True
+            _inline(facts, line)
+            records.append(LineRecord(number, "message", "traceback" if frame else "error", line))
+            messages.append(stripped)
+            continue
+        key_fact = _key_value(facts, line)
+        inline = _inline(facts, line)
+        if key_fact or inline:
+            detail = ", ".join(([key_fact] if key_fact else []) + inline)
+            if _MESSAGE_HINT.search(stripped) and not key_fact:
+                records.append(LineRecord(number, "message", detail, line))
+                messages.append(stripped)
+            else:
+                records.append(LineRecord(number, "fact", detail, line))
+            continue
+        if _MESSAGE_HINT.search(stripped) or (in_traceback and _TRACE_CONT.match(line)) or in_fence_after_message:
+            records.append(LineRecord(number, "message", "message", line))
+            messages.append(stripped)
+            continue
+        records.append(LineRecord(number, "noise" if _MARKDOWN_HEAD.match(line) else "prose", "", line))
+    return TextReading(records, facts, messages)
+
+
+def _repl_answer(facts: TextFacts, question: str, answer: str) -> str | None:
+    value = answer.strip().strip("'\"")
+    if question == "torch.__version__":
+        match = re.match(r"(\d+\.\d+\.\d+[\w.+]*)$", value)
+        if match:
+            facts.torch_version = facts.torch_version or match.group(1)
+            return "torch (REPL)"
+    elif question == "torch.version.cuda":
+        if value == "None":
+            facts.cpu_build = True
+            return "cuda_build: none (REPL)"
+        if re.match(r"\d+\.\d+", value):
+            facts.cuda_build = facts.cuda_build or value
+            return "cuda_build (REPL)"
+    elif question == "torch.cuda.is_available()":
+        found = _bool(value)
+        if found is not None:
+            facts.cuda_available = found if facts.cuda_available is None else facts.cuda_available
+            return "cuda_available (REPL)"
+    return None
+
+
+__all__ = ["KINDS", "LineRecord", "TextFacts", "TextReading", "classify_text"]
