@@ -4,7 +4,7 @@
 set -u
 final=$OUT
 work=$(mktemp -d)
-for part in compat faults monitor preflight container; do
+for part in ${PARTS:-compat faults monitor preflight container}; do
   script=benchmarks/device/$part.sh
   [ -f "$script" ] || { echo "$part: no script" >> "$work/parts.txt"; continue; }
   mkdir -p "$work/$part"
