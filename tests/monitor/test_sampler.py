@@ -174,3 +174,12 @@ def test_an_older_binding_without_a_function_is_not_an_error():
     assert not info.gpm and info.unsupported["gpm"] == "not in this nvidia-ml-py"
     (g,), _, _ = at(sampler, clock, 5)
     assert g.clock_reasons == 0x4  # the older name answered
+
+
+def test_a_gpu_nvml_cannot_open_is_one_message_naming_it():
+    class Lost(FakeNvml):
+        def nvmlDeviceGetHandleByIndex(self, index):
+            raise self.NVMLError(self.NVML_ERROR_GPU_IS_LOST)
+
+    with pytest.raises(NvmlUnavailable, match="NVML cannot open GPU 0: GPU is lost"):
+        NvmlSampler(Lost(recording("h200-gemm"))).open(0.0)

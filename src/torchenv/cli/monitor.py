@@ -42,7 +42,11 @@ def register(commands) -> None:
     monitor.add_argument("--csv", metavar="FILE", help="stream every sample as CSV rows (one per GPU; - for stdout)")
     monitor.add_argument("--jsonl", metavar="FILE", help="stream every sample as a JSON line (- for stdout)")
     monitor.add_argument("--html", metavar="FILE", help="write a self-contained HTML plot of every series")
-    monitor.add_argument("--steps-file", metavar="FILE", help=argparse.SUPPRESS)
+    monitor.add_argument(
+        "--steps-file",
+        metavar="FILE",
+        help="with --attach: the file the job's torchenv.step() writes (start the job with TORCHENV_MONITOR_STEPS=FILE)",
+    )
     monitor.add_argument("--no-live", action="store_true", help="no live view: the command keeps the terminal")
     monitor.add_argument("-v", "--verbose", action="store_true", help="explain every verdict; list rules not judged")
     # dest "argv": "command" is the top-level parser's name for the subcommand

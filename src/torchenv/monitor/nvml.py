@@ -177,7 +177,10 @@ class NvmlSampler:
         if missing:
             raise NvmlUnavailable(f"no GPU {', '.join(map(str, missing))} (NVML sees {count})")
         for index in indexes:
-            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            try:
+                handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            except Exception as exc:
+                raise NvmlUnavailable(f"NVML cannot open GPU {index}: {_text(exc)} (--gpus leaves it out)") from None
             device = _Device(nvml, index, handle, self._count_error)
             self.devices.append(device)
             self.infos.append(self._info(device, now))

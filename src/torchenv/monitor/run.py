@@ -58,7 +58,7 @@ class Outcome:
 
 
 def _now_iso() -> str:
-    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    return datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
 def _pump(stream, name: str, relay: Relay) -> None:
@@ -154,6 +154,7 @@ def _run(
                     job.start()
                     signals.deliver()
                 t0 = clock()
+                started_at = _now_iso()  # the wall-clock time of t_s = 0 (to line up with other tools)
                 monitor.begin(job.pid if job is not None else options.attach_pid, t0)
                 if on_start is not None:
                     on_start(monitor)

@@ -30,6 +30,8 @@ THRESHOLDS = {
     "starved_busy_pct": 60.0,  # below this the GPU waits for work more than a third of the time
     "launch_busy_pct": 50.0,  # "busy" by utilization.gpu ...
     "launch_sm_ratio": 0.35,  # ... while SM active is below this share of it: kernels that fill few SMs
+    "launch_tiny_busy_pct": 20.0,  # or busy this much with kernels so small (SM active below
+    "launch_tiny_ratio": 0.1,  # this share of kernel-busy) that launching them is the work
     "compute_sm_pct": 40.0,  # SM active at or above this: the SMs are doing the work
     "memory_dram_pct": 50.0,  # DRAM bandwidth in use at or above this ...
     "memory_tensor_pct": 20.0,  # ... with the tensor pipes below this: streaming memory, not math
@@ -232,6 +234,13 @@ def _limit_lowered(s: WindowStats) -> bool:
     return bool(s.power_limit_w and s.power_default_limit_w and s.power_limit_w < 0.95 * s.power_default_limit_w)
 
 
+def _launch_bound(s: WindowStats) -> bool:
+    busy, sm = s.kernel_busy or 0.0, s.sm_active or 0.0
+    if busy >= T["launch_busy_pct"] and sm < T["launch_sm_ratio"] * busy:
+        return True  # "busy" nearly all the time, yet few SMs in use
+    return busy >= T["launch_tiny_busy_pct"] and sm < T["launch_tiny_ratio"] * busy
+
+
 LOAD_RULES: tuple[Rule, ...] = (
     Rule(
         id="gpu-idle",
@@ -255,19 +264,16 @@ LOAD_RULES: tuple[Rule, ...] = (
         category="performance",
         layer="compute",
         needs=("kernel_busy", "sm_active"),
-        holds=lambda s: (
-            (s.kernel_busy or 0) >= T["launch_busy_pct"]
-            and (s.sm_active or 0) < T["launch_sm_ratio"] * (s.kernel_busy or 0)
-        ),
+        holds=lambda s: _launch_bound(s),
         title=lambda s: f"launch-bound: kernel-busy {_pct(s.kernel_busy)} %, SM active {_pct(s.sm_active)} %",
         evidence=lambda s: [
             f"kernel-busy (utilization.gpu) {_pct(s.kernel_busy)} %, SM active {_pct(s.sm_active)} % (GPM)",
             f"SM occupancy {_pct(s.sm_occupancy)} %, tensor pipes {_pct(s.tensor)} %",
             _power_text(s),
         ],
-        explanation="utilization.gpu counts the time in which any kernel ran. Here kernels run nearly all the "
-        "time but fill few of the SMs: they are tiny, and the time goes to launching them (Python and "
-        "framework overhead per op, CPU-bound).",
+        explanation="utilization.gpu counts the time in which any kernel ran. Here the kernels fill few of the "
+        "SMs: they are tiny, and the time goes to launching them (Python and framework overhead per op, "
+        "CPU-bound). Kernels this small also make a job that waits on its DataLoader look like this.",
         fix="{profile} ranks the ops; CUDA graphs or torch.compile(mode='reduce-overhead') cut the launch cost, "
         "larger batches fill the SMs",
     ),
