@@ -18,7 +18,8 @@ from torchenv.probes.gpu import NvmlAnswer, read_driver_and_gpus
 from torchenv.probes.runner import RunResult
 from torchenv.probes.system import read_environment, read_host
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+# The captures of ../shared/fixtures are copied into tests/fixtures (CI has only the repository).
+SHARED = Path(__file__).resolve().parents[1] / "fixtures"
 DIR = object()
 
 
