@@ -47,6 +47,8 @@ def append(index: Path, table: str, row: dict) -> None:
     for key, value in row.items():
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int):
+            lines.append(f"{key} = {value}")
         else:
             lines.append(f"{key} = {toml_string(value)}")
     chunk = "\n".join(lines) + "\n"
@@ -68,12 +70,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--slug")
     parser.add_argument("--format", dest="fmt", default="")
     parser.add_argument("--notes", default="")
+    parser.add_argument("--sweep", type=int, default=2, help="the collection sweep (1: before any rule was written)")
     args = parser.parse_args(argv)
     text = sys.stdin.read()
     if not text.strip():
         raise SystemExit("empty text")
     owner_repo, number = args.thread.split("#")
     url = args.url or f"https://github.com/{owner_repo}/issues/{number}"
+    legacy = (HERE / "collect_env" / "index.toml").read_text() + (HERE / "errors.toml").read_text()
+    if re.search(rf"github\.com/{re.escape(owner_repo)}/(?:issues|pull|discussions)/{number}\b", legacy, re.I):
+        raise SystemExit(f"{args.thread} is in the legacy corpus, which the rules were tuned on: not independent")
     h = half(args.thread)
     if args.kind == "paste":
         index = HERE / "pastes" / "index.toml"
@@ -90,6 +96,7 @@ def main(argv: list[str]) -> int:
             "established_cause": args.cause,
             "basis": args.basis,
             "format": args.fmt,
+            "sweep": args.sweep,
         }
         if args.notes:
             row["notes"] = args.notes
@@ -106,6 +113,7 @@ def main(argv: list[str]) -> int:
             "category": args.category,
             "established_cause": args.cause,
             "basis": args.basis,
+            "sweep": args.sweep,
             "message": text.rstrip("\n"),
         }
         if args.notes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import sys
 import tomllib
@@ -119,16 +120,20 @@ def score_message(row: dict, knowledge) -> tuple[dict, str | None, bool]:
     return row, category, category == row["category"]
 
 
-def score(knowledge=None) -> dict[str, HalfScore]:
+def score(knowledge=None, sweep: int | None = None) -> dict[str, HalfScore]:
+    """Both halves' results; `sweep` keeps only the items of one collection sweep (1: collected before any
+    rule was written; 2: collected after the rules, so unseen by them in both halves)."""
     if knowledge is None:
         from torchenv.knowledge import load_knowledge
 
         knowledge = load_knowledge()
     out = {h: HalfScore(h) for h in HALVES}
     for row in load_pastes():
-        out[row["half"]].pastes.append(score_paste(row, knowledge))
+        if sweep is None or row.get("sweep", 1) == sweep:
+            out[row["half"]].pastes.append(score_paste(row, knowledge))
     for row in load_messages():
-        out[row["half"]].messages.append(score_message(row, knowledge))
+        if sweep is None or row.get("sweep", 1) == sweep:
+            out[row["half"]].messages.append(score_message(row, knowledge))
     return out
 
 
@@ -136,7 +141,7 @@ def _pct(n: int, d: int) -> str:
     return f"{100 * n / d:.0f} % ({n}/{d})" if d else "n/a"
 
 
-def table(scores: dict[str, HalfScore]) -> str:
+def table(scores: dict[str, HalfScore], label: str = "") -> str:
     lines = [
         "| half | pastes | top cause right | broken called healthy | refused | false alarms (healthy controls) "
         "| messages | explain top category right | no match |",
@@ -145,7 +150,7 @@ def table(scores: dict[str, HalfScore]) -> str:
     for half in HALVES:
         s = scores[half]
         lines.append(
-            f"| {half} | {len(s.pastes)} ({len(s.broken)} broken, {len(s.healthy)} healthy) "
+            f"| {half}{label} | {len(s.pastes)} ({len(s.broken)} broken, {len(s.healthy)} healthy) "
             f"| {_pct(s.paste_right(), len(s.pastes))} | {s.called_healthy()} | {s.refused()} "
             f"| {s.false_alarms()} of {len(s.healthy)} | {len(s.messages)} "
             f"| {_pct(s.message_right(), len(s.messages))} | {s.message_unmatched()} |"
@@ -169,14 +174,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--details", action="store_true")
     parser.add_argument("--half", choices=HALVES, default="tuning", help="which half's misses --details lists")
+    parser.add_argument("--by-sweep", action="store_true", help="also score each collection sweep on its own")
     args = parser.parse_args(argv)
     scores = score()
     print(table(scores))
+    if args.by_sweep:
+        for sweep in (1, 2):
+            print(table(score(sweep=sweep), f", sweep {sweep}").split("\n", 2)[2])
     if args.details:
         print(details(scores, args.half))
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE.parent.parent / "src"))
+    # CORPUS_SRC=/path/to/another/checkout/src scores that code instead (the "before" numbers)
+    sys.path.insert(0, os.environ.get("CORPUS_SRC") or str(HERE.parent.parent / "src"))
     sys.exit(main(sys.argv[1:]))

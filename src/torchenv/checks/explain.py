@@ -319,6 +319,10 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
         return bool(_MACOS_TEXT.search(text))
     if name == "jupyter":
         return bool(_JUPYTER_TEXT.search(text))
+    if name == "amd-gpu":  # the message or the machine names an AMD (or Intel) GPU, not an NVIDIA one
+        if facts is not None and any(_NON_NVIDIA_GPU.search(g.name) for g in listed_gpus(facts)):
+            return True
+        return bool(_NON_NVIDIA_GPU.search(text))
     if name == "variant-unpublished":
         return _variant_unpublished(text)
     if facts is None:
@@ -349,6 +353,11 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
 _MACOS_TEXT = re.compile(
     r"(?:^|[\s\x22\x27(])/Users/\w|~/opt/(?:ana|mini)conda3|/Library/Frameworks/Python\.framework|-darwin\.so\b"
     r"|\bdlopen\(|\bMac ?OS ?X?\b|\bmacOS\b|\bDarwin\b"
+)
+_NON_NVIDIA_GPU = re.compile(
+    r"\bAMD\b(?: Radeon)?(?:\s+\w+){0,2}\s+(?:graphics card|gpu|card)\b|\bRadeon\b|\bRX ?[4-9]\d{2,3}\s?(?:XT|XTX)?\b|"
+    r"\bIntel\(?R?\)? (?:Arc|Iris|UHD)\b",  # not ROCm/DirectML: those also run on (or get installed on) NVIDIA machines
+    re.I,
 )
 _JUPYTER_TEXT = re.compile(
     r"<ipython-input-|\bCell In ?\[\d*\]|\bIn \[\d+\]:|\bipykernel|site-packages/IPython/|\bjupyter\b", re.I
@@ -574,6 +583,38 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
     cpu_build = _cpu_build(facts)
     expected = gpu_expected(parsed)
     hip = known(torch) and known(torch.hip) and torch.hip
+    stated_cpu = _stated_cpu_build(parsed)
+    if (
+        stated_cpu
+        and not cpu_build
+        and (gpu_present(facts) or expected)
+        and not (known(torch) and torch.cuda_available is True)
+        and "cpu-only-build" not in seen | confident
+    ):
+        seen.add("cpu-only-build")
+        extra.append(
+            Finding(
+                id="report-cpu-build-gpu-expected",
+                category="cpu-only-build",
+                severity=Severity.ERROR,
+                layer="torch",
+                title="The report shows a CPU-only build of torch, and that an NVIDIA GPU is meant to be used",
+                evidence=(
+                    f"report: {stated_cpu}",
+                    *(f"report: {g.name}" for g in listed_gpus(facts)[:2]),
+                    *(f"report: {e}" for e in expected[:2]),
+                ),
+                explanation="The text names a CPU-only torch (a '+cpu' version or the CPU index "
+                "download.pytorch.org/whl/cpu) next to an NVIDIA GPU or CUDA code: a CPU build can never use it.",
+                fix="Install a CUDA build of torch into the same environment from https://pytorch.org/get-started/locally/ "
+                "(`python -m pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cu128`, "
+                "picking the CUDA variant the driver supports).",
+            )
+        )
+    jetson = _jetson_without_cuda(parsed)
+    if jetson is not None and "cpu-only-build" not in seen | confident:
+        seen.add("cpu-only-build")
+        extra.append(jetson)
     if cpu_build and gpu_present(facts) is None and not hip and "cpu-only-build" not in seen | confident:
         if expected:
             extra.append(
@@ -659,6 +700,55 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
             )
         )
     return extra
+
+
+def _stated_cpu_build(parsed) -> str | None:
+    """A pasted text (not a structured report) that names a CPU-only torch: '+cpu' or the CPU index."""
+    evidence = getattr(parsed, "evidence", None)
+    if evidence is None or parsed.format != "text":
+        return None
+    for version in evidence.torch_versions:
+        if re.search(r"\+cpu\b", version):
+            return f"torch {version}"
+    return evidence.cpu_evidence[0] if evidence.cpu_evidence else None
+
+
+def _jetson_without_cuda(parsed) -> Finding | None:
+    """A Jetson (Tegra/JetPack/L4T) whose torch says is_available() False with a torch that is not one of
+    NVIDIA's Jetson builds (their versions carry '.nv'): PyPI's aarch64 wheels and third-party builds have no
+    CUDA for Jetson."""
+    evidence = getattr(parsed, "evidence", None)
+    facts: Facts = parsed.facts
+    jetson = bool(evidence is not None and evidence.tegra) or any(
+        re.search(r"\b(?:Jetson|Orin|Xavier|Tegra)\b", g.name, re.I) for g in listed_gpus(facts)
+    )
+    if not jetson:
+        return None
+    torch = facts.torch
+    available = torch.cuda_available if known(torch) and known(torch.cuda_available) else None
+    if available is None and evidence is not None:
+        available = evidence.cuda_available
+    if available is not False:
+        return None
+    version = torch.version if known(torch) and known(torch.version) else None
+    if version and ".nv" in version:
+        return None
+    return Finding(
+        id="report-jetson-torch-without-cuda",
+        category="cpu-only-build",
+        severity=Severity.ERROR,
+        layer="torch",
+        title="A Jetson whose torch has no CUDA for it: torch.cuda.is_available() is False",
+        evidence=(
+            "the report shows a Jetson (Tegra / JetPack / L4T)",
+            f"torch {version or '(version not shown)'}: is_available() False",
+        ),
+        explanation="pip's torch for aarch64 (PyPI) and third-party aarch64 builds are CPU-only on a Jetson; CUDA "
+        "there needs NVIDIA's JetPack builds of torch (versions like 2.1.0a0+41361538.nv23.06).",
+        fix="Install the torch wheel NVIDIA publishes for this JetPack release "
+        "(https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/index.html, or "
+        "https://pypi.jetson-ai-lab.io for newer JetPacks), or use an NVIDIA L4T PyTorch container.",
+    )
 
 
 _ERROR_LINE = re.compile(

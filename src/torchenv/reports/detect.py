@@ -184,6 +184,17 @@ def has_evidence(reading: TextReading) -> bool:
         or tf.system_cuda
         or tf.packages
         or tf.conda_builds
+        or tf.cuda_available is not None
+        or tf.cuda_build
+        or tf.cpu_build
+        or tf.no_gpu
+        or tf.driver_cuda
+        or tf.tegra
+        or tf.wsl
+        or tf.kernel
+        or tf.container
+        or tf.cuda_expected
+        or tf.cpu_evidence
     )
 
 
@@ -730,6 +741,8 @@ def _text_cuda(tf: TextFacts, version: str | None) -> str | Unknown | None:
         return ".".join(tf.cuda_build.split(".")[:2])
     if tf.cpu_build or tf.rocm_build:
         return None
+    if tf.cpu_evidence and not any(isinstance(_variant_cuda(v), str) for v in tf.torch_versions):
+        return None  # installed from the CPU index, and no CUDA variant stated
     for name, conda_version, build in tf.conda_builds:
         if name in ("pytorch", "pytorch-gpu", "pytorch-cpu") and (
             not version or conda_version == version.split("+")[0]

@@ -61,6 +61,8 @@ class TextFacts:
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
     conda_builds: list[tuple[str, str, str]] = field(default_factory=list)  # (name, version, build)
     cuda_expected: list[str] = field(default_factory=list)  # evidence that the user has or wants a GPU
+    torch_versions: list[str] = field(default_factory=list)  # every torch version the text states, in order
+    cpu_evidence: list[str] = field(default_factory=list)  # lines installing from the CPU index (whl/cpu)
 
 
 @dataclass(slots=True)
@@ -179,6 +181,12 @@ _TORCH_INLINE = (
 )
 _CUDA_VARIANT = re.compile(r"\+cu(\d{2,3})\b")
 _CPU_VARIANT = re.compile(r"\+cpu\b")
+_CPU_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/)?cpu\b")
+_AVAILABLE_PROSE = re.compile(
+    r"is_available\(\)\W{0,3}\s*(?:(?:always\s+)?(?:returns?|returned|gives|gave|prints?|printed|shows?|outputs?|is|was|"
+    r"=+|->|:)\s*)?\W{0,2}(True|False)\b",
+    re.I,
+)
 _ROCM_VARIANT = re.compile(r"\+rocm[\d.]+")
 _SMI_HEADER = re.compile(
     r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A|ERR!))?", re.I
@@ -374,8 +382,17 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
                 version = f"{version}+{match.group(2)}"
             if facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
                 facts.torch_version = version
+            if version not in facts.torch_versions:
+                facts.torch_versions.append(version)
             found.append("torch")
             break
+    if torchy and _CPU_INDEX.search(line):
+        facts.cpu_evidence.append(line.strip()[:160])
+        found.append("cpu index")
+    available = _AVAILABLE_PROSE.search(line) if "is_available" in low else None
+    if available and facts.cuda_available is None:
+        facts.cuda_available = available.group(1).lower() == "true"
+        found.append("cuda_available")
     nvrm = _NVRM.search(line) if "NVRM" in line else None
     if nvrm:
         facts.driver_version = facts.driver_version or nvrm.group(1)
