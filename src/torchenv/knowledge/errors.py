@@ -12,6 +12,7 @@ torch/CUDA versions, paths and sizes without a hand-written regex.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,27 +45,52 @@ _NORMALISE = re.compile(
 )
 
 
-def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
-    """`normalise(text)` and, for every output character, the offset of the input character it came from."""
-    out: list[str] = []
-    offsets: list[int] = []
+class OffsetMap:
+    """Maps a position in normalised text back to the input: unchanged runs shift by a constant,
+    replaced tokens (a path, a number, a quote) map to where the token started."""
+
+    __slots__ = ("_kinds", "_norm", "_orig")
+
+    def __init__(self, norm: list[int], orig: list[int], kinds: list[bool]) -> None:
+        self._norm, self._orig, self._kinds = norm, orig, kinds
+
+    def __getitem__(self, index: int) -> int:
+        i = bisect.bisect_right(self._norm, index) - 1
+        if i < 0:
+            return 0
+        return self._orig[i] + (index - self._norm[i] if self._kinds[i] else 0)
+
+
+def normalise_with_offsets(text: str) -> tuple[str, OffsetMap]:
+    """`normalise(text)` (not stripped) and where each of its characters came from in `text`."""
+    parts: list[str] = []
+    norm: list[int] = []
+    orig: list[int] = []
+    kinds: list[bool] = []  # True: an unchanged run (lower-cased), False: a replaced token
+    length = 0
+    last = ""
     at = 0
     for match in _NORMALISE.finditer(text):
-        for i in range(at, match.start()):
-            out.append(text[i].lower())
-            offsets.append(i)
+        if match.start() > at:
+            chunk = text[at : match.start()].lower()
+            norm.append(length), orig.append(at), kinds.append(True)
+            parts.append(chunk)
+            length += len(chunk)
+            last = chunk[-1]
         kind = match.lastgroup
         piece = {"path": "<path>", "hex": "#", "num": "#", "quote": "", "space": " "}[kind]
-        if kind == "space" and out and out[-1] == " ":
+        if kind == "space" and last == " ":
             piece = ""
-        for ch in piece:
-            out.append(ch)
-            offsets.append(match.start())
+        if piece:
+            norm.append(length), orig.append(match.start()), kinds.append(False)
+            parts.append(piece)
+            length += len(piece)
+            last = piece[-1]
         at = match.end()
-    for i in range(at, len(text)):
-        out.append(text[i].lower())
-        offsets.append(i)
-    return "".join(out), offsets
+    if at < len(text):
+        norm.append(length), orig.append(at), kinds.append(True)
+        parts.append(text[at:].lower())
+    return "".join(parts), OffsetMap(norm, orig, kinds)
 
 
 def normalise(text: str) -> str:

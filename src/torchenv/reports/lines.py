@@ -492,6 +492,9 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
     in_fence_after_message = False
     in_traceback = False
     repl_question: str | None = None
+    # Logs repeat lines (progress bars, the same warning per step): a line whose classification does not
+    # depend on the lines around it is classified, and its facts applied, once.
+    seen: dict[str, tuple[str, str, bool]] = {}
     for number, raw in enumerate(text.split("\n")[:max_lines], start=1):
         line = raw.rstrip()
         stripped = line.strip()
@@ -501,6 +504,16 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             continue
         if len(stripped) > 2000:  # one giant line (minified output, a binary dump): look at its head only
             line = stripped = stripped[:2000]
+        if repl_question is None and line in seen:
+            kind, detail, traceback = seen[line]
+            records.append(LineRecord(number, kind, detail, line))
+            if kind == "message":
+                messages.append(stripped)
+            if traceback:
+                in_traceback = True
+            if detail == "markup":
+                in_fence_after_message = False
+            continue
         if repl_question is not None and not _PROMPT.match(line):
             detail = _repl_answer(facts, repl_question, stripped)
             repl_question = None
@@ -521,6 +534,7 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             continue
         if _FENCE.match(line) or _RULE.match(stripped) or _HTML.match(line):
             records.append(LineRecord(number, "noise", "markup", line))
+            seen[line] = ("noise", "markup", False)
             in_fence_after_message = False
             continue
         exception = _EXCEPTION.search(stripped)
@@ -528,18 +542,20 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
         if exception or frame:
             in_traceback = True
             _inline(facts, line)
-            records.append(LineRecord(number, "message", "traceback" if frame else "error", line))
+            detail = "traceback" if frame else "error"
+            records.append(LineRecord(number, "message", detail, line))
+            seen[line] = ("message", detail, True)
             messages.append(stripped)
             continue
         key_fact = _key_value(facts, line)
         inline = _inline(facts, line)
         if key_fact or inline:
             detail = ", ".join(([key_fact] if key_fact else []) + inline)
-            if _MESSAGE_HINT.search(stripped) and not key_fact:
-                records.append(LineRecord(number, "message", detail, line))
+            kind = "message" if _MESSAGE_HINT.search(stripped) and not key_fact else "fact"
+            records.append(LineRecord(number, kind, detail, line))
+            seen[line] = (kind, detail, False)
+            if kind == "message":
                 messages.append(stripped)
-            else:
-                records.append(LineRecord(number, "fact", detail, line))
             continue
         if _MESSAGE_HINT.search(stripped) or (in_traceback and _TRACE_CONT.match(line)) or in_fence_after_message:
             records.append(LineRecord(number, "message", "message", line))
