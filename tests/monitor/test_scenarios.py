@@ -240,3 +240,17 @@ def test_live_view_renders_sparklines_and_na(tmp_path):
         text = console.file.getvalue()
         assert ("kernel-busy" in text and "▇" in text) or "█" in text
         assert ("n/a" in text) == (name == "a100-no-gpm")
+
+
+@pytest.mark.parametrize("name", ["h200-gemm", "h200-launch-bound", "h200-input-bound", "a100-no-gpm"])
+def test_a_recorded_stream_converts_back_into_a_replayable_recording(name, tmp_path):
+    """from_jsonl.py: a device's --jsonl stream and --json summary become a fixture with the same verdicts."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("from_jsonl", HERE / "recordings" / "from_jsonl.py")
+    from_jsonl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(from_jsonl)
+    report, samples, *_ = drive(name, tmp_path / "first")
+    stream = [json.loads(jsonl_line(s)) for s in samples]
+    again, *_ = drive(from_jsonl.convert(stream, monitor_to_dict(report)), tmp_path / "again")
+    assert verdict_ids(again) == verdict_ids(report)

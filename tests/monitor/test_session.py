@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import subprocess
 import sys
@@ -36,9 +37,9 @@ def test_the_loop_keeps_to_its_schedule_and_counts_late_ticks():
     thread.join(timeout=2)
     assert not thread.is_alive()
     samples, _ = monitor.kept()
-    assert 10 <= len(samples) <= 30
-    gaps = [b.t_s - a.t_s for a, b in itertools.pairwise(samples)]
-    assert min(gaps) >= 0.015  # never doubled up
+    assert 10 <= len(samples) <= 27  # at most one per 20 ms slot
+    slots = [math.floor(s.t_s / 0.02 + 0.01) for s in samples]  # a tick starts within its own 20 ms slot
+    assert len(set(slots)) == len(slots)  # never two in a slot, however late one ran
     assert monitor.cpu_costs and all(c >= 0 for c in monitor.cpu_costs)
     sampler.close()
 
