@@ -206,6 +206,10 @@ def test_html_of_faults_draws_the_events(tmp_path):
     report, samples, *_ = drive("h200-creep-thermal", tmp_path)
     html = render_monitor_html(report, samples)
     assert 'class="event"' in html and "xid 94" in html
+    for verdict in ("memory-creep", "thermal-capped", "xid-error", "compute-bound"):
+        assert f'class="lane" data-verdict="{verdict}"' in html  # every verdict has its lane
+    memory_chart = html[html.index('aria-label="memory, GiB"') :].split("</svg>")[0]
+    assert 'data-verdict="memory-creep"' in memory_chart and 'data-verdict="compute-bound"' not in memory_chart
 
 
 def summary_text(report, verbose=False) -> str:

@@ -4,6 +4,7 @@ summary. No script, no external asset, no CDN: it opens from a mail attachment."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -61,8 +62,18 @@ CHARTS = (
     ("temperature", "temperature, °C", ("temperature_c",)),
     ("links", "PCIe / NVLink, MB/s", ("pcie_rx_mbs", "pcie_tx_mbs", "nvlink_rx_mbs", "nvlink_tx_mbs")),
 )
+LOAD_IDS = ("gpu-idle", "launch-bound", "input-bound", "memory-bound", "tensor-cores-idle", "compute-bound", "gpu-busy")
+SHADES = {  # each chart shades the verdicts about what it shows; the lanes above show them all
+    "activity": frozenset(LOAD_IDS),
+    "memory": frozenset({"memory-creep"}),
+    "power": frozenset({"power-capped"}),
+    "clock": frozenset({"power-capped", "thermal-capped"}),
+    "temperature": frozenset({"thermal-capped"}),
+    "links": frozenset({"input-bound"}),
+}
+LANE_H = 18
 MAX_POINTS = 1500
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 1000, 150, 60, 20, 10, 22
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 1000, 150, 140, 20, 10, 22
 
 
 def _series(samples: Sequence[Sample], gpu: int, field: str) -> list[tuple[float, float]]:
@@ -89,10 +100,18 @@ def _series(samples: Sequence[Sample], gpu: int, field: str) -> list[tuple[float
     return points
 
 
+def _nice(value: float) -> float:
+    """The round number at or above `value` the axis ends at (1, 2, 2.5, 5 times a power of ten)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value * (1 - 1e-9))
+
+
 def _band_colours(report: MonitorReport) -> dict[str, str]:
     ids = []
     for v in report.verdicts:
-        if v.finding.id not in ids and v.share > 0:
+        if v.finding.id not in ids:
             ids.append(v.finding.id)
     return {vid: BAND_COLOURS[i % len(BAND_COLOURS)] for i, vid in enumerate(ids)}
 
@@ -105,6 +124,7 @@ def _chart(
     fields: Sequence[str],
     *,
     bands: dict[str, str],
+    shade: frozenset[str] = frozenset(),
     top: float | None = None,
     reference: tuple[float, str] | None = None,
     marks: Sequence[float] = (),
@@ -117,8 +137,7 @@ def _chart(
     high = top or max(max(v for _, v in p) for _, p in lines)
     if reference is not None:
         high = max(high, reference[0])
-    high = high * 1.05 if not top else high
-    high = high or 1.0
+    high = top or _nice(high * 1.05)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(t: float) -> float:
@@ -132,7 +151,7 @@ def _chart(
         f'aria-label="{escape(title)}">'
     ]
     for v in report.verdicts:
-        if v.gpu not in (gpu, None) or v.finding.id not in bands:
+        if v.gpu not in (gpu, None) or v.finding.id not in bands or v.finding.id not in shade:
             continue
         for span in v.spans:
             if span.end_s <= span.start_s:
@@ -140,7 +159,7 @@ def _chart(
             out.append(
                 f'<rect class="band" data-verdict="{escape(v.finding.id)}" x="{x(span.start_s):.1f}" y="{TOP}" '
                 f'width="{max(x(span.end_s) - x(span.start_s), 1):.1f}" height="{plot_h}" '
-                f'fill="{bands[v.finding.id]}" fill-opacity="0.45"><title>{escape(v.finding.title)}</title></rect>'
+                f'fill="{bands[v.finding.id]}" fill-opacity="0.5"><title>{escape(v.finding.title)}</title></rect>'
             )
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#d1d5db"/>')
     for frac in (0.0, 0.5, 1.0):
@@ -178,6 +197,34 @@ def _chart(
         for f, _ in lines
     )
     return f'<h3>{escape(title)}</h3><div class="legend">{legend}</div>{"".join(out)}'
+
+
+def _lanes(report: MonitorReport, gpu: int, bands: dict[str, str]) -> str:
+    """One lane per verdict on this GPU: where it held, on the charts' time axis."""
+    rows = [v for v in report.verdicts if v.gpu in (gpu, None)]
+    if not rows:
+        return ""
+    duration = max(report.duration_s, 1e-6)
+    plot_w = WIDTH - LEFT - RIGHT
+    height = LANE_H * len(rows) + 4
+    out = [
+        f'<svg class="lanes" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" '
+        'aria-label="verdicts">'
+    ]
+    for i, v in enumerate(rows):
+        y = 2 + i * LANE_H
+        colour = bands.get(v.finding.id, "#fca5a5")
+        out.append(f'<text x="{LEFT - 6}" y="{y + 13}" text-anchor="end">{escape(v.finding.id)}</text>')
+        out.append(f'<rect x="{LEFT}" y="{y + 2}" width="{plot_w}" height="{LANE_H - 4}" fill="#f9fafb"/>')
+        for span in v.spans:
+            x0 = LEFT + span.start_s / duration * plot_w
+            width = max((span.end_s - span.start_s) / duration * plot_w, 2.0)
+            out.append(
+                f'<rect class="lane" data-verdict="{escape(v.finding.id)}" x="{x0:.1f}" y="{y + 2}" width="{width:.1f}" '
+                f'height="{LANE_H - 4}" fill="{colour}"><title>{escape(v.finding.title)}</title></rect>'
+            )
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _label(field: str) -> str:
@@ -254,6 +301,7 @@ def render_monitor_html(report: MonitorReport, samples: Sequence[Sample]) -> str
         gpm = "GPM counters" if info.gpm else "no GPM counters: SM activity n/a on this GPU"
         parts.append(f'<h2>GPU {info.index} · {escape(info.name)}</h2><p class="sub">{used} · {gpm}</p>')
         parts.append(_summary_table(gpu))
+        parts.append(_lanes(report, info.index, bands))
         for key, title, fields in CHARTS:
             top = 100.0 if key == "activity" else None
             reference = None
@@ -263,7 +311,8 @@ def render_monitor_html(report: MonitorReport, samples: Sequence[Sample]) -> str
                     reference = (max(limits), f"limit {max(limits):.0f} W")
             if key == "clock" and info.sm_clock_max_mhz:
                 reference = (info.sm_clock_max_mhz, f"max {info.sm_clock_max_mhz:.0f} MHz")
-            if key == "memory" and info.memory_total_mib:
+            used = gpu.series.get("memory_used_mib")
+            if key == "memory" and info.memory_total_mib and used and used.maximum >= 0.5 * info.memory_total_mib:
                 reference = (info.memory_total_mib / 1024, f"total {info.memory_total_mib / 1024:.0f} GiB")
             chart = _chart(
                 report,
@@ -275,6 +324,7 @@ def render_monitor_html(report: MonitorReport, samples: Sequence[Sample]) -> str
                 top=top,
                 reference=reference,
                 marks=marks if key == "activity" else (),
+                shade=SHADES[key],
             )
             if chart:
                 parts.append(chart)
