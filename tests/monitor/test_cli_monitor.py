@@ -263,3 +263,12 @@ def test_the_live_view_on_a_terminal_relays_the_command_output(tmp_path):
     text = screen.decode("utf-8", "replace")
     assert "GPU 0 · NVIDIA H200" in text and "kernel-busy" in text  # the live panel was drawn
     assert "sampler overhead:" in text  # then the summary
+
+
+def test_the_json_and_html_path_needs_neither_rich_nor_torch():
+    code = (
+        "import sys, torchenv.monitor.run, torchenv.render.monitor_html, torchenv.render.monitor_json, torchenv.cli.monitor\n"
+        "bad = [m for m in ('torch', 'pynvml', 'rich') if m in sys.modules]; assert not bad, bad"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_for(), timeout=60)
+    assert done.returncode == 0, done.stderr

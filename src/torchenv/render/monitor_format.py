@@ -76,3 +76,19 @@ def exit_line(report: MonitorReport) -> str:
     if code is not None and code > 128:
         what += f" (signal {code - 128})"
     return f"command {what} after {report.duration_s:.1f} s"
+
+
+def steps_line(report: MonitorReport) -> str:
+    s = report.steps
+    if s is None:
+        return ""
+    parts = [f"steps: {s.count} marked"]
+    if s.step_s is not None:
+        parts.append(f"{s.step_s.p50 * 1000:.1f} ms median (p95 {s.step_s.p95 * 1000:.1f} ms)")
+    if s.steps_per_s is not None:
+        parts.append(f"{s.steps_per_s:.2f} steps/s")
+    if s.energy_per_step_j is not None:
+        parts.append(f"{s.energy_per_step_j:.1f} J/step")
+    if s.kernel_busy_pct is not None:
+        parts.append(f"kernel-busy {s.kernel_busy_pct:.0f} % over the steps")
+    return ", ".join(parts)

@@ -10,8 +10,7 @@ from html import escape
 
 from ..model import Severity
 from ..monitor.model import MonitorReport, Sample
-from .monitor_format import LABELS, exit_line, number, overhead_line
-from .monitor_terminal import steps_line
+from .monitor_format import LABELS, exit_line, number, overhead_line, steps_line
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111827;background:#fff;max-width:1100px}

@@ -13,7 +13,7 @@ from rich.text import Text
 from ..model import Severity
 from ..monitor.model import GpuInfo, GpuSample, MonitorReport, Sample
 from ..perf.causes import decode_reasons
-from .monitor_format import LABELS, SERIES_LABELS, exit_line, number, overhead_line, unsupported
+from .monitor_format import LABELS, SERIES_LABELS, exit_line, number, overhead_line, steps_line, unsupported
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -73,22 +73,6 @@ def render_monitor_summary(report: MonitorReport, console: Console, *, verbose: 
             where = f"GPU {skip.gpu}: " if skip.gpu is not None else ""
             console.print(Text(f"   {skip.rule}: {where}{skip.reason}", style="dim"))
     console.print(Text(overhead_line(report.overhead, report.interval_s), style="dim"))
-
-
-def steps_line(report: MonitorReport) -> str:
-    s = report.steps
-    if s is None:
-        return ""
-    parts = [f"steps: {s.count} marked"]
-    if s.step_s is not None:
-        parts.append(f"{s.step_s.p50 * 1000:.1f} ms median (p95 {s.step_s.p95 * 1000:.1f} ms)")
-    if s.steps_per_s is not None:
-        parts.append(f"{s.steps_per_s:.2f} steps/s")
-    if s.energy_per_step_j is not None:
-        parts.append(f"{s.energy_per_step_j:.1f} J/step")
-    if s.kernel_busy_pct is not None:
-        parts.append(f"kernel-busy {s.kernel_busy_pct:.0f} % over the steps")
-    return ", ".join(parts)
 
 
 def _gpu_table(gpu, report: MonitorReport) -> Table:
