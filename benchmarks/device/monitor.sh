@@ -50,7 +50,7 @@ render_monitor_summary(report, Console(file=sys.stdout, width=130, color_system=
 " "$R/$load.json" >> "$log" 2>&1
 done
 # The sampler's own cost, nothing else running: attached to a sleeping process, 30 s at 1 Hz, 15 s at 10 Hz.
-sleep 60 & sleeper=$!
+sleep 90 & sleeper=$!
 for mode in 1hz fast; do
   if [ "$mode" = 1hz ]; then flags="--duration 30"; else flags="--fast --duration 15"; fi
   start=$(now)
