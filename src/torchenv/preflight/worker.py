@@ -118,7 +118,18 @@ def main(argv=None) -> int:
         return 2
     run.torch, run.dist = torch, dist
     run.phases["import"] = round(time.monotonic() - began, 3)
-    return run.go()
+    try:
+        return run.go()
+    except Exception as exc:  # a bug in the worker: rank 0 still reports what it has, others say why they left
+        where = f"phase '{run.phase}'" + (f" ({run.step})" if run.step else "")
+        if run.store is not None:
+            with contextlib.suppress(Exception):
+                run.store.set(f"phase/{rank}", f"{run.phase}: {type(exc).__name__}: {exc}"[:300])
+        if not run.reporter or run.reported:
+            print(f"torchenv preflight: rank {rank} stopped in {where}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        run.failures.append(run._failure("collective", f"rank 0 stopped in {where}: {type(exc).__name__}: {str(exc)[:300]}"))
+        return run.finish(final=False)
 
 
 class Run:
@@ -494,11 +505,13 @@ class Run:
     def _nvml(self):
         if not hasattr(self, "_nvml_reader"):
             self._nvml_reader = None
+            path = list(sys.path)
             with contextlib.suppress(Exception):
-                from ..perf._worker.bench_worker import Nvml
+                from ..perf._worker.bench_worker import Nvml  # bench's reader of clocks under load
 
                 reader = Nvml(self.torch, self.device.index or 0)
                 self._nvml_reader = reader if reader.nvml is not None and reader.handle is not None else None
+            sys.path[:] = path  # the bench worker puts its own folder first: not for this process
         return self._nvml_reader
 
     # --- the process group and the sweep ----------------------------------------------------------------
