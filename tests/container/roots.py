@@ -82,10 +82,10 @@ def facts_for(base: Path, environ: dict[str, str], *, nvml: NvmlAnswer = NO_NVML
 
 # --- pieces shared by several roots -----------------------------------------------------------------
 
-# /proc/driver/nvidia/version of the lent H100 (shared/fixtures/h100-cu130/proc-driver-nvidia-version.txt).
+# /proc/driver/nvidia/version of the lent H100 (tests/fixtures/h100-cu130/proc-driver-nvidia-version.txt).
 H100_PROC_VERSION = (SHARED / "h100-cu130" / "proc-driver-nvidia-version.txt").read_text()
 H100_DRIVER = "580.159.04"
-# The H100 capture's CUDA image variables (shared/fixtures/h100-cu130/env-cuda-vars.txt), as the image set them.
+# The H100 capture's CUDA image variables (tests/fixtures/h100-cu130/env-cuda-vars.txt), as the image set them.
 H100_IMAGE_ENV = {
     "CUDA_VERSION": "13.0.2",
     "NVIDIA_DRIVER_CAPABILITIES": "compute,graphics,utility",
@@ -113,7 +113,7 @@ H100_SYSFS = {
     "/sys/bus/pci/drivers/nvidia": DIR,
     "/sys/module/nvidia/version": H100_DRIVER + "\n",
 }
-# /dev/nvidia* as `ls -la /dev/nvidia*` showed them (shared/fixtures/h100-cu130/dev-nvidia-ls.txt).
+# /dev/nvidia* as `ls -la /dev/nvidia*` showed them (tests/fixtures/h100-cu130/dev-nvidia-ls.txt).
 H100_DEV = {
     "/dev/nvidia0": "",
     "/dev/nvidiactl": "",
@@ -362,7 +362,7 @@ def roots() -> dict[str, Root]:
             **toolkit_libraries(),
         },
         H100_IMAGE_ENV,
-        "the lent H100 container: variables, /proc/driver/nvidia/version and /dev from shared/fixtures/h100-cu130; "
+        "the lent H100 container: variables, /proc/driver/nvidia/version and /dev from tests/fixtures/h100-cu130; "
         "mountinfo per docker_mountinfo(); /.dockerenv (an empty file docker creates)",
     )
     add(
