@@ -28,11 +28,30 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    return subprocess.run(
-        [sys.executable, "-m", "torchenv", *args],
-        capture_output=True,
-        text=True,
-        env=env or cli_env(),
-        timeout=timeout,
+def run_bounded(argv, *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run(capture_output=True, text=True) whose timeout kills the whole process group.
+
+    subprocess.run's own timeout kills only the direct child; grandchildren (torchrun's ranks, workers)
+    keep the output pipes open and the test then waits on them forever instead of failing."""
+    import os
+    import signal
+
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise subprocess.TimeoutExpired(argv, timeout, output=out, stderr=err) from None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # nothing of the test outlives it
+        except (ProcessLookupError, PermissionError):
+            pass
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
+    return run_bounded([sys.executable, "-m", "torchenv", *args], env=env or cli_env(), timeout=timeout)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 
 import pytest
 
-from testsupport import SRC
+from testsupport import SRC, run_bounded
 from torchenv.model import Severity
 from torchenv.preflight.bandwidth import bus_factor
 from torchenv.render.json_preflight import preflight_from_dict
@@ -35,7 +34,7 @@ def _torchrun(tmp_path, nproc: int, *args: str, env: dict[str, str] | None = Non
     argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc)]
     argv += ["-m", "torchenv.preflight", "--output", str(output), "--quiet", *args]
     began = time.monotonic()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env or _env(), cwd=tmp_path, timeout=timeout)
+    done = run_bounded(argv, env=env or _env(), cwd=tmp_path, timeout=timeout)
     report = preflight_from_dict(json.loads(output.read_text())) if output.exists() else None
     assert report is not None, done.stderr[-3000:]
     return report, done, time.monotonic() - began
@@ -65,7 +64,10 @@ def test_two_ranks_one_skewed_with_small_shm_and_a_wrong_gemm(tmp_path):
     [skew] = [f for f in report.findings if f.id == "rank-skew"]
     assert skew.severity is Severity.ERROR and skew.title.startswith("rank 1 ")
     text = "\n".join(skew.evidence)
-    assert "NCCL in torch: absent on rank 0, 2.99.9 on rank 1" in text and "env NCCL_ALGO: unset on rank 0, Tree on rank 1" in text
+    assert (
+        "NCCL in torch: absent on rank 0, 2.99.9 on rank 1" in text
+        and "env NCCL_ALGO: unset on rank 0, Tree on rank 1" in text
+    )
     # /dev/shm (two ranks on a node, gloo: a warning) and the GEMM that computes wrong bits
     assert ("shm-too-small", Severity.WARNING) in _ids(report)
     wrong = [f for f in report.findings if f.id == "gemm-wrong-result"]
@@ -83,7 +85,9 @@ def test_a_rank_that_never_joins_fails_fast_and_is_named(tmp_path):
     args = ["--quick", "--join-timeout", "2", "--timeout", "60"]
     report, done, seconds = _torchrun(tmp_path, 2, *args, env=_env(TORCHENV_PREFLIGHT_TEST=json.dumps(hooks)))
     assert seconds < 30  # the join timeout, not init_process_group's 30 minutes
-    assert done.returncode == 1 and "exitcode  : 2" in done.stderr  # rank 0 left with the verdict; torchrun stopped rank 1
+    assert (
+        done.returncode == 1 and "exitcode  : 2" in done.stderr
+    )  # rank 0 left with the verdict; torchrun stopped rank 1
     assert report.verdict == "not-ready" and report.exit_code == 2
     assert [(m.rank, m.node, m.host, m.phase) for m in report.missing] == [(1, 0, report.missing[0].host, "join")]
     assert report.missing[0].host  # its node's host is known: rank 0 of that node arrived
@@ -94,10 +98,8 @@ def test_a_rank_that_never_joins_fails_fast_and_is_named(tmp_path):
 
 def test_four_ranks_through_the_cli(tmp_path):
     began = time.monotonic()
-    done = subprocess.run(
+    done = run_bounded(
         [sys.executable, "-m", "torchenv", "preflight", "--gpus", "4", "--json", *QUICK],
-        capture_output=True,
-        text=True,
         env=_env(),
         cwd=tmp_path,
         timeout=180,
@@ -117,10 +119,8 @@ def test_four_ranks_through_the_cli(tmp_path):
 
 
 def test_a_world_of_one_without_torchrun(tmp_path):
-    done = subprocess.run(
+    done = run_bounded(
         [sys.executable, "-m", "torchenv.preflight", "--json", "--quick", "--no-pairwise"],
-        capture_output=True,
-        text=True,
         env=_env(),
         cwd=tmp_path,
         timeout=120,
