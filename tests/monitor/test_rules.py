@@ -74,6 +74,16 @@ CLOCK_CASES = [
     ("power cap most of the time", dict(power_cap_share=0.9, slowdown_share=0.0), {"power-capped"}),
     ("power cap a quarter of the time is not enough", dict(power_cap_share=0.25, slowdown_share=0.0), set()),
     (
+        "power cap bit at full clock is no cap (H200, input-bound load: 1969 of 1980 MHz)",
+        dict(power_cap_share=1.0, slowdown_share=0.0, capped_clock_mhz=1969.0, sm_clock_max_mhz=1980.0),
+        set(),
+    ),
+    (
+        "power cap that costs the clock (H200 GEMM: 1522 of 1980 MHz)",
+        dict(power_cap_share=1.0, slowdown_share=0.0, capped_clock_mhz=1522.0, sm_clock_max_mhz=1980.0),
+        {"power-capped"},
+    ),
+    (
         "thermal slowdown a tenth of the time is",
         dict(power_cap_share=0.0, slowdown_share=0.1, slowdown_reasons=("software thermal slowdown",)),
         {"thermal-capped"},

@@ -42,6 +42,9 @@ THRESHOLDS = {
     "busy_pct": 60.0,  # without GPM: kernel-busy at or above this is "busy", no more can be said
     "context_share": 0.5,  # the job held a context on the GPU in at least this share of the window
     "capped_share": 0.3,  # a clock reason set in at least this share of a window's samples
+    # ... and the clock it cost: on the H200 the SW power cap bit is also set at 221 W with the SM clock at
+    # 1969 of 1980 MHz (benchmarks/results/h200-round3, input-bound load), which is no cap worth reporting
+    "capped_clock_loss": 0.05,
     "slowdown_share": 0.1,  # thermal/hardware slowdowns are faults: a tenth of the time is enough
     "creep_min_s": 60.0,  # memory creep needs a minute of samples after the warm-up ...
     "creep_warmup_share": 0.2,  # ... which is the first fifth of the run (the allocator's growth)
@@ -210,6 +213,13 @@ def _busy_evidence(s: WindowStats) -> list[str]:
     if s.job_cpu_pct is not None:
         out.append(f"the job's processes used {s.job_cpu_pct:.0f} % CPU (100 % = one core)")
     return out
+
+
+def _clock_lost(s: WindowStats) -> bool:
+    """The capped clock is measurably below the maximum (unknown clocks: the reason bit alone decides)."""
+    if s.capped_clock_mhz is None or not s.sm_clock_max_mhz:
+        return True
+    return s.capped_clock_mhz <= s.sm_clock_max_mhz * (1 - T["capped_clock_loss"])
 
 
 def _clock_text(s: WindowStats, clock: float | None) -> str:
@@ -384,7 +394,7 @@ CLOCK_RULES: tuple[Rule, ...] = (
         category="performance",
         layer="hardware",
         needs=("power_cap_share",),
-        holds=lambda s: (s.power_cap_share or 0) >= T["capped_share"],
+        holds=lambda s: (s.power_cap_share or 0) >= T["capped_share"] and _clock_lost(s),
         title=lambda s: f"power-capped {s.power_cap_share:.0%} of the time: {_clock_text(s, s.capped_clock_mhz)}",
         evidence=lambda s: [
             f"clock event reason SW power cap (0x4) set in {s.power_cap_share:.0%} of the samples",
