@@ -13,6 +13,25 @@ from ..model import DoctorReport, Facts, Severity, Unknown, known
 from ..model.finding import LAYERS
 from ..model.versions import cudnn_text
 
+
+def render_finding_section(console, heading: str, findings, verbose: bool) -> None:
+    """One heading and its findings: title, id, evidence, explanation (not for info unless verbose), fix."""
+    if not findings:
+        return
+    console.print(Text(f"\n{heading}", style="bold underline"))
+    for finding in findings:
+        style = STYLE[finding.severity]
+        console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style)))
+        body = [Text(f"[{finding.id}]", style="dim")]
+        body += [Text(f"· {line}", style="dim") for line in finding.evidence]
+        if verbose or finding.severity is not Severity.INFO:
+            body.append(Text(finding.explanation))
+        if finding.fix:
+            body.append(Text.assemble(("fix: ", "bold"), finding.fix))
+        # Indent the whole block so wrapped lines stay under their finding.
+        console.print(Padding(Group(*body), (0, 0, 0, 5)))
+
+
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "broken": "bold red"}
@@ -30,21 +49,7 @@ def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = F
     )
     console.print(_facts_table(report.facts))
     for layer in LAYERS:
-        findings = [f for f in report.findings if f.layer == layer]
-        if not findings:
-            continue
-        console.print(Text(f"\n{layer}", style="bold underline"))
-        for finding in findings:
-            style = STYLE[finding.severity]
-            console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style)))
-            body = [Text(f"[{finding.id}]", style="dim")]
-            body += [Text(f"· {line}", style="dim") for line in finding.evidence]
-            if verbose or finding.severity is not Severity.INFO:
-                body.append(Text(finding.explanation))
-            if finding.fix:
-                body.append(Text.assemble(("fix: ", "bold"), finding.fix))
-            # Indent the whole block so wrapped lines stay under their finding.
-            console.print(Padding(Group(*body), (0, 0, 0, 5)))
+        render_finding_section(console, layer, [f for f in report.findings if f.layer == layer], verbose)
     if verbose and report.skipped:
         console.print(Text("\nskipped checks", style="bold underline"))
         for skip in report.skipped:

@@ -3,16 +3,15 @@ grouped by section. No decisions: everything shown was judged in torchenv.prefli
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Severity, known
+from ..model import known
 from ..model.preflight import SECTION_OF, SECTIONS, PreflightReport, RankData, size_text
-from .terminal import MARK, STYLE
+from .terminal import render_finding_section
 
 VERDICT_STYLE = {"ready": "bold green", "degraded": "bold yellow", "not-ready": "bold red"}
 MAX_RANK_ROWS = 16
@@ -30,23 +29,16 @@ def render_preflight_terminal(report: PreflightReport, console: Console, *, verb
         console.print(_sweep_table(report))
     if report.fabric is not None:
         fabric = report.fabric
-        expected = f"expects ≈ {fabric.expected_busbw_gbs:g} GB/s all-reduce busbw" if fabric.expected_busbw_gbs else f"not judged: {fabric.why_unjudged}"
+        expected = (
+            f"expects ≈ {fabric.expected_busbw_gbs:g} GB/s all-reduce busbw"
+            if fabric.expected_busbw_gbs
+            else f"not judged: {fabric.why_unjudged}"
+        )
         console.print(Text.assemble(("fabric  ", "bold"), escape(f"{fabric.detail} — {expected}")))
     for section in SECTIONS:
-        findings = [f for f in report.findings if SECTION_OF.get(f.id) == section]
-        if not findings:
-            continue
-        console.print(Text(f"\n{section}", style="bold underline"))
-        for finding in findings:
-            mark = STYLE[finding.severity]
-            console.print(Text.assemble((f" {MARK[finding.severity]} ", mark), (finding.title, mark)))
-            body = [Text(f"[{finding.id}]", style="dim")]
-            body += [Text(f"· {line}", style="dim") for line in finding.evidence]
-            if verbose or finding.severity is not Severity.INFO:
-                body.append(Text(finding.explanation))
-            if finding.fix:
-                body.append(Text.assemble(("fix: ", "bold"), finding.fix))
-            console.print(Padding(Group(*body), (0, 0, 0, 5)))
+        render_finding_section(
+            console, section, [f for f in report.findings if SECTION_OF.get(f.id) == section], verbose
+        )
     phases = " ".join(f"{k} {v:.1f}s" for k, v in report.phases.items() if v >= 0.05 and k != "start")
     console.print(
         Text(
@@ -68,9 +60,21 @@ def _gemm(data: RankData, dtype: str) -> str:
 
 
 def _ranks_table(ranks) -> Table:
-    table = Table(box=None, pad_edge=False, padding=(0, 2), header_style="bold", caption="bf16/fp32: GEMM TFLOP/s per rank", caption_justify="left", caption_style="dim")
+    table = Table(
+        box=None,
+        pad_edge=False,
+        padding=(0, 2),
+        header_style="bold",
+        caption="bf16/fp32: GEMM TFLOP/s per rank",
+        caption_justify="left",
+        caption_style="dim",
+    )
     for name in ("rank", "host", "device", "gpu", "cpus", "torch", "nccl", "bf16", "fp32"):
-        table.add_column(name, justify="right" if name in ("rank", "bf16", "fp32") else "left", no_wrap=name in ("torch", "nccl", "device"))
+        table.add_column(
+            name,
+            justify="right" if name in ("rank", "bf16", "fp32") else "left",
+            no_wrap=name in ("torch", "nccl", "device"),
+        )
     for data in ranks[:MAX_RANK_ROWS]:
         snapshot = data.snapshot
         torch = snapshot.torch if known(snapshot) and known(snapshot.torch) else None
