@@ -1,9 +1,9 @@
-"""`python -m torchenv.preflight`: the rank worker (see torchenv.preflight.worker)."""
+"""`python -m torchenv.preflight`: the rank worker (see torchenv.preflight._worker.rank)."""
 
 import os
 import sys
 
-from .worker import main
+from ._worker.rank import main
 
 if __name__ == "__main__":
     code = main()

@@ -35,10 +35,10 @@ import time
 import warnings
 from pathlib import Path
 
-from .. import __version__
-from ..model import Facts, Unknown, known
-from ..model.codec import from_json, to_json
-from ..model.preflight import (
+from ... import __version__
+from ...model import Facts, Unknown, known
+from ...model.codec import from_json, to_json
+from ...model.preflight import (
     Binding,
     GemmResult,
     MissingRank,
@@ -47,8 +47,8 @@ from ..model.preflight import (
     SweepPoint,
     size_text,
 )
-from . import bandwidth
-from .hooks import Launch, TestHooks, choose_gpu, node_of, parse_hooks, read_launch
+from .. import bandwidth
+from ..hooks import Launch, TestHooks, choose_gpu, node_of, parse_hooks, read_launch
 
 STORE_PREFIX = "torchenv-preflight"
 ENVIRONMENT_PREFIXES = ("NCCL_", "TORCH_NCCL_", "GLOO_", "TORCH_DISTRIBUTED_", "CUDA_", "OMP_", "MKL_", "UCX_")
@@ -356,9 +356,9 @@ class Run:
             self.device = torch.device("cpu")
 
     def inventory(self) -> RankData:
-        from ..probes.runner import Runner
-        from ..probes.system import read_shm_bytes
-        from ..probes.topology import read_ib_ports, read_interfaces, read_topology
+        from ...probes.runner import Runner
+        from ...probes.system import read_shm_bytes
+        from ...probes.topology import read_ib_ports, read_interfaces, read_topology
 
         began = time.monotonic()
         errors = []
@@ -404,7 +404,7 @@ class Run:
         )
 
     def binding(self) -> Binding:
-        from ..probes.topology import read_cpu_affinity
+        from ...probes.topology import read_cpu_affinity
 
         torch, device = self.torch, self.device
         uuid = name = count = None
@@ -444,8 +444,8 @@ class Run:
 
     def _gemm(self, dtype_name: str, n: int, check_n: int, burn: float) -> GemmResult:
         torch, device = self.torch, self.device
-        from ..perf._worker.timing import Clock, measure
-        from ..perf.stats import summarize
+        from ...perf._worker.timing import Clock, measure
+        from ...perf.stats import summarize
 
         self.step = f"{dtype_name} GEMM {n}³"
         dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype_name]
@@ -507,7 +507,7 @@ class Run:
             self._nvml_reader = None
             path = list(sys.path)
             with contextlib.suppress(Exception):
-                from ..perf._worker.bench_worker import Nvml  # bench's reader of clocks under load
+                from ...perf._worker.bench_worker import Nvml  # bench's reader of clocks under load
 
                 reader = Nvml(self.torch, self.device.index or 0)
                 self._nvml_reader = reader if reader.nvml is not None and reader.handle is not None else None
@@ -653,14 +653,14 @@ class Run:
     # --- the report (rank 0) ------------------------------------------------------------------------------
 
     def _failure(self, kind: str, detail: str, evidence=()):
-        from .judge import failure_finding
+        from ..judge import failure_finding
 
         self.failure_line = self.failure_line or f"{kind}: {detail}"
         return failure_finding(kind, detail, evidence)
 
     @staticmethod
     def _ranks(ranks) -> str:
-        from .judge import ranks_text
+        from ..judge import ranks_text
 
         ranks = sorted(ranks)
         return f"rank{'s' if len(ranks) != 1 else ''} {ranks_text(ranks)}"
@@ -748,9 +748,9 @@ class Run:
             if self.reported:
                 return 2
             self.reported = True
-        from ..knowledge import load_knowledge
-        from ..knowledge.fabrics import load_fabrics
-        from .judge import build_report
+        from ...knowledge import load_knowledge
+        from ...knowledge.fabrics import load_fabrics
+        from ..judge import build_report
 
         ranks, sweep, pairs = ([], [], [])
         if self.store is not None and self.joined:
@@ -782,11 +782,11 @@ class Run:
         return report.exit_code
 
     def write(self, report) -> None:
-        from ..render.json_preflight import render_preflight_json
+        from ...render.json_preflight import render_preflight_json
 
         text = render_preflight_json(report)
         if self.args.output:
-            from ..userfiles import UserFileError, write_output
+            from ...userfiles import UserFileError, write_output
 
             try:
                 write_output(self.args.output, text + "\n", "--output")
@@ -795,8 +795,8 @@ class Run:
         if self.args.json:
             sys.stdout.write(text + "\n")
         elif not self.args.quiet:
-            from ..render.terminal import make_console
-            from ..render.terminal_preflight import render_preflight_terminal
+            from ...render.terminal import make_console
+            from ...render.terminal_preflight import render_preflight_terminal
 
             render_preflight_terminal(report, make_console(sys.stdout))
         sys.stdout.flush()
@@ -864,7 +864,7 @@ def _leave(code: int) -> None:
 
 
 def _target_probe_module():
-    from ..probes.target import SCRIPT
+    from ...probes.target import SCRIPT
 
     spec = importlib.util.spec_from_file_location("_torchenv_target_probe", SCRIPT)
     module = importlib.util.module_from_spec(spec)
@@ -876,11 +876,11 @@ def collect_snapshot(runner):
     """This rank's facts and snapshot: the doctor's own probe script run in this process (torch is
     already imported here, and the libraries it reports are the ones this rank mapped), decoded by the
     same parser, plus the host, driver and GPU probes; then snapshot_from_facts."""
-    from ..probes.gpu import read_driver_and_gpus
-    from ..probes.runner import RunResult
-    from ..probes.system import read_environment, read_host
-    from ..probes.target import parse_target_records
-    from ..snapshots.build import snapshot_from_facts
+    from ...probes.gpu import read_driver_and_gpus
+    from ...probes.runner import RunResult
+    from ...probes.system import read_environment, read_host
+    from ...probes.target import parse_target_records
+    from ...snapshots.build import snapshot_from_facts
 
     probe = _target_probe_module()
     buffer = io.StringIO()
