@@ -91,67 +91,69 @@ def _unread(value: Unknown) -> str:
     return f"unknown ({value.reason[:200]})"
 
 
+# (field, level, scope, subject, how a readable side reads, impact, weight); the first row speaks for the rest
+_UNREADABLE = (
+    (
+        "python",
+        "cuda",
+        "env",
+        "Python environment",
+        lambda v: f"Python {v.version} ({v.executable})",
+        "one side's environment could not be read: nothing about what is installed there can be compared",
+        101,
+    ),
+    (
+        "packages",
+        "cuda",
+        "env",
+        "installed packages",
+        lambda v: f"{len(v)} distributions",
+        "one side's package list could not be read: every package may differ",
+        100,
+    ),
+    (
+        "torch",
+        "cuda",
+        "env",
+        "torch build",
+        lambda v: f"{v.status} ({v.version})",
+        "one side's torch could not be read: its version, CUDA variant and libraries are unknown",
+        100,
+    ),
+    (
+        "gpus",
+        "cuda",
+        "host",
+        "GPUs",
+        lambda v: ", ".join(g.name for g in v) or "none",
+        "one side's GPUs could not be listed: the GPU model and count may differ",
+        76,
+    ),
+    (
+        "settings",
+        "numerics",
+        "settings",
+        "torch settings",
+        lambda v: "read",
+        "one side's torch numerics/speed defaults could not be read",
+        64,
+    ),
+)
+
+
 def _unreadable(a: Snapshot, b: Snapshot, add: Add) -> None:
     """Unknown against a known value is a difference, never a match (fail closed): an interpreter that
     could not be probed, a package list or a torch build that could not be read, GPUs not listed."""
-    python_told = False
-    if known(a.python) != known(b.python):
-        python_told = True
-        add(
-            "unreadable",
-            "cuda",
-            "env",
-            "Python environment",
-            f"Python {a.python.version} ({a.python.executable})" if known(a.python) else _unread(a.python),
-            f"Python {b.python.version} ({b.python.executable})" if known(b.python) else _unread(b.python),
-            "one side's environment could not be read: nothing about what is installed there can be compared",
-            101,
-        )
-    if known(a.packages) != known(b.packages) and not python_told:
-        add(
-            "unreadable",
-            "cuda",
-            "env",
-            "installed packages",
-            f"{len(a.packages)} distributions" if known(a.packages) else _unread(a.packages),
-            f"{len(b.packages)} distributions" if known(b.packages) else _unread(b.packages),
-            "one side's package list could not be read: every package may differ",
-            100,
-        )
-    if known(a.torch) != known(b.torch) and not python_told:
-        add(
-            "unreadable",
-            "cuda",
-            "env",
-            "torch build",
-            f"{a.torch.status} ({a.torch.version})" if known(a.torch) else _unread(a.torch),
-            f"{b.torch.status} ({b.torch.version})" if known(b.torch) else _unread(b.torch),
-            "one side's torch could not be read: its version, CUDA variant and libraries are unknown",
-            100,
-        )
-    if known(a.gpus) != known(b.gpus):
-        add(
-            "unreadable",
-            "cuda",
-            "host",
-            "GPUs",
-            ", ".join(g.name for g in a.gpus) or "none" if known(a.gpus) else _unread(a.gpus),
-            ", ".join(g.name for g in b.gpus) or "none" if known(b.gpus) else _unread(b.gpus),
-            "one side's GPUs could not be listed: the GPU model and count may differ",
-            76,
-        )
+    python_told = known(a.python) != known(b.python)  # an unreadable interpreter explains its packages and torch
     torch_ok = all(known(s.torch) and s.torch.status == "ok" for s in (a, b))
-    if torch_ok and known(a.settings) != known(b.settings):
-        add(
-            "unreadable",
-            "numerics",
-            "settings",
-            "torch settings",
-            "read" if known(a.settings) else _unread(a.settings),
-            "read" if known(b.settings) else _unread(b.settings),
-            "one side's torch numerics/speed defaults could not be read",
-            64,
-        )
+    for name, level, scope, subject, describe, impact, weight in _UNREADABLE:
+        va, vb = getattr(a, name), getattr(b, name)
+        if known(va) == known(vb) or (python_told and name in ("packages", "torch")):
+            continue
+        if name == "settings" and not torch_ok:
+            continue
+        shown = [describe(v) if known(v) else _unread(v) for v in (va, vb)]
+        add("unreadable", level, scope, subject, shown[0], shown[1], impact, weight)
 
 
 # --- the machine -----------------------------------------------------------------------------------
