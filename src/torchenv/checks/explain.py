@@ -554,6 +554,19 @@ def gpu_expected(parsed) -> list[str]:
     return lines
 
 
+def _cuda_install(facts: Facts, knowledge) -> str:
+    """The CUDA build `torchenv plan` gives for the report's machine (its GPUs when listed, else an NVIDIA
+    GPU of unknown model): the fix comes from the planner, like every install fix."""
+    from .fixes import doctor_plan, gpu_machine_plan, plan_command
+
+    plan = doctor_plan(facts, knowledge) if listed_gpus(facts) else gpu_machine_plan(facts, knowledge)
+    command = plan_command(plan, facts) if plan.ok and plan.cuda else None
+    if command is None:
+        return "see `torchenv plan --gpu NAME --driver VERSION` for the build that machine needs"
+    needs = f" (needs driver >= {plan.min_driver})" if plan.min_driver else ""
+    return f"`{command}`{needs}"
+
+
 def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> list[Finding]:
     """Findings only a pasted report needs: its own error messages, a CPU build on an unknown GPU,
     a driver the report could not reach, and the facts it lacks."""
@@ -606,9 +619,7 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
                 ),
                 explanation="The text names a CPU-only torch (a '+cpu' version or the CPU index "
                 "download.pytorch.org/whl/cpu) next to an NVIDIA GPU or CUDA code: a CPU build can never use it.",
-                fix="Install a CUDA build of torch into the same environment from https://pytorch.org/get-started/locally/ "
-                "(`python -m pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cu128`, "
-                "picking the CUDA variant the driver supports).",
+                fix=f"Install a CUDA build of torch into the same environment: {_cuda_install(facts, knowledge)}.",
             )
         )
     jetson = _jetson_without_cuda(parsed)
@@ -628,9 +639,7 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
                     evidence=(f"torch {torch.version}: no CUDA in the build", *(f"report: {e}" for e in expected[:3])),
                     explanation="A CPU-only build can never use a GPU, and the report shows a GPU is meant to be used "
                     "(CUDA code, a CUDA toolkit or CUDA packages, an NVIDIA driver or tool).",
-                    fix="Install a CUDA build of torch from https://pytorch.org/get-started/locally/ into the same "
-                    "environment (`python -m pip install --force-reinstall torch --index-url "
-                    "https://download.pytorch.org/whl/cu128`, picking the CUDA variant the driver supports); "
+                    fix=f"Install a CUDA build of torch into the same environment: {_cuda_install(facts, knowledge)}; "
                     "`torchenv doctor` on that machine names the exact command.",
                 )
             )
