@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..knowledge.platforms import platform_data
 from ..model.versions import cuda_of_variant
 from ..model.versions import version_numbers as _numbers
 
@@ -63,21 +63,8 @@ def normalize_arch(name: str, os: str = "linux") -> str | None:
     return arch
 
 
-_PLATFORM_FILE = str(Path(__file__).resolve().parent.parent / "knowledge" / "data" / "platform_wheels.toml")
-
-
 def _platform_data() -> dict:
-    return _read_platform_data(_PLATFORM_FILE)
-
-
-@lru_cache(maxsize=2)
-def _read_platform_data(path: str) -> dict:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover
-        import tomli as tomllib  # type: ignore[no-redef]
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    return platform_data()  # read by the knowledge layer: compat judges, it does not read files
 
 
 @lru_cache(maxsize=4096)
