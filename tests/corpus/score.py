@@ -179,7 +179,8 @@ def main(argv: list[str]) -> int:
     scores = score()
     print(table(scores))
     if args.by_sweep:
-        for sweep in (1, 2):
+        sweeps = sorted({row.get("sweep", 1) for row in load_pastes() + load_messages()})
+        for sweep in sweeps:
             print(table(score(sweep=sweep), f", sweep {sweep}").split("\n", 2)[2])
     if args.details:
         print(details(scores, args.half))
