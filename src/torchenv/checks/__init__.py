@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
-from ..model.finding import LAYERS
 from .common import gpu_present
-from .registry import REGISTRY, Skip, check, run_checks
+from .policy import DEFAULT, Policy, apply_policy, cpu_only, cpu_only_summary, ordered, regrade, stack_text
+from .registry import REGISTRY, Skip, build_registry, check, run_checks
 
-# Importing a module registers its checks; this order (bottom layer first) is the order they run in.
-for _module in ("hardware", "container", "torch_build", "libraries", "compute", "environment"):
-    importlib.import_module(f"{__name__}.{_module}")
+# The order is declared in registry.ORDER (bottom layer first), not by import order.
+REGISTRY[:] = build_registry()
 
-__all__ = ["REGISTRY", "Skip", "check", "diagnose", "run_checks"]
+__all__ = ["DEFAULT", "REGISTRY", "Policy", "Skip", "apply_policy", "check", "diagnose", "run_checks"]
 
 
-def diagnose(facts: Facts, knowledge, *, torchenv_version: str) -> DoctorReport:
+def diagnose(facts: Facts, knowledge, *, torchenv_version: str, policy: Policy = DEFAULT) -> DoctorReport:
+    """Every check on the facts, then the verdict policy (checks/policy.py: CPU only, --require-cuda)."""
     findings, skipped = run_checks(facts, knowledge)
-    ordered = tuple(sorted(findings, key=lambda f: (f.severity.rank, LAYERS.index(f.layer))))
+    usable = cuda_usable(facts, tuple(findings))
+    findings = ordered(regrade(tuple(findings), facts, policy, usable))
+    verdict = verdict_for(findings)
+    is_cpu_only = cpu_only(facts, policy) and verdict == "healthy"
     return DoctorReport(
-        verdict=verdict_for(ordered),
-        cuda_usable=cuda_usable(facts, ordered),
-        summary=summarise(facts, ordered),
-        findings=ordered,
+        verdict=verdict,
+        cuda_usable=usable,
+        summary=cpu_only_summary(facts) if is_cpu_only else summarise(facts, findings),
+        findings=findings,
         skipped=tuple(skipped),
         facts=facts,
         knowledge_version=knowledge.version,
         torchenv_version=torchenv_version,
+        cpu_only=is_cpu_only,
     )
 
 
@@ -56,13 +58,7 @@ def summarise(facts: Facts, findings: tuple[Finding, ...]) -> str:
     if errors:
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"Broken: {errors[0].title}{more}"
-    torch = facts.torch
-    stack = ""
-    if known(torch) and torch.status == "ok" and known(torch.version):
-        gpus = ", ".join(sorted({d.name for d in torch.devices}))
-        cuda = f"CUDA {torch.cuda}" if known(torch.cuda) and torch.cuda else "CPU build"
-        smoke = "; smoke test passed" if known(torch.smoke) and torch.smoke and all(s.ok for s in torch.smoke) else ""
-        stack = f"torch {torch.version} ({cuda})" + (f" on {gpus}" if gpus else "") + smoke
+    stack = stack_text(facts)
     if warnings and warnings[0].id == "no-nvidia-gpu":
         works = f"{stack} works" if stack else "torch can work"
         return f"CPU only: {works}, but this machine has no NVIDIA GPU"

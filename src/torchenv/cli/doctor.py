@@ -33,7 +33,21 @@ def register(commands) -> None:
         "each problem comes with its evidence and the fix for this machine.",
     )
     doctor.add_argument("--python", metavar="PATH", help="diagnose this interpreter's environment (default: this one)")
-    doctor.add_argument("--json", action="store_true", help="print the report as JSON (schema_version 1)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON (kind torchenv.doctor, schema_version 1)")
+    doctor.add_argument(
+        "--format",
+        choices=("terminal", "json", "markdown"),
+        default=None,
+        help="markdown: a comment to paste back into an issue thread (verdict, cause, quoted evidence, fix, next steps)",
+    )
+    doctor.add_argument(
+        "--require-cuda",
+        action="store_true",
+        help="fail (exit 1) unless CUDA is usable; without it a CPU build on a machine without a GPU is healthy",
+    )
+    doctor.add_argument(
+        "--explain", metavar="ID", help="print the documentation page of a finding ID and exit (= torchenv findings ID)"
+    )
     doctor.add_argument("--no-torch", action="store_true", help="skip the torch probe (no torch import)")
     doctor.add_argument("--no-smoke", action="store_true", help="import torch but skip the GPU smoke test")
     doctor.add_argument(
@@ -42,7 +56,12 @@ def register(commands) -> None:
     doctor.add_argument(
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="bound on the torch probe (default 60)"
     )
-    doctor.add_argument("-v", "--verbose", action="store_true", help="explain info findings and list skipped checks")
+    doctor.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="explain info findings and list skipped checks; with --from, which input line gave which fact or message",
+    )
     doctor.add_argument(
         "--from",
         dest="from_file",
@@ -53,9 +72,31 @@ def register(commands) -> None:
     doctor.set_defaults(run=run_doctor)
 
 
+def _format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} contradict each other")
+    return "json" if args.json else (args.format or "terminal")
+
+
+def _policy(args: argparse.Namespace):
+    from ..checks.policy import Policy
+
+    return Policy(require_cuda=bool(getattr(args, "require_cuda", False)))
+
+
+def _exit_code(report) -> int:
+    return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS
+
+
 def run_doctor(args: argparse.Namespace) -> int:
+    if getattr(args, "explain", None):
+        from .findings import page_or_usage_error, show_page
+
+        show_page(page_or_usage_error(args.explain), None)
+        return ExitCode.OK
+    fmt = _format(args)
     if getattr(args, "from_file", None):
-        return run_doctor_from(args)
+        return run_doctor_from(args, fmt)
     from ..probes import gather_facts
 
     require_seconds(args.timeout, "--timeout")
@@ -63,7 +104,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     status = None
     on_stage = None
-    if not args.json and sys.stderr.isatty():
+    if fmt == "terminal" and sys.stderr.isatty():
         from rich.console import Console
 
         status = Console(stderr=True).status("probing the machine…")
@@ -94,22 +135,41 @@ def run_doctor(args: argparse.Namespace) -> int:
         background.shutdown(wait=False)
         if status is not None:
             status.stop()
-    report = diagnose(facts, knowledge, torchenv_version=__version__)
+    policy = _policy(args)
+    report = diagnose(facts, knowledge, torchenv_version=__version__, policy=policy)
+    _render(report, fmt, args, policy)
+    return _exit_code(report)
 
-    if args.json:
+
+def _render(report, fmt: str, args: argparse.Namespace, policy, parsed=None) -> None:
+    if fmt == "json":
         from ..render.json_report import render_json
 
-        sys.stdout.write(render_json(report) + "\n")
-    else:
-        from ..render.terminal import make_console, render_terminal
+        lines = parsed is not None and args.verbose
+        sys.stdout.write(render_json(report, require_cuda=policy.require_cuda, source=parsed, lines=lines) + "\n")
+        return
+    if fmt == "markdown":
+        from ..render.markdown_report import render_doctor_markdown
 
-        render_terminal(report, make_console(sys.stdout), verbose=args.verbose)
-    return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS
+        sys.stdout.write(render_doctor_markdown(report, source=parsed))
+        return
+    from ..render import terminal
+
+    console = terminal.make_console(sys.stdout)
+    if parsed is not None:
+        terminal.render_report_context(console, args.from_file, parsed.format, parsed.notes)
+    terminal.render_terminal(report, console, verbose=args.verbose)
+    if parsed is not None:
+        terminal.render_missing_facts(console, parsed.missing)
+        if args.verbose:
+            terminal.render_report_lines(console, parsed.lines)
 
 
-def run_doctor_from(args: argparse.Namespace) -> int:
-    """`torchenv doctor --from FILE|-`: the same checks on the facts a pasted report contains."""
+def run_doctor_from(args: argparse.Namespace, fmt: str = "terminal") -> int:
+    """`torchenv doctor --from FILE|-`: the same checks (and the same verdict policy) on the facts a
+    pasted report contains."""
     from ..checks.explain import diagnose_report
+    from ..checks.policy import apply_policy
     from ..knowledge import load_knowledge
     from ..reports.detect import MAX_BYTES, read_report
     from .explain import read_input
@@ -119,32 +179,8 @@ def run_doctor_from(args: argparse.Namespace) -> int:
     if parsed.facts is None:
         raise UsageError(f"{args.from_file}: {parsed.error}")
     knowledge = load_knowledge()
-    report = diagnose_report(parsed, knowledge, torchenv_version=__version__)
-    if args.json:
-        import json
-
-        from ..render.json_report import report_to_dict
-
-        payload = report_to_dict(report)
-        payload["report"] = {
-            "format": parsed.format,
-            "missing": [{"fact": m.fact, "how": m.how} for m in parsed.missing],
-            "notes": list(parsed.notes),
-        }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    else:
-        from rich.text import Text
-
-        from ..render.terminal import make_console, render_terminal
-
-        console = make_console(sys.stdout)
-        console.print(Text(f"read {args.from_file} as a {parsed.format} report", style="dim"))
-        for note in parsed.notes:
-            console.print(Text(f"note: {note}", style="yellow"))
-        render_terminal(report, console, verbose=args.verbose)
-        if parsed.missing:
-            console.print(Text("\nmissing facts (the checks that need them were skipped)", style="bold underline"))
-            for missing in parsed.missing:
-                console.print(Text(f"   {missing.fact}: run {missing.how}"))
-            console.print(Text("   best: run `torchenv doctor` on that machine", style="bold"))
-    return ExitCode.OK if report.verdict == "healthy" else ExitCode.PROBLEMS
+    policy = _policy(args)
+    # diagnose_report adds the report-only findings after the checks; the policy then judges them all
+    report = apply_policy(diagnose_report(parsed, knowledge, torchenv_version=__version__), policy)
+    _render(report, fmt, args, policy, parsed)
+    return _exit_code(report)

@@ -4,7 +4,6 @@ known errors, optionally use this machine's facts (gathered without importing to
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from .errors import UsageError
@@ -24,7 +23,13 @@ def register(commands) -> None:
     )
     explain.add_argument("message", nargs="?", help="the error message (or use --file, or pipe it on stdin)")
     explain.add_argument("--file", metavar="LOG", help="read the message from a log file ('-' for stdin)")
-    explain.add_argument("--json", action="store_true", help='print {"matches": [...]} as JSON')
+    explain.add_argument("--json", action="store_true", help='print {"kind": "torchenv.explain", "matches": [...]} as JSON')
+    explain.add_argument(
+        "--format",
+        choices=("terminal", "json", "markdown"),
+        default=None,
+        help="markdown: a comment to paste back into an issue thread (meaning, cause, evidence, fix, next steps)",
+    )
     explain.add_argument(
         "--no-probe", action="store_true", help="do not look at this machine; explain from the message alone"
     )
@@ -112,16 +117,25 @@ def run_explain(args: argparse.Namespace) -> int:
     knowledge = load_knowledge()
     facts = _facts(args)
     matches = explain(text, facts, knowledge)
-    if args.json:
-        payload = {
-            "matches": [m.to_json() for m in matches],
-            "facts_used": facts is not None,
-            "knowledge_version": knowledge.version,
-        }
-        if not matches:
-            payload["message"] = "not a known error of the PyTorch GPU stack"
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return ExitCode.OK if matches else ExitCode.PROBLEMS
+    fmt = "json" if args.json else (args.format or "terminal")
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} contradict each other")
+    code = ExitCode.OK if matches else ExitCode.PROBLEMS
+    if fmt == "json":
+        from ..render.json_explain import render_explain_json
+
+        sys.stdout.write(render_explain_json(matches, facts_used=facts is not None, knowledge_version=knowledge.version) + "\n")
+        return code
+    if fmt == "markdown":
+        from .. import __version__
+        from ..render.markdown_report import render_explain_markdown
+
+        sys.stdout.write(
+            render_explain_markdown(
+                matches, facts_used=facts is not None, knowledge_version=knowledge.version, torchenv_version=__version__
+            )
+        )
+        return code
     if not matches:
         print(
             "torchenv explain: no known PyTorch GPU-stack error in this text "
@@ -130,41 +144,7 @@ def run_explain(args: argparse.Namespace) -> int:
         )
         return ExitCode.PROBLEMS
     from ..render.terminal import make_console
+    from ..render.terminal_explain import render_matches
 
     render_matches(matches, make_console(sys.stdout), verbose=args.verbose, facts_used=facts is not None)
     return ExitCode.OK
-
-
-def render_matches(matches, console, *, verbose: bool = False, facts_used: bool = False) -> None:
-    from rich.text import Text
-
-    shown = matches if verbose else matches[:1]
-    for match in shown:
-        console.print(
-            Text.assemble(
-                ("✗ ", "bold red"),
-                (match.title, "bold"),
-                (f"  [{match.id}] · {match.category}", "dim"),
-            )
-        )
-        console.print(Text(f"  {match.meaning}"))
-        console.print(Text.assemble(("  likely cause", "bold"), f" ({match.basis}): ", match.cause))
-        others = [c for c in match.causes if c != match.cause]
-        if others:
-            console.print(Text("  other causes, most likely first:", style="bold"))
-            for cause in others:
-                console.print(Text(f"    · {cause}"))
-        console.print(Text.assemble(("  fix: ", "bold green"), match.fix))
-        if match.details and verbose:
-            console.print(
-                Text("  read from the message: " + ", ".join(f"{k}={v}" for k, v in match.details.items()), style="dim")
-            )
-        console.print(Text(f"  matched: {match.evidence[:200]}", style="dim"))
-        console.print(Text(f"  source: {match.source} (retrieved {match.retrieved})", style="dim"))
-    rest = matches[len(shown) :]
-    if rest:
-        console.print(Text("\nalso in the text (-v for details):", style="bold"))
-        for match in rest:
-            console.print(Text(f"  · {match.title}  [{match.id}] · {match.category}"))
-    if not facts_used:
-        console.print(Text("\n(explained from the message alone)", style="dim"))

@@ -10,7 +10,7 @@ import sys
 import traceback
 
 from .. import __version__
-from .errors import GateFailure, UsageError
+from .errors import TorchenvError
 from .exit_codes import ExitCode
 
 ISSUES_URL = "https://github.com/torchenv/torchenv/issues"
@@ -18,7 +18,7 @@ ISSUES_URL = "https://github.com/torchenv/torchenv/issues"
 
 # Each subcommand lives in its own module with `register(subcommands)`; its heavy imports happen
 # only inside its run function, so `torchenv --help` stays instant and never imports torch.
-COMMAND_MODULES = ("doctor", "bench", "plan", "create", "explain", "snapshot", "tune", "monitor", "preflight", "kernels")
+COMMAND_MODULES = ("doctor", "bench", "plan", "create", "explain", "snapshot", "tune", "monitor", "preflight", "kernels", "findings")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +58,9 @@ def _main(argv: list[str] | None) -> int:
         return ExitCode.USAGE
     try:
         return int(args.run(args))
-    except UsageError as exc:
+    except TorchenvError as exc:  # UsageError (2), GateFailure (1), ...: one line, its own exit code
         print(f"torchenv: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
-    except GateFailure as exc:
-        print(f"torchenv: {exc}", file=sys.stderr)
-        return ExitCode.PROBLEMS
+        return ExitCode(exc.exit_code)
     except KeyboardInterrupt as exc:
         return _interrupted(exc, argv is None)
     except BrokenPipeError:
@@ -76,7 +73,7 @@ def _main(argv: list[str] | None) -> int:
             f"please report it at {ISSUES_URL} (rerun with TORCHENV_DEBUG=1 for the traceback).",
             file=sys.stderr,
         )
-        return ExitCode.USAGE
+        return ExitCode.INTERNAL
 
 
 def _interrupted(exc: BaseException, as_script: bool) -> int:

@@ -20,6 +20,7 @@ class DoctorReport:
     facts: Facts
     knowledge_version: str
     torchenv_version: str
+    cpu_only: bool = False  # healthy as a CPU-only machine (checks/policy.py): no GPU, no CUDA build, not required
 
     @property
     def worst(self) -> Severity | None:

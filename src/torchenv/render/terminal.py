@@ -39,6 +39,8 @@ VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "broken": "
 
 def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = False) -> None:
     usable = {True: "CUDA usable", False: "CUDA not usable", None: "CUDA usability unknown"}[report.cuda_usable]
+    if report.cpu_only:
+        usable = "CPU only"
     console.print(
         Panel(
             Text(report.summary),
@@ -57,7 +59,7 @@ def render_terminal(report: DoctorReport, console: Console, *, verbose: bool = F
     console.print(
         Text(
             f"\ntorchenv {report.torchenv_version} · knowledge {report.knowledge_version} · "
-            "each [id] is documented in docs/findings/<id>.md · --json for machines",
+            "`torchenv findings <id>` explains each [id] · --json for machines",
             style="dim",
         )
     )
@@ -131,8 +133,64 @@ def _libs(torch):
     return torch.loaded_libraries if known(torch.loaded_libraries) else ()
 
 
+def render_report_context(console: Console, source: str, fmt: str, notes) -> None:
+    """`doctor --from`: what the input was read as, before the report."""
+    console.print(Text(f"read {source} as a {fmt} report", style="dim"))
+    for note in notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+
+
+def render_missing_facts(console: Console, missing) -> None:
+    """`doctor --from`: the facts the report lacks, each with the command that shows it."""
+    if not missing:
+        return
+    console.print(Text("\nmissing facts (the checks that need them were skipped)", style="bold underline"))
+    for item in missing:
+        console.print(Text(f"   {item.fact}: run {item.how}"))
+    console.print(Text("   best: run `torchenv doctor` on that machine", style="bold"))
+
+
+LINE_STYLE = {"fact": "green", "message": "bold red", "noise": "dim", "prose": "", "blank": "dim"}
+
+
+def render_report_lines(console: Console, lines, *, limit: int = 400) -> None:
+    """`doctor --from -v`: which input line gave which fact or message (the line reader's records)."""
+    shown = [line for line in lines if line.kind != "blank"]
+    if not shown:
+        return
+    console.print(Text("\ninput lines (number · kind · what it gave)", style="bold underline"))
+    width = len(str(shown[-1].number))
+    for line in shown[:limit]:
+        gave = f" [{line.detail}]" if line.detail else ""
+        console.print(
+            Text.assemble(
+                (f"   {line.number:>{width}} ", "dim"),
+                (f"{line.kind:<7}", LINE_STYLE.get(line.kind, "")),
+                (gave, "cyan"),
+                ("  " + line.text[:160], "dim" if line.kind in ("noise", "prose") else ""),
+            )
+        )
+    if len(shown) > limit:
+        console.print(Text(f"   … {len(shown) - limit} more lines (--json -v lists them all)", style="dim"))
+
+
+def render_markdown_page(text: str, console: Console) -> None:
+    """A documentation page (`torchenv findings ID`), rendered for the terminal."""
+    from rich.markdown import Markdown
+
+    console.print(Markdown(text, hyperlinks=False))
+
+
 def make_console(stream, *, color: bool | None = None) -> Console:
     return Console(file=stream, highlight=False, force_terminal=color, soft_wrap=False)
 
 
-__all__ = ["cudnn_text", "make_console", "render_terminal"]
+__all__ = [
+    "cudnn_text",
+    "make_console",
+    "render_markdown_page",
+    "render_missing_facts",
+    "render_report_context",
+    "render_report_lines",
+    "render_terminal",
+]

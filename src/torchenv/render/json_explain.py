@@ -1,0 +1,21 @@
+"""The JSON view of `torchenv explain` (kind torchenv.explain, in the one envelope)."""
+
+from __future__ import annotations
+
+import json
+
+from .envelope import envelope
+
+KIND = "torchenv.explain"
+SCHEMA_VERSION = 1
+
+
+def explain_to_dict(matches, *, facts_used: bool, knowledge_version: str) -> dict:
+    payload: dict = {"matches": [m.to_json() for m in matches], "facts_used": facts_used}
+    if not matches:
+        payload["message"] = "not a known error of the PyTorch GPU stack"
+    return envelope(KIND, payload, schema_version=SCHEMA_VERSION, knowledge_version=knowledge_version)
+
+
+def render_explain_json(matches, *, facts_used: bool, knowledge_version: str) -> str:
+    return json.dumps(explain_to_dict(matches, facts_used=facts_used, knowledge_version=knowledge_version), indent=2)
