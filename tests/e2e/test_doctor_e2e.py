@@ -375,11 +375,11 @@ def test_real_cpu_torch_on_gpu_less_host():
         pytest.skip("torch is not installed in the test interpreter")
     run = run_doctor("--json", "--python", sys.executable, "--timeout", "60")
     assert run.seconds < 60
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == 0, run.stderr  # CPU only is healthy (checks/policy.py): a CPU CI can be green
     report = run.report
     assert run.ids == ["no-nvidia-gpu", "cpu-only-build-on-cpu-host"]
-    assert report["verdict"] == verdict_of_only(run.finding("no-nvidia-gpu")["severity"])
-    assert report["verdict"] != "healthy"
+    assert report["verdict"] == verdict_of_only(run.finding("no-nvidia-gpu")["severity"]) == "healthy"
+    assert report["cpu_only"] is True and report["summary"].startswith("CPU only")
     assert report["cuda_usable"] is False
     torch = torch_facts(report)
     assert torch["status"] == "ok" and torch["stage"] == "done"

@@ -41,8 +41,14 @@ NO_GPU_NOTE = " (this machine has no NVIDIA GPU, so there is nothing to hide)"
 
 
 def gpu_less(facts: Facts) -> bool:
-    """The facts establish that there is no NVIDIA GPU, and none is expected (not WSL, not a CUDA container)."""
-    return gpu_present(facts) is False and facts.host.wsl is not True and not container_expects_gpu(facts)
+    """The facts establish that there is no NVIDIA GPU, and none is expected: no NVIDIA driver either
+    (a loaded kernel module without a GPU is a broken machine, not a CPU one), not WSL, not a CUDA container."""
+    return (
+        gpu_present(facts) is False
+        and facts.driver.source == "none"
+        and facts.host.wsl is not True
+        and not container_expects_gpu(facts)
+    )
 
 
 def cuda_build(facts: Facts) -> bool:

@@ -1,6 +1,6 @@
 """The one JSON envelope of every torchenv command's JSON output.
 
-    {"kind": "torchenv.<command>", "schema_version": N, "torchenv_version": "...",
+    {"schema_version": N, "kind": "torchenv.<command>", "torchenv_version": "...",
      "knowledge_version": "..." | null, ...payload}
 
 The envelope fields come first and the payload's keys sit beside them at the top level (not under
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ENVELOPE_FIELDS = ("kind", "schema_version", "torchenv_version", "knowledge_version")
+ENVELOPE_FIELDS = ("schema_version", "kind", "torchenv_version", "knowledge_version")
 
 
 def envelope(
@@ -33,8 +33,8 @@ def envelope(
     if torchenv_version is None:
         from .. import __version__ as torchenv_version
     head = {
-        "kind": kind,
         "schema_version": schema_version,
+        "kind": kind,
         "torchenv_version": torchenv_version,
         "knowledge_version": knowledge_version,
     }

@@ -6,20 +6,24 @@ import json
 
 from ..model.codec import from_json, to_json
 from ..model.preflight import PREFLIGHT_KIND, PreflightReport
+from .envelope import envelope
 
 
 def preflight_to_dict(report: PreflightReport) -> dict:
     body = to_json(report)
-    return {
-        "schema_version": report.schema_version,
-        "kind": report.kind,
-        "torchenv_version": report.torchenv_version,
-        "knowledge_version": report.knowledge_version,
-        "verdict": report.verdict,
-        "exit_code": report.exit_code,
-        "summary": report.summary,
-        **{k: v for k, v in body.items() if k not in ("schema_version", "kind", "torchenv_version", "knowledge_version", "verdict", "summary")},
-    }
+    head = ("schema_version", "kind", "torchenv_version", "knowledge_version", "verdict", "exit_code", "summary")
+    return envelope(
+        report.kind,
+        {
+            "verdict": report.verdict,
+            "exit_code": report.exit_code,
+            "summary": report.summary,
+            **{k: v for k, v in body.items() if k not in head},
+        },
+        schema_version=report.schema_version,
+        knowledge_version=report.knowledge_version,
+        torchenv_version=report.torchenv_version,
+    )
 
 
 def render_preflight_json(report: PreflightReport) -> str:

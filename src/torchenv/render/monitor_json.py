@@ -11,13 +11,21 @@ import json
 from ..model.codec import to_json
 from ..monitor.model import MONITOR_SCHEMA_VERSION, GpuSample, MonitorReport, Sample
 from ..perf.causes import decode_reasons
+from .envelope import envelope
 
 KIND = "torchenv.monitor"
 SAMPLE_KIND = "torchenv.monitor.sample"
 
 
 def monitor_to_dict(report: MonitorReport) -> dict:
-    return {"schema_version": MONITOR_SCHEMA_VERSION, "kind": KIND, **to_json(report)}
+    # monitor judges from NVML samples alone: no knowledge base, so knowledge_version is null
+    return envelope(
+        KIND,
+        to_json(report),
+        schema_version=MONITOR_SCHEMA_VERSION,
+        knowledge_version=None,
+        torchenv_version=report.torchenv_version,
+    )
 
 
 def render_monitor_json(report: MonitorReport) -> str:
