@@ -18,7 +18,7 @@ ISSUES_URL = "https://github.com/torchenv/torchenv/issues"
 
 # Each subcommand lives in its own module with `register(subcommands)`; its heavy imports happen
 # only inside its run function, so `torchenv --help` stays instant and never imports torch.
-COMMAND_MODULES = ("doctor", "bench", "plan", "create", "explain", "snapshot", "tune", "monitor", "preflight", "kernels", "findings")
+COMMAND_MODULES = ("doctor", "bench", "plan", "create", "explain", "snapshot", "tune", "monitor", "preflight", "kernels", "findings", "profile")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,63 @@
+"""Shared words and numbers of the `torchenv profile` renderers (terminal, markdown, HTML)."""
+
+from __future__ import annotations
+
+from ..model.profile import Breakdown, ProfileReport
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 100:
+        return f"{value:.0f} ms"
+    if value >= 1:
+        return f"{value:.1f} ms"
+    return f"{value:.2f} ms"
+
+
+def share(value: float | None, wall: float) -> str:
+    if value is None or not wall:
+        return ""
+    return f"{value / wall:.0%}"
+
+
+def breakdown_rows(b: Breakdown) -> list[tuple[str, float | None, str]]:
+    """(label, ms, note) rows of the mean step, in the order the report shows them."""
+    rows: list[tuple[str, float | None, str]] = [
+        ("step wall time", b.wall_ms, f"mean of {b.steps} steps"),
+        ("host: in torch ops", b.cpu_ops_ms, "top-level ops and annotations on the step's thread"),
+        ("host: DataLoader", b.dataloader_ms, "inside DataLoader __next__"),
+        ("host: stall at step start", b.host_stall_ms, "before the first torch op"),
+    ]
+    if b.gpu_busy_ms is not None:
+        rows += [
+            ("GPU busy", b.gpu_busy_ms, "kernels, copies and memsets (union of streams)"),
+            ("GPU idle: host wait", b.host_wait_ms, "no launch pending (HTA)"),
+            ("GPU idle: kernel wait", b.kernel_wait_ms, "between back-to-back kernels (HTA)"),
+            ("GPU idle: other", b.other_idle_ms, "a launch pending, GPU still idle (HTA)"),
+            ("communication (NCCL)", b.communication_ms, "NCCL kernel time"),
+        ]
+    return rows
+
+
+def headline(report: ProfileReport) -> str:
+    b = report.breakdown
+    n = len(report.findings)
+    lost = report.total_ms_lost()
+    where = "GPU" if report.has_gpu else "CPU-only"
+    ranks = f", {len(report.ranks)} ranks" if len(report.ranks) > 1 else ""
+    step = f"{ms(b.wall_ms)} per step over {b.steps} steps" if b else "no steps"
+    found = f"{n} finding{'s' if n != 1 else ''}, about {ms(lost)} per step to gain" if n else "no findings"
+    return f"{where} trace{ranks}: {step}; {found}"
+
+
+def device_line(report: ProfileReport) -> str | None:
+    d = report.device
+    if d is None:
+        return None
+    parts = [d.name or "GPU"]
+    if d.cc:
+        parts.append(f"cc {d.cc}")
+    if d.total_memory_bytes:
+        parts.append(f"{d.total_memory_bytes / 2**30:.1f} GiB")
+    return " · ".join(parts)

@@ -1,0 +1,24 @@
+"""The JSON view of a profile report: the documented contract (kind "torchenv.profile",
+schema_version, torchenv_version), the same envelope every command uses."""
+
+from __future__ import annotations
+
+import json
+
+from ..model.codec import to_json
+from ..model.profile import PROFILE_KIND, PROFILE_SCHEMA_VERSION, ProfileReport
+
+
+def profile_to_dict(report: ProfileReport) -> dict:
+    body = to_json(report)
+    return {
+        "schema_version": PROFILE_SCHEMA_VERSION,
+        "kind": PROFILE_KIND,
+        "torchenv_version": report.torchenv_version,
+        **{k: v for k, v in body.items() if k != "torchenv_version"},
+        "ms_lost_per_step": round(report.total_ms_lost(), 4),
+    }
+
+
+def render_profile_json(report: ProfileReport) -> str:
+    return json.dumps(profile_to_dict(report), indent=2)
