@@ -34,7 +34,7 @@ def test_errors_data_is_complete():
         assert row.category in CATEGORIES
         assert row.causes and row.fix and row.meaning and (row.patterns or row.signatures)
         # rows of the first sweep were retrieved 2026-11-22, issue 12's sweep 2026-12-04
-        assert row.source.startswith("https://") and row.retrieved in ("2026-11-22", "2026-12-04")
+        assert row.source.startswith("https://") and row.retrieved in ("2026-11-22", "2026-12-03", "2026-12-04")
         assert set(row.explains) <= ids, row.id
 
 

@@ -325,6 +325,8 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
         return bool(_NON_NVIDIA_GPU.search(text))
     if name == "variant-unpublished":
         return _variant_unpublished(text)
+    if name == "cpu-build" and _CPU_BUILD_TEXT.search(text):  # the message shows a CPU-only torch itself
+        return True
     if facts is None:
         return False
     if name == "cpu-build":
@@ -353,6 +355,13 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
 _MACOS_TEXT = re.compile(
     r"(?:^|[\s\x22\x27(])/Users/\w|~/opt/(?:ana|mini)conda3|/Library/Frameworks/Python\.framework|-darwin\.so\b"
     r"|\bdlopen\(|\bMac ?OS ?X?\b|\bmacOS\b|\bDarwin\b"
+)
+# a CPU-only torch named in the text: "torch-1.13.1+cpu" (Ultralytics' banner), "PyTorch 2.9.1+cpu", a conda
+# CPU build ("pytorch-1.10.0-py3.6_cpu_0", "pytorch-mutex-1.0-cpu")
+_CPU_BUILD_TEXT = re.compile(
+    r"\btorch[-= ]{1,2}\d+\.\d+(?:\.\d+)?\+cpu\b|\bPyTorch\W{1,4}\d+\.\d+\.\d+\+cpu\b|\bpy\d\.\d+_cpu_\d+\b|"
+    r"\bpytorch-mutex-[\d.]+-cpu\b",
+    re.I,
 )
 _NON_NVIDIA_GPU = re.compile(
     r"\bAMD\b(?: Radeon)?(?:\s+\w+){0,2}\s+(?:graphics card|gpu|card)\b|\bRadeon\b|\bRX ?[4-9]\d{2,3}\s?(?:XT|XTX)?\b|"

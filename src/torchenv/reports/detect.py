@@ -803,8 +803,9 @@ def _augment_torch(facts: Facts, tf: TextFacts) -> dict:
 
     torch = facts.torch
     package = next((v for n, v in tf.packages if n == "torch"), None)
+    conda_torch = next((v for n, v, _ in tf.conda_builds if n in ("pytorch", "pytorch-gpu", "pytorch-cpu")), None)
     if not known(torch):
-        version = tf.torch_version or package
+        version = tf.torch_version or package or conda_torch
         if version:
             return {
                 "torch": _torch_facts(

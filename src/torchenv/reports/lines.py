@@ -178,6 +178,7 @@ _TORCH_INLINE = (
     re.compile(r"\bTorch (\d+\.\d+\.\d+\+[\w.]+)"),  # SD.Next "Torch 2.0.0+cu118"
     re.compile(r"/whl/[\w.\-/]*?torch-(\d+\.\d+\.\d+(?:\.post\d+)?)%2B(\w+)-"),  # a wheel URL
     re.compile(r"\btorch-(\d+\.\d+\.\d+(?:\.post\d+)?)-cp\d+"),  # a downloaded wheel file name
+    re.compile(r"\bPyTorch\W{1,4}(\d+\.\d+\.\d+(?:\.post\d+)?\+[\w.]+)"),  # prose "PyTorch `2.9.1+cpu`"
 )
 _CUDA_VARIANT = re.compile(r"\+cu(\d{2,3})\b")
 _CPU_VARIANT = re.compile(r"\+cpu\b")
@@ -230,6 +231,11 @@ _TEGRA = re.compile(r"-tegra\b|\btegra-|\bL4T\b|\bJetPack\b", re.I)
 _KERNEL = re.compile(r"\bLinux-(\d[\w.\-+]*?)-(x86_64|aarch64|ppc64le)\b")
 _CONDA_ROW = re.compile(
     r"^\s*(pytorch|pytorch-cuda|pytorch-gpu|pytorch-cpu|cudatoolkit|cuda-toolkit|cpuonly|pytorch-mutex|torchvision|torchaudio|cudnn)\s+(\d[\w.]*)\s+(\S+)(?:\s+(\S+))?\s*$"
+)
+# a conda transaction plan: "  pytorch            pytorch/win-64::pytorch-1.10.0-py3.6_cpu_0"
+_CONDA_PLAN = re.compile(
+    r"^\s*(pytorch|pytorch-cuda|pytorch-gpu|pytorch-cpu|cudatoolkit|cpuonly|pytorch-mutex|torchvision|torchaudio)\s+"
+    r"[\w.-]+/[\w-]+::[\w.-]+?-(\d[\w.]*)-([\w.]+)\s*(?:-->.*)?$"
 )
 _PIP_ROW = re.compile(
     r"^\s*(?:\[pip\d?\]\s+|[+-]\s+)?(torch|torchvision|torchaudio|xformers|triton|flash[-_]attn|nvidia-[\w-]+|detectron2|vllm)\s*(?:==\s*|\s+(?:✅\s*)?)(\d+\.\d+[\w.+]*)(?:>=[\d.]+)?\s*$",
@@ -452,6 +458,10 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
     if conda:
         facts.conda_builds.append((conda.group(1).lower(), conda.group(2), conda.group(3)))
         found.append("conda package")
+    plan = _CONDA_PLAN.match(line) if packagey and "::" in line else None
+    if plan:
+        facts.conda_builds.append((plan.group(1).lower(), plan.group(2), plan.group(3)))
+        found.append("conda package (transaction plan)")
     pip = _PIP_ROW.match(line) if packagey else None
     if pip:
         facts.packages.append((pip.group(1).lower().replace("_", "-"), pip.group(2)))
