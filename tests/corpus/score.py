@@ -22,9 +22,10 @@ import hashlib
 import os
 import re
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 PASTES = HERE / "pastes"
@@ -105,10 +106,7 @@ def score_paste(row: dict, knowledge) -> PasteResult:
     problems = [f for f in report.findings if f.severity is not Severity.INFO]
     top = problems[0] if problems else None
     error = any(f.severity is Severity.ERROR for f in report.findings)
-    if row["healthy"]:
-        right = not error
-    else:
-        right = top is not None and top.category == row["category"]
+    right = not error if row["healthy"] else top is not None and top.category == row["category"]
     return PasteResult(row, report.verdict, top.category if top else None, top.id if top else None, right, error)
 
 

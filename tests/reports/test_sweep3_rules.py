@@ -7,10 +7,10 @@ resolves to a CPU build (p104). explain: Ultralytics' invalid-device error with 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from torchenv.checks.explain import diagnose_report, explain
 from torchenv.model import Severity
