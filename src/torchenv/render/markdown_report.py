@@ -85,7 +85,8 @@ def render_doctor_markdown(report: DoctorReport, *, source=None, title: str = "t
     for item in missing:
         out.append(f"- {item.how}: {item.fact}")
     if source is not None:
-        out.append("- `torchenv doctor` on that machine (reads all of the above and runs a real GPU computation)")
+        if not any("torchenv doctor" in item.how for item in missing):
+            out.append("- `torchenv doctor` on that machine (reads all of the above and runs a real GPU computation)")
     else:
         out.append("- `torchenv doctor` again after the fix")
     ids = list(dict.fromkeys(f.id for f in problems))[:3]

@@ -1,0 +1,105 @@
+"""Every command's JSON output validates against the schema shipped for its kind (torchenv/schemas/),
+all of them through the one envelope (render/envelope.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+jsonschema = pytest.importorskip("jsonschema")
+
+from testsupport import run_cli  # noqa: E402
+from torchenv.model.finding import CATEGORIES, LAYERS  # noqa: E402
+from torchenv.render.envelope import ENVELOPE_FIELDS, envelope, load_schema  # noqa: E402
+
+ROOT = Path(__file__).parent.parent.parent
+PASTE = """PyTorch version: 2.5.1+cu121
+Is debug build: False
+CUDA used to build PyTorch: 12.1
+OS: Ubuntu 22.04.4 LTS (x86_64)
+Python version: 3.11.9 (main) [GCC 11.4.0] (64-bit runtime)
+Is CUDA available: False
+CUDA runtime version: No CUDA
+GPU models and configuration: No CUDA
+Nvidia driver version: No CUDA
+
+RuntimeError: Found no NVIDIA driver on your system.
+"""
+
+
+def validate(document: dict) -> None:
+    schema = load_schema(document["kind"])
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(document)
+    assert list(document)[: len(ENVELOPE_FIELDS)] == list(ENVELOPE_FIELDS)
+
+
+def test_doctor_json_validates():
+    done = run_cli("doctor", "--json", "--no-torch")
+    assert done.returncode in (0, 1), done.stderr
+    validate(json.loads(done.stdout))
+
+
+def test_doctor_require_cuda_json_validates():
+    done = run_cli("doctor", "--json", "--no-torch", "--require-cuda")
+    assert done.returncode == 1  # torch not probed: CUDA not shown to work (fail closed)
+    report = json.loads(done.stdout)
+    validate(report)
+    assert report["require_cuda"] is True and report["findings"][0]["id"] == "cuda-required"
+
+
+def test_doctor_from_json_with_lines_validates(tmp_path):
+    paste = tmp_path / "paste.txt"
+    paste.write_text(PASTE)
+    done = run_cli("doctor", "--from", str(paste), "--json", "-v")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    validate(report)
+    lines = {line["number"]: line for line in report["report"]["lines"]}
+    assert lines[1]["kind"] == "fact" and lines[11]["kind"] == "message"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["CUDA error: no kernel image is available for execution on the device", "all is well here"],
+)
+def test_explain_json_validates(message):
+    done = run_cli("explain", "--json", "--no-probe", message)
+    document = json.loads(done.stdout)
+    validate(document)
+    assert document["kind"] == "torchenv.explain"
+    assert done.returncode == (0 if document["matches"] else 1)
+
+
+def test_preflight_json_validates():
+    from torchenv.render.json_preflight import preflight_from_dict, preflight_to_dict
+
+    recorded = json.loads((ROOT / "benchmarks/results/h200-round3/preflight/preflight.json").read_text())
+    validate(preflight_to_dict(preflight_from_dict(recorded)))
+
+
+def test_monitor_json_validates(tmp_path):
+    from monitor.helpers import drive
+
+    from torchenv.render.monitor_json import monitor_to_dict
+
+    report, *_ = drive("h200-gemm", tmp_path)
+    validate(json.loads(json.dumps(monitor_to_dict(report))))
+
+
+def test_schemas_name_the_model_categories_and_layers():
+    finding = load_schema("torchenv.doctor")["$defs"]["finding"]["properties"]
+    assert finding["category"]["enum"] == list(CATEGORIES)
+    assert finding["layer"]["enum"] == list(LAYERS)
+    assert load_schema("torchenv.explain")["$defs"]["match"]["properties"]["category"]["enum"] == list(CATEGORIES)
+
+
+def test_envelope_puts_its_fields_first_and_refuses_a_contradiction():
+    doc = envelope("torchenv.x", {"a": 1, "kind": "torchenv.x"}, knowledge_version="k", torchenv_version="v")
+    assert doc == {"schema_version": 1, "kind": "torchenv.x", "torchenv_version": "v", "knowledge_version": "k", "a": 1}
+    with pytest.raises(ValueError):
+        envelope("torchenv.x", {"kind": "torchenv.y"}, knowledge_version="k")
+    with pytest.raises(ValueError):
+        envelope("doctor", {}, knowledge_version="k")
