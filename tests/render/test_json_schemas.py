@@ -100,6 +100,6 @@ def test_envelope_puts_its_fields_first_and_refuses_a_contradiction():
     doc = envelope("torchenv.x", {"a": 1, "kind": "torchenv.x"}, knowledge_version="k", torchenv_version="v")
     assert doc == {"schema_version": 1, "kind": "torchenv.x", "torchenv_version": "v", "knowledge_version": "k", "a": 1}
     with pytest.raises(ValueError):
-        envelope("torchenv.x", {"kind": "torchenv.y"}, knowledge_version="k")
+        envelope("torchenv.x", {"kind": "torchenv.y"}, knowledge_version="k", torchenv_version="v")
     with pytest.raises(ValueError):
-        envelope("doctor", {}, knowledge_version="k")
+        envelope("doctor", {}, knowledge_version="k", torchenv_version="v")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import __version__
 from .errors import UsageError
 from .exit_codes import ExitCode
 
@@ -124,10 +125,12 @@ def run_explain(args: argparse.Namespace) -> int:
     if fmt == "json":
         from ..render.json_explain import render_explain_json
 
-        sys.stdout.write(render_explain_json(matches, facts_used=facts is not None, knowledge_version=knowledge.version) + "\n")
+        document = render_explain_json(
+            matches, facts_used=facts is not None, knowledge_version=knowledge.version, torchenv_version=__version__
+        )
+        sys.stdout.write(document + "\n")
         return code
     if fmt == "markdown":
-        from .. import __version__
         from ..render.markdown_report import render_explain_markdown
 
         sys.stdout.write(

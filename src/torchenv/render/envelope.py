@@ -22,16 +22,15 @@ def envelope(
     *,
     schema_version: int = 1,
     knowledge_version: str | None,
-    torchenv_version: str | None = None,
+    torchenv_version: str,
 ) -> dict[str, Any]:
     """The document for `kind` ("torchenv.doctor", ...): envelope fields, then the payload's keys.
 
     A payload key that repeats an envelope field must agree with it (a report's own
-    `torchenv_version`, say); a disagreement is a bug and raises ValueError."""
+    `torchenv_version`, say); a disagreement is a bug and raises ValueError. The caller passes
+    `torchenv_version` (render never imports the package root, which reaches the CLI)."""
     if not kind.startswith("torchenv."):
         raise ValueError(f"kind {kind!r} must start with 'torchenv.'")
-    if torchenv_version is None:
-        from .. import __version__ as torchenv_version
     head = {
         "schema_version": schema_version,
         "kind": kind,

@@ -10,12 +10,17 @@ KIND = "torchenv.explain"
 SCHEMA_VERSION = 1
 
 
-def explain_to_dict(matches, *, facts_used: bool, knowledge_version: str) -> dict:
+def explain_to_dict(matches, *, facts_used: bool, knowledge_version: str, torchenv_version: str) -> dict:
     payload: dict = {"matches": [m.to_json() for m in matches], "facts_used": facts_used}
     if not matches:
         payload["message"] = "not a known error of the PyTorch GPU stack"
-    return envelope(KIND, payload, schema_version=SCHEMA_VERSION, knowledge_version=knowledge_version)
+    return envelope(
+        KIND, payload, schema_version=SCHEMA_VERSION, knowledge_version=knowledge_version, torchenv_version=torchenv_version
+    )
 
 
-def render_explain_json(matches, *, facts_used: bool, knowledge_version: str) -> str:
-    return json.dumps(explain_to_dict(matches, facts_used=facts_used, knowledge_version=knowledge_version), indent=2)
+def render_explain_json(matches, *, facts_used: bool, knowledge_version: str, torchenv_version: str) -> str:
+    document = explain_to_dict(
+        matches, facts_used=facts_used, knowledge_version=knowledge_version, torchenv_version=torchenv_version
+    )
+    return json.dumps(document, indent=2)
