@@ -16,14 +16,22 @@ FORMATS = ("terminal", "markdown", "html", "json")
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trace", metavar="FILE_OR_DIR", help="analyse this trace (.json, .json.gz, or a folder of per-rank traces)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON (kind torchenv.profile); same as --format json")
+    parser.add_argument(
+        "--trace", metavar="FILE_OR_DIR", help="analyse this trace (.json, .json.gz, or a folder of per-rank traces)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON (kind torchenv.profile); same as --format json"
+    )
     parser.add_argument("--format", choices=FORMATS, help="terminal (default), markdown, html or json")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--python", metavar="PATH", help="WORKLOAD: capture in this interpreter's environment")
-    parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="WORKLOAD: default cuda if usable")
+    parser.add_argument(
+        "--device", choices=("auto", "cuda", "cpu"), default="auto", help="WORKLOAD: default cuda if usable"
+    )
     parser.add_argument("--steps", type=int, default=5, metavar="N", help="WORKLOAD: steps recorded (default 5)")
-    parser.add_argument("--warmup", type=int, default=2, metavar="N", help="WORKLOAD: steps run before recording (default 2)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, metavar="N", help="WORKLOAD: steps run before recording (default 2)"
+    )
     parser.add_argument("--keep-trace", metavar="FILE", help="WORKLOAD: keep the raw trace here (for Perfetto)")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain every finding; list the rules not judged")
 
@@ -100,7 +108,9 @@ def run_profile(args: argparse.Namespace) -> int:
     if args.trace is not None and (workload or command):
         raise UsageError("give --trace FILE or a WORKLOAD / -- COMMAND, not both")
     if args.trace is None and not (workload or command):
-        raise UsageError("nothing to profile: torchenv profile --trace FILE_OR_DIR, profile WORKLOAD, or profile -- COMMAND")
+        raise UsageError(
+            "nothing to profile: torchenv profile --trace FILE_OR_DIR, profile WORKLOAD, or profile -- COMMAND"
+        )
     if args.steps < 1 or args.warmup < 0:
         raise UsageError("--steps must be at least 1 and --warmup at least 0")
     check_report_path(output, "-o")
@@ -150,7 +160,9 @@ def _write(report, fmt: str, output: str | None, verbose: bool) -> None:
             from ..render.profile_terminal import render_profile_terminal
 
             buffer = io.StringIO()
-            render_profile_terminal(report, Console(file=buffer, width=120, highlight=False, no_color=True), verbose=verbose)
+            render_profile_terminal(
+                report, Console(file=buffer, width=120, highlight=False, no_color=True), verbose=verbose
+            )
             write_report(output, buffer.getvalue(), "-o")
             return
         from ..render.profile_terminal import render_profile_terminal

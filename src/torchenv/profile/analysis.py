@@ -80,7 +80,12 @@ def analyse(
     torch.backends.cuda.matmul.allow_tf32 when known. Raises torchenv.profile.trace.TraceError."""
     traces = read_trace(trace_path)
     return analyse_traces(
-        traces, device_memory_bytes=device_memory_bytes, cc=cc, tf32=tf32, rules=rules, torchenv_version=torchenv_version
+        traces,
+        device_memory_bytes=device_memory_bytes,
+        cc=cc,
+        tf32=tf32,
+        rules=rules,
+        torchenv_version=torchenv_version,
     )
 
 
@@ -233,7 +238,9 @@ class _RankAnalysis:
         self.nccl_busy = merge((g.ts, g.end) for g in t.gpu if g.nccl)
         self.launch_names = set(self.rules.names("launch_calls"))
         if not t.python and t.cpu_ops:
-            self.notes.append("the trace has no python stacks (captured without with_stack=True): findings name ops, not source lines")
+            self.notes.append(
+                "the trace has no python stacks (captured without with_stack=True): findings name ops, not source lines"
+            )
 
     def _windows(self) -> list[_Window]:
         t = self.trace
@@ -242,7 +249,9 @@ class _RankAnalysis:
         starts = [e.ts for e in (*t.cpu_ops, *t.annotations, *t.runtime, *t.gpu)]
         ends = [e.end for e in (*t.cpu_ops, *t.annotations, *t.runtime, *t.gpu)]
         tid = t.cpu_ops[0].tid if t.cpu_ops else None
-        self.notes.append("no ProfilerStep#N markers (prof.step() was not called): the whole trace is taken as one step")
+        self.notes.append(
+            "no ProfilerStep#N markers (prof.step() was not called): the whole trace is taken as one step"
+        )
         return [_Window("trace", 0, min(starts), max(ends), tid)]
 
     # ------------------------------------------------------------------ lookups
@@ -255,7 +264,11 @@ class _RankAnalysis:
         while frame is not None and seen < 512:
             if _user_path(frame.file):
                 return frame
-            frame = self.frame_by_id.get(frame.parent) if frame.parent is not None else frames.innermost(frame.ts - 1e-6, frame.end + 1e-6)
+            frame = (
+                self.frame_by_id.get(frame.parent)
+                if frame.parent is not None
+                else frames.innermost(frame.ts - 1e-6, frame.end + 1e-6)
+            )
             seen += 1
         return None
 
@@ -268,10 +281,7 @@ class _RankAnalysis:
         out: list[CpuOp] = []
         end = -1.0
         for op in self.ops.get(tid, Containment(())).records:
-            if op.ts >= end:
-                out.append(op)
-                end = op.end
-            elif op.end > end:  # overlapping sibling (a malformed trace): keep the union honest
+            if op.ts >= end or op.end > end:
                 out.append(op)
                 end = op.end
         return out
@@ -417,7 +427,9 @@ class _RankAnalysis:
                     outer.append(op)
                     end = op.end
             for op in outer:
-                calls = [r for r in self.trace.runtime if r.tid == tid and op.ts <= r.ts <= op.end and r.name in sync_calls]
+                calls = [
+                    r for r in self.trace.runtime if r.tid == tid and op.ts <= r.ts <= op.end and r.name in sync_calls
+                ]
                 counted_calls.update(id(r) for r in calls)
                 blocked = sum(r.dur for r in calls) if calls else op.dur
                 what = _sync_label(op.name)
@@ -554,7 +566,7 @@ class _RankAnalysis:
             return
         iterators = sorted({a.name[len(DATALOADER_PREFIX) :].split(".")[0] for _, a in spans})
         single = any("SingleProcess" in i for i in iterators)
-        w0, a0 = spans[0]
+        _, a0 = spans[0]
         source = self.source(a0.tid, a0.ts, a0.end)
         inner = self._heaviest_user_frames(a0.tid, [(max(a.ts, w.start), min(a.end, w.end)) for w, a in spans], source)
         evidence = [
@@ -617,11 +629,15 @@ class _RankAnalysis:
             if frame is None:
                 continue
             source = self.source(w.tid, frame.ts, frame.end) if not _user_path(frame.file) else frame.where
-            culprits[(frame.name if not _user_path(frame.file) else frame.where, source)][0] += covered([(frame.ts, frame.end)], w.start, end)
+            culprits[(frame.name if not _user_path(frame.file) else frame.where, source)][0] += covered(
+                [(frame.ts, frame.end)], w.start, end
+            )
             culprits[(frame.name if not _user_path(frame.file) else frame.where, source)][1] += 1
         (what, source), _ = max(culprits.items(), key=lambda kv: kv[1][0]) if culprits else ((None, None), None)
         gpu_note = ", GPU idle meanwhile" if self.trace.has_gpu else ""
-        evidence = [f"{mean_ms:.2f} ms at the start of each step before the first torch op{gpu_note} ({mean_ms / mean_wall:.0%} of the step)"]
+        evidence = [
+            f"{mean_ms:.2f} ms at the start of each step before the first torch op{gpu_note} ({mean_ms / mean_wall:.0%} of the step)"
+        ]
         if what:
             evidence.append(f"busy in: {what}" + (f", called from {source}" if source and source != what else ""))
         busy = [s.gpu_busy_ms / s.wall_ms for s in self.steps if s.gpu_busy_ms is not None and s.wall_ms]
@@ -712,11 +728,18 @@ class _RankAnalysis:
             f"{per_step:.0f} of {kernels_total / steps:.0f} kernels per step ({share:.0%}) are shorter than their launch "
             f"call or than {tiny:g} µs (HTA: a launch costs 5-20 µs on the CPU)",
         ]
-        evidence += [f"{name}: {n / steps:.0f} short kernels/step" + (f" from {src}" if src else "") for (name, src), (n, _) in top]
+        evidence += [
+            f"{name}: {n / steps:.0f} short kernels/step" + (f" from {src}" if src else "")
+            for (name, src), (n, _) in top
+        ]
         if outliers:
-            evidence.append(f"{outliers / steps:.0f} launch calls/step longer than {self.rules['short_kernel_us']:g} µs (HTA runtime_cutoff)")
+            evidence.append(
+                f"{outliers / steps:.0f} launch calls/step longer than {self.rules['short_kernel_us']:g} µs (HTA runtime_cutoff)"
+            )
         if delay_outliers:
-            evidence.append(f"{delay_outliers / steps:.0f} kernels/step started > {self.rules['launch_delay_us']:g} µs after their launch (HTA launch_delay_cutoff)")
+            evidence.append(
+                f"{delay_outliers / steps:.0f} kernels/step started > {self.rules['launch_delay_us']:g} µs after their launch (HTA launch_delay_cutoff)"
+            )
         source = top[0][0][1] if top else None
         self._emit(
             "profile-launch-bound",
@@ -727,7 +750,7 @@ class _RankAnalysis:
             evidence,
             "The GPU finishes each kernel faster than the host can launch the next one, so it waits on the CPU "
             "(HTA 'host wait'). Many tiny elementwise kernels are the usual cause.",
-            "fuse the small ops: `step = torch.compile(step)` (mode=\"reduce-overhead\" adds CUDA graphs), or use "
+            'fuse the small ops: `step = torch.compile(step)` (mode="reduce-overhead" adds CUDA graphs), or use '
             "torch._foreach_* / fused ops, larger tensors (batch) instead of loops over small ones",
             source,
         )
@@ -778,7 +801,9 @@ class _RankAnalysis:
         if not sites or busy <= 0 or non_tc_us / busy < self.rules["fp32_matmul_share"]:
             return
         if self.tf32 is True:
-            self.notes.append("FP32 matmul kernels without tensor cores, though TF32 was enabled: shapes may not suit them")
+            self.notes.append(
+                "FP32 matmul kernels without tensor cores, though TF32 was enabled: shapes may not suit them"
+            )
             return
         ms = self._per_step(non_tc_us) * self.rules["tf32_speedup"]
         top = sorted(sites.values(), key=lambda s: -s.us)
@@ -797,16 +822,17 @@ class _RankAnalysis:
             evidence.append("some matmuls already use TF32 kernels: the rest run without it")
         fix = (
             "torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True "
-            "(or torch.set_float32_matmul_precision(\"high\")), or run the forward pass under "
-            "`with torch.autocast(\"cuda\", dtype=torch.bfloat16):`"
+            '(or torch.set_float32_matmul_precision("high")), or run the forward pass under '
+            '`with torch.autocast("cuda", dtype=torch.bfloat16):`'
             if tf32_ok
-            else "run the forward pass under `with torch.autocast(\"cuda\", dtype=torch.float16):` with a "
-            "torch.amp.GradScaler(\"cuda\") (TF32 needs cc 8.0)"
+            else 'run the forward pass under `with torch.autocast("cuda", dtype=torch.float16):` with a '
+            'torch.amp.GradScaler("cuda") (TF32 needs cc 8.0)'
         )
         self._emit(
             rid,
             "performance",
-            f"FP32 matmuls without tensor cores ({self._per_step(non_tc_us):.1f} ms/step)" + (f" in {source}" if source else ""),
+            f"FP32 matmuls without tensor cores ({self._per_step(non_tc_us):.1f} ms/step)"
+            + (f" in {source}" if source else ""),
             ms,
             f"{ms:.3f} ms/step = {self._per_step(non_tc_us):.3f} ms/step of FP32 SIMT matmul/conv kernels × "
             f"{self.rules['tf32_speedup']:g} (TF32/AMP estimated at least 2× faster)",
@@ -839,7 +865,10 @@ class _RankAnalysis:
         per_param = set(self.rules.names("optimizer_ops"))
         markers = self.rules.names("foreach_markers")
         spans = [
-            a for tid in self._step_tids() for a in self.annotations.get(tid, []) if a.name.startswith(OPTIMIZER_PREFIX) and self._in_steps(a.ts)
+            a
+            for tid in self._step_tids()
+            for a in self.annotations.get(tid, [])
+            if a.name.startswith(OPTIMIZER_PREFIX) and self._in_steps(a.ts)
         ]
         if not spans:
             return
@@ -865,7 +894,8 @@ class _RankAnalysis:
         self._emit(
             "profile-unfused-optimizer",
             "performance",
-            f"{name}.step runs per parameter ({ops_count / steps:.0f} ops per step)" + (f" in {source}" if source else ""),
+            f"{name}.step runs per parameter ({ops_count / steps:.0f} ops per step)"
+            + (f" in {source}" if source else ""),
             ms,
             f"{ms:.3f} ms/step = {self._per_step(span_us):.3f} ms/step in {name}.step × {self.rules['foreach_saving']:g} "
             "(share saved by the multi-tensor implementation)",
@@ -1010,7 +1040,14 @@ class _RankAnalysis:
         tids = {w.tid for w in windows}
         lane("cpu", ((o.ts, o.end) for t in tids for o in self.top_ops(t)))
         lane("dataloader", ((a.ts, a.end) for w in windows for a in self._dataloader_spans(w)))
-        lane("stall", ((w.start, w.start + s.host_stall_ms * 1000) for w, s in zip(self.windows, self.steps, strict=False) if s.host_stall_ms))
+        lane(
+            "stall",
+            (
+                (w.start, w.start + s.host_stall_ms * 1000)
+                for w, s in zip(self.windows, self.steps, strict=False)
+                if s.host_stall_ms
+            ),
+        )
         sync_ops = set(self.rules.names("sync_ops")) | set(self.rules.names("sync_calls"))
         lane("sync", ((o.ts, o.end) for t in tids for o in self.ops_list.get(t, []) if o.name in sync_ops))
         lane("sync", ((r.ts, r.end) for r in self.trace.runtime if r.name in sync_ops))

@@ -52,9 +52,7 @@ def parse_rules(doc: dict[str, Any]) -> Rules:
         thresholds[row["key"]] = Threshold(
             row["key"], float(row["value"]), row["rule"], row.get("meaning", ""), row["source"]
         )
-    patterns = {
-        k: tuple(str(x) for x in v) for k, v in doc.get("patterns", {}).items() if isinstance(v, list)
-    }
+    patterns = {k: tuple(str(x) for x in v) for k, v in doc.get("patterns", {}).items() if isinstance(v, list)}
     return Rules(str(doc["meta"]["knowledge_version"]), thresholds, patterns)
 
 

@@ -121,7 +121,7 @@ class GpuEvent:
 
     @property
     def direction(self) -> str | None:
-        """"HtoD", "DtoH", "DtoD", ... from `Memcpy HtoD (Pageable -> Device)`."""
+        """ "HtoD", "DtoH", "DtoD", ... from `Memcpy HtoD (Pageable -> Device)`."""
         match = re.search(r"\b([A-Za-z]to[A-Za-z])\b", self.name)
         return match.group(1) if match else None
 
@@ -251,7 +251,9 @@ def _read_folder(folder: str, limit: int) -> TraceSet:
     if len(traces) > 1 and any(t.rank is None for t in traces):
         # no rank anywhere: number them in file order, and say so
         traces = [_with_rank(t, i) if t.rank is None else t for i, t in enumerate(traces)]
-        notes.append("some trace files carry no rank (no distributedInfo, no rank<N> in the name): numbered in file order")
+        notes.append(
+            "some trace files carry no rank (no distributedInfo, no rank<N> in the name): numbered in file order"
+        )
     ranks = [t.rank for t in traces]
     duplicates = sorted({r for r in ranks if r is not None and ranks.count(r) > 1})
     if duplicates:

@@ -52,7 +52,9 @@ def _timeline_svg(segments: tuple[TimelineSegment, ...]) -> str:
     plot = WIDTH - LEFT - RIGHT
     height = TOP + LANE_H * len(lanes) + 24
     x = lambda t: LEFT + t / end * plot  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" aria-label="per-step timeline">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" aria-label="per-step timeline">'
+    ]
     for row, (lane, label, colour) in enumerate(lanes):
         y = TOP + row * LANE_H
         parts.append(f'<text x="{LEFT - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
@@ -85,7 +87,9 @@ def _breakdown_svg(report: ProfileReport) -> str:
     gpu = [r for r in rows if r[0].startswith(("GPU", "communication"))]
     height = 30 + 34 * (1 + bool(gpu))
     plot = WIDTH - LEFT - RIGHT
-    bars.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" aria-label="step breakdown">')
+    bars.append(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" aria-label="step breakdown">'
+    )
     for row, (title, items) in enumerate((("host", host), ("GPU", gpu))):
         if not items:
             continue
@@ -102,7 +106,9 @@ def _breakdown_svg(report: ProfileReport) -> str:
                 f"<title>{escape(label)}: {ms(value)} ({share(value, b.wall_ms)})</title></rect>"
             )
             cursor += w
-    bars.append(f'<text x="{LEFT}" y="{height - 6}">0</text><text x="{WIDTH - RIGHT}" y="{height - 6}" text-anchor="end">{ms(b.wall_ms)} (the step)</text>')
+    bars.append(
+        f'<text x="{LEFT}" y="{height - 6}">0</text><text x="{WIDTH - RIGHT}" y="{height - 6}" text-anchor="end">{ms(b.wall_ms)} (the step)</text>'
+    )
     bars.append("</svg>")
     legend = "".join(
         f'<span class="swatch" style="background:{BREAKDOWN_COLOURS[label]}"></span>{escape(label)}'
@@ -125,7 +131,11 @@ def render_profile_html(report: ProfileReport) -> str:
     out += ["<h2>Timeline</h2>", _timeline_svg(report.timeline)]
     if report.breakdown is not None:
         b = report.breakdown
-        out += ["<h2>Mean step</h2>", _breakdown_svg(report), "<table><tr><th></th><th>ms</th><th>share</th><th></th></tr>"]
+        out += [
+            "<h2>Mean step</h2>",
+            _breakdown_svg(report),
+            "<table><tr><th></th><th>ms</th><th>share</th><th></th></tr>",
+        ]
         for label, value, note in breakdown_rows(b):
             pct = share(value, b.wall_ms) if label != "step wall time" else ""
             out.append(
@@ -138,7 +148,9 @@ def render_profile_html(report: ProfileReport) -> str:
         out.append("<p>No findings: nothing in these steps crossed a rule's threshold.</p>")
     for i, item in enumerate(report.findings, 1):
         f = item.finding
-        out.append(f"<div class='finding {f.severity.value}'><b>{i}. {escape(f.title)}</b> · ~{ms(item.ms_per_step)}/step")
+        out.append(
+            f"<div class='finding {f.severity.value}'><b>{i}. {escape(f.title)}</b> · ~{ms(item.ms_per_step)}/step"
+        )
         out.append(f"<div class='sub'><code>{escape(f.id)}</code> · {f.severity.value}</div>")
         out += [f"<div class='ev'>· {escape(line)}</div>" for line in f.evidence]
         out.append(f"<div class='est'>estimate: {escape(item.estimate)}</div>")
@@ -153,6 +165,8 @@ def render_profile_html(report: ProfileReport) -> str:
     if report.notes:
         out.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
     files = ", ".join(escape(p) for p in report.files)
-    out.append(f"<p class='sub'>trace files: {files} (open in Perfetto) · torchenv {escape(report.torchenv_version)} · rules {escape(report.rules_version)}</p>")
+    out.append(
+        f"<p class='sub'>trace files: {files} (open in Perfetto) · torchenv {escape(report.torchenv_version)} · rules {escape(report.rules_version)}</p>"
+    )
     out.append("</body></html>")
     return "\n".join(out) + "\n"

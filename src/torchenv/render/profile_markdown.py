@@ -28,12 +28,16 @@ def render_profile_markdown(report: ProfileReport) -> str:
         out += ["| # | ms/step | finding | id | source |", "|---:|---:|---|---|---|"]
         for i, item in enumerate(report.findings, 1):
             f = item.finding
-            out.append(
-                f"| {i} | {item.ms_per_step:.2f} | {_cell(f.title)} | `{f.id}` | {_cell(item.source or '')} |"
-            )
+            out.append(f"| {i} | {item.ms_per_step:.2f} | {_cell(f.title)} | `{f.id}` | {_cell(item.source or '')} |")
         for i, item in enumerate(report.findings, 1):
             f = item.finding
-            out += ["", f"### {i}. {f.title}", "", f"`{f.id}` · {f.severity.value} · ~{ms(item.ms_per_step)} per step", ""]
+            out += [
+                "",
+                f"### {i}. {f.title}",
+                "",
+                f"`{f.id}` · {f.severity.value} · ~{ms(item.ms_per_step)} per step",
+                "",
+            ]
             out += [f"- {_cell(line)}" for line in f.evidence]
             out += ["", f"Estimate: {item.estimate}.", "", f.explanation]
             if f.fix:

@@ -24,11 +24,18 @@ def render_profile_terminal(report: ProfileReport, console: Console, *, verbose:
     worst = min((f.finding.severity.rank for f in report.findings), default=3)
     border = {0: "bold red", 1: "yellow"}.get(worst, "green")
     console.print(
-        Panel(Group(*head), title=Text(f"torchenv profile · {report.trace}"[:100]), title_align="left", border_style=border)
+        Panel(
+            Group(*head),
+            title=Text(f"torchenv profile · {report.trace}"[:100]),
+            title_align="left",
+            border_style=border,
+        )
     )
     if report.breakdown is not None:
         b = report.breakdown
-        table = Table(title=Text("mean step", style="bold"), title_justify="left", box=None, pad_edge=False, padding=(0, 2))
+        table = Table(
+            title=Text("mean step", style="bold"), title_justify="left", box=None, pad_edge=False, padding=(0, 2)
+        )
         table.add_column("")
         table.add_column("ms", justify="right")
         table.add_column("share", justify="right")
@@ -42,9 +49,18 @@ def render_profile_terminal(report: ProfileReport, console: Console, *, verbose:
         f = item.finding
         style = STYLE[f.severity]
         console.print(
-            Text.assemble((f" {MARK[f.severity]} ", style), (f"{rank}. ", "bold"), (f.title, style), (f"  ~{ms(item.ms_per_step)}/step", "bold"))
+            Text.assemble(
+                (f" {MARK[f.severity]} ", style),
+                (f"{rank}. ", "bold"),
+                (f.title, style),
+                (f"  ~{ms(item.ms_per_step)}/step", "bold"),
+            )
         )
-        body = [Text(f"[{f.id}]" + (f" ranks {', '.join(map(str, item.ranks))}" if len(item.ranks) > 1 else ""), style="dim")]
+        body = [
+            Text(
+                f"[{f.id}]" + (f" ranks {', '.join(map(str, item.ranks))}" if len(item.ranks) > 1 else ""), style="dim"
+            )
+        ]
         body += [Text(f"· {line}", style="dim") for line in f.evidence]
         body.append(Text(f"estimate: {item.estimate}", style="dim"))
         if verbose or f.severity is not Severity.INFO:

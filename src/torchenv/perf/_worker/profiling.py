@@ -1,4 +1,4 @@
-# ruff: noqa: UP031, UP006, UP035, UP045  (runs inside the target interpreter: conservative syntax)
+# ruff: noqa: UP031  (runs inside the target interpreter: conservative syntax)
 """The torch side of `torchenv profile`: a few steps of the user's training step under
 torch.profiler, exported as a gzip Kineto (chrome) trace that torchenv.profile analyses.
 
