@@ -888,7 +888,8 @@ class _RankAnalysis:
         if fused or ops_count / steps < self.rules["optimizer_min_ops"]:
             return
         name = spans[0].name[len(OPTIMIZER_PREFIX) :].split(".")[0] or "the optimizer"
-        ms = self._per_step(span_us) * self.rules["foreach_saving"]
+        saving = self.rules["foreach_saving" if self.trace.has_gpu else "foreach_saving_cpu"]
+        ms = self._per_step(span_us) * saving
         source = self.source(spans[0].tid, spans[0].ts, spans[0].end)
         fused_ok = name in ("Adam", "AdamW", "SGD", "Adagrad")
         self._emit(
@@ -897,7 +898,7 @@ class _RankAnalysis:
             f"{name}.step runs per parameter ({ops_count / steps:.0f} ops per step)"
             + (f" in {source}" if source else ""),
             ms,
-            f"{ms:.3f} ms/step = {self._per_step(span_us):.3f} ms/step in {name}.step × {self.rules['foreach_saving']:g} "
+            f"{ms:.3f} ms/step = {self._per_step(span_us):.3f} ms/step in {name}.step × {saving:g} "
             "(share saved by the multi-tensor implementation)",
             [
                 f"Optimizer.step#{name}.step: {self._per_step(span_us):.2f} ms/step, {ops_count / steps:.0f} per-parameter "
