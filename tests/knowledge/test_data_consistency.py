@@ -13,7 +13,7 @@ from torchenv.knowledge import load_knowledge, parse_arch
 from torchenv.knowledge._store import DATA_DIR, FILES, tomllib
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-VARIANT = re.compile(r"^(cpu|cu\d{3}|rocm\d+(\.\d+)*)$")
+VARIANT = re.compile(r"^(cpu|cu\d{2,3}|rocm\d+(\.\d+)*)$")
 
 
 # Data files read outside the store (platform_wheels.toml: by knowledge.wheels) and the explain patterns.

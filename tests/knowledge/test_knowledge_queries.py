@@ -96,7 +96,7 @@ def test_releases_sorted(k):
 
     versions = [Version(r.version) for r in k.torch_releases()]
     assert versions == sorted(versions)
-    assert str(versions[0]) == "1.12.0"
+    assert str(versions[0]) == "1.0.0"  # issue 12: torch 1.0-1.11 for the old stacks people paste
 
 
 @pytest.mark.parametrize(
