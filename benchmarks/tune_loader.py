@@ -1,6 +1,6 @@
 """The DataLoader tuner against a full grid, on a CPU-heavy dataset (the must-show of issue 7).
 
-Runs in the target interpreter (imports torch). The tuner (torchenv.tune.loader.LoaderSearch)
+Runs in the target interpreter (imports torch). The tuner (torchenv.perf._worker.loader_search.LoaderSearch)
 runs first, then every configuration of the full grid over num_workers × pin_memory (GPU only)
 × prefetch_factor × persistent_workers, each measured the same way (two epochs of
 --epoch-s seconds, batches of 32 copied to the GPU when there is one). Reported: the tuner's
@@ -25,11 +25,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import torch
 
+from torchenv.perf._worker import dataloading as DL
+from torchenv.perf._worker import engine as EN
+from torchenv.perf._worker import plan_tune as driver
+from torchenv.perf._worker import workload as WL
+from torchenv.perf._worker.datasets import SyntheticImages
+from torchenv.perf._worker.knobs import loader_label
 from torchenv.tune import loader as L
-from torchenv.tune._worker import driver
-from torchenv.tune._worker import engine as E
-from torchenv.tune._worker.datasets import SyntheticImages
-from torchenv.tune.knobs import loader_label
 
 
 def main() -> int:
@@ -45,9 +47,9 @@ def main() -> int:
     if cuda:
         torch.zeros(1, device=device)
     cpu_count = os.cpu_count() or 1
-    workload = E.Workload(dataset=SyntheticImages(), loader_batch_size=args.batch, description="synthetic images")
-    engine = E.Engine(torch, device, workload)
-    make = E.loader_factory(
+    workload = WL.Workload(dataset=SyntheticImages(), loader_batch_size=args.batch, description="synthetic images")
+    engine = EN.Engine(torch, device, workload)
+    make = DL.loader_factory(
         torch, dataset=workload.dataset, batch_size=args.batch, device_cuda=cuda, epoch_s=args.epoch_s
     )
     measure = driver.loader_measure(engine, make, args.epoch_s)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import torchenv
-from torchenv.tune._worker import engine as E
+from torchenv.perf._worker import engine as E
 
 real_caps = E.Engine.caps
 

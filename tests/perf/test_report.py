@@ -134,6 +134,7 @@ def test_run_worker_streams_records_and_reports_a_timeout():
 
 def test_worker_argv():
     assert worker_argv("py", quick=True, device="cpu", sections=["matmul", "conv"], compile=False)[2:] == [
+        "bench",
         "--device",
         "cpu",
         "--quick",

@@ -12,23 +12,25 @@ import pytest
 
 from perf.gpu_records import h100_records
 from perf.test_report import FakeRunner, build
-from torchenv.perf.run import BENCH_SCRIPT, SEARCH_PREFIX, WorkerRun, merge_search, run_suite, search_sections
+from torchenv.perf.run import SEARCH_PREFIX, WORKER_SCRIPT, WorkerRun, merge_search, run_suite, search_sections
 
 
 def _worker_helpers() -> dict:
     code = f"""
 import json, sys
-sys.path.insert(0, {str(BENCH_SCRIPT.parent)!r})
-import bench_worker as w
+sys.path.insert(0, {str(WORKER_SCRIPT.parent)!r})
+import main
+main.load_runtime()  # the runtime as the target interpreter loads it: no torchenv on the path
+import torchenv_perf_worker.plan_bench as w
 rungs = {{}}
 for phase in w.PHASES:
     state, measured = {{}}, []
-    for name, change in w.LADDER:
+    for change in w.LADDER:
         before = dict(state)
         state.update(change)
         if w.measured_in_phase(state, phase):
-            measured.append(name)
-        if name in w.BRANCH_RUNGS:
+            measured.append(w.rung_label(change))
+        if any(k in w.BRANCH_KNOBS for k in change):
             state = before
     rungs[phase] = measured
 print(json.dumps({{
@@ -153,7 +155,7 @@ def test_the_early_worker_waits_for_the_word(tmp_path, word):
     """The real worker (CPU torch): after its import it waits; "stop" ends it, "go" runs it."""
     pytest.importorskip("torch")
     path = tmp_path / "word"
-    argv = [sys.executable, str(BENCH_SCRIPT), "--device", "cpu", "--quick", "--sections", "memory"]
+    argv = [sys.executable, str(WORKER_SCRIPT), "bench", "--device", "cpu", "--quick", "--sections", "memory"]
     proc = subprocess.Popen([*argv, "--wait-for", str(path), "--wait-timeout", "60"], stdout=subprocess.PIPE, text=True)
     lines = []
     for line in proc.stdout:
@@ -219,8 +221,10 @@ def test_the_workers_sgd_steps_exactly_like_torch_optim_sgd():
     pytest.importorskip("torch")
     code = f"""
 import sys, torch
-sys.path.insert(0, {str(BENCH_SCRIPT.parent)!r})
-import bench_worker as w
+sys.path.insert(0, {str(WORKER_SCRIPT.parent)!r})
+import main
+main.load_runtime()
+import torchenv_perf_worker.step as w
 torch.manual_seed(0)
 a = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
 b = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))

@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.torch]
 
 torch = pytest.importorskip("torch")
 
-from torchenv.tune._worker import engine as E  # noqa: E402  (needs torch)
+from torchenv.perf._worker import dataloading as DL  # noqa: E402  (needs torch)
+from torchenv.perf._worker import engine as EN
+from torchenv.perf._worker import workload as WL
 
 
 class SlowItems(torch.utils.data.Dataset):
@@ -50,9 +52,9 @@ class CountingSampler:
 def test_every_drawn_index_is_delivered_and_each_epoch_ends_by_itself(config):
     sampler = CountingSampler()
     template = torch.utils.data.DataLoader(SlowItems(), batch_size=4, sampler=sampler)
-    make = E.loader_factory(torch, template=template, epoch_s=0.3)
+    make = DL.loader_factory(torch, template=template, epoch_s=0.3)
     loader = make(config)
-    assert E.ends_its_epochs(loader)
+    assert DL.ends_its_epochs(loader)
     for _ in range(2):
         sampler.drawn = 0
         began = time.monotonic()
@@ -63,7 +65,7 @@ def test_every_drawn_index_is_delivered_and_each_epoch_ends_by_itself(config):
 
 
 def test_the_cap_on_batches_also_ends_an_epoch():
-    make = E.loader_factory(torch, dataset=SlowItems(), batch_size=2, epoch_s=60, max_batches=3)
+    make = DL.loader_factory(torch, dataset=SlowItems(), batch_size=2, epoch_s=60, max_batches=3)
     assert [int(b.shape[0]) for b in make({"num_workers": 0})] == [2, 2, 2]
 
 
@@ -72,19 +74,19 @@ def test_iterable_datasets_have_no_sampler_to_wrap():
         def __iter__(self):
             return iter(range(10))
 
-    loader = E.loader_factory(torch, dataset=Stream(), batch_size=2, epoch_s=0.5)({"num_workers": 0})
-    assert not E.ends_its_epochs(loader)
+    loader = DL.loader_factory(torch, dataset=Stream(), batch_size=2, epoch_s=0.5)({"num_workers": 0})
+    assert not DL.ends_its_epochs(loader)
     assert sum(len(b) for b in loader) == 10
     template = torch.utils.data.DataLoader(Stream(), batch_size=5)  # the user's own iterable loader
-    rebuilt = E.loader_factory(torch, template=template, epoch_s=0.5)({"num_workers": 0})
+    rebuilt = DL.loader_factory(torch, template=template, epoch_s=0.5)({"num_workers": 0})
     assert [len(b) for b in rebuilt] == [5, 5]
 
 
 def test_measured_rate_is_the_steady_one_with_the_ramp_charged_per_real_epoch():
-    from torchenv.tune._worker import driver
+    from torchenv.perf._worker import plan_tune as driver
 
-    engine = E.Engine(torch, torch.device("cpu"), E.Workload(dataset=SlowItems(), loader_batch_size=4))
-    make = E.loader_factory(torch, dataset=SlowItems(), batch_size=4, epoch_s=0.4)
+    engine = EN.Engine(torch, torch.device("cpu"), WL.Workload(dataset=SlowItems(), loader_batch_size=4))
+    make = DL.loader_factory(torch, dataset=SlowItems(), batch_size=4, epoch_s=0.4)
     out = driver.loader_measure(engine, make, 0.4)({"num_workers": 2, "prefetch_factor": 2, "persistent_workers": True})
     assert out["status"] == "ok" and out["epoch_items"] == len(SlowItems())
     # 2 workers × 4 items × 2 ms per batch: about 1000 samples/s once running, whatever the ramp

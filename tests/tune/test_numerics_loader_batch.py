@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from torchenv.tune.batch import memory_limit, predict_max_batch
-from torchenv.tune.knobs import loader_id, loader_label
-from torchenv.tune.loader import LoaderSearch, cpu_busy, grid, restart_saving_s, worker_candidates
-from torchenv.tune.numerics import effective_tolerance, loss_delta, reproducible, verdict
+from torchenv.perf._worker.batch import memory_limit, predict_max_batch
+from torchenv.perf._worker.knobs import loader_id, loader_label
+from torchenv.perf._worker.loader_search import LoaderSearch, cpu_busy, grid, restart_saving_s, worker_candidates
+from torchenv.perf._worker.numerics import effective_tolerance, loss_delta, reproducible, verdict
 
 from .fakes import capture_loader_rate
 
@@ -178,7 +178,7 @@ def test_noise_of_a_busy_machine_rarely_costs_more_than_5_percent(cores, cuda):
 
 
 def test_loader_rate_counts_the_window_after_the_ramp_and_charges_the_ramp_once_per_real_epoch():
-    from torchenv.tune.loader import loader_rate
+    from torchenv.perf._worker.loader_search import loader_rate
 
     # two 2-s windows, first batch after 0.5 s then 0.25 s: 1500 + 1750 items in 1.5 + 1.75 s
     epochs = [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from torchenv.tune.knobs import BASE, config_id, label
-from torchenv.tune.search import Search, break_even_steps, median, plan_stages, spread
+from torchenv.perf._worker.knobs import BASE, config_id, label
+from torchenv.perf._worker.search import Search, break_even_steps, median, plan_stages, spread
 
 from .fakes import CPU_CAPS, GPU_CAPS, FakeClock, FakeMeasure
 
@@ -180,5 +180,5 @@ def test_helpers():
     assert break_even_steps(50.0, 0.04, 0.02) == 2500
     assert break_even_steps(50.0, 0.02, 0.03) is None
     assert label(BASE) == "FP32 (reference)" and config_id(BASE) == "fp32"
-    assert label(dict(BASE, tf32=True, amp="bf16", compile="max-autotune")) == "TF32 + AMP bf16 + compile max-autotune"
+    assert label(dict(BASE, tf32=True, amp="bf16", compile="max-autotune")) == "TF32 + AMP bf16 + torch.compile max-autotune"
     assert config_id(dict(BASE, channels_last=True, optimizer="fused")) == "cl.opt-fused"

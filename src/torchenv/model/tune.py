@@ -19,7 +19,7 @@ class TuneTrial:
     id: str  # "t0" (the FP32 reference), "t1", ... in the order measured
     stage: str  # "reference", "tf32", "amp", "channels_last", "benchmark", "optimizer", "determinism", "compile"
     label: str  # "TF32 + AMP bf16 + channels_last"
-    config: dict[str, Any]  # every knob's value (see torchenv.tune.knobs.BASE)
+    config: dict[str, Any]  # every knob's value (see torchenv.perf._worker.knobs.BASE)
     change: dict[str, Any]  # what this trial added to the configuration it was measured against
     status: str  # "ok" | "failed" | "skipped"
     decision: (

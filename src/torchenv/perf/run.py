@@ -18,7 +18,7 @@ from pathlib import Path
 from ..model.stderr import failure_line
 
 WORKER_DIR = Path(__file__).parent / "_worker"
-BENCH_SCRIPT = WORKER_DIR / "bench_worker.py"
+WORKER_SCRIPT = WORKER_DIR / "main.py"  # the one runtime: `main.py bench|tune|profile …`
 MARK = "@@torchenv-bench@@ "
 
 
@@ -64,9 +64,9 @@ def worker_argv(
     phase: str = "both",
     wait_for: Path | None = None,
     wait_timeout: float | None = None,
-    script: Path = BENCH_SCRIPT,
+    script: Path = WORKER_SCRIPT,
 ) -> list[str]:
-    argv = [python, str(script), "--device", device]
+    argv = [python, str(script), "bench", "--device", device]
     if quick:
         argv.append("--quick")
     if sections:

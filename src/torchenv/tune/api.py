@@ -9,7 +9,6 @@ is called around the compile trials.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -57,8 +56,10 @@ def tune(
     """
     import torch
 
-    from ._worker import driver
-    from ._worker import engine as E
+    from ..perf._worker import plan_tune
+    from ..perf._worker.device import environment
+    from ..perf._worker.protocol import describe
+    from ..perf._worker.workload import normalize
     from .report import build_report
 
     if budget <= 0:
@@ -73,7 +74,7 @@ def tune(
     device = torch.device(device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
-    workload = E.normalize(
+    workload = normalize(
         torch,
         {
             "model": model,
@@ -98,8 +99,8 @@ def tune(
         records.append(record)
         say(record)
 
-    emit("env", data=_environment(torch, device))
-    options = driver.Options(
+    emit("env", data=environment(torch, device))
+    options = plan_tune.Options(
         budget_s=budget,
         tolerance=tolerance,
         min_gain=min_gain,
@@ -114,9 +115,9 @@ def tune(
     )
     error = None
     try:
-        driver.run(torch, device, workload, emit, options)
+        plan_tune.run(torch, device, workload, emit, options)
     except Exception as exc:  # a failure inside the search comes back in the report
-        error = E.describe(exc)
+        error = describe(exc)
         emit("error", section="tune", error=error)
     emit("done")
     report = build_report(
@@ -155,21 +156,3 @@ class _Say:
         if text:
             sys.stderr.write(f"torchenv.tune [{record.get('t', 0):5.0f} s] {text}\n")
             sys.stderr.flush()
-
-
-def _environment(torch, device) -> dict:
-    info = {
-        "torch": str(torch.__version__),
-        "cuda": getattr(torch.version, "cuda", None),
-        "debug": bool(getattr(torch.version, "debug", False)),
-        "device": device.type,
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "python": ".".join(str(v) for v in sys.version_info[:3]),
-    }
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        info.update(device_name=props.name, cc=list(torch.cuda.get_device_capability(device)))
-    else:
-        info["device_name"] = "CPU"
-    return info

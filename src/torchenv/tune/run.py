@@ -1,4 +1,4 @@
-"""Runs the tune worker inside the target interpreter through the injected Runner, with bench's
+"""Runs the perf worker runtime's tune plan inside the target interpreter through the injected Runner, with bench's
 record protocol (torchenv.perf.run). A crash or a timeout comes back as data: the records that
 arrived are kept and the report says where the worker stopped."""
 
@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..perf.run import WorkerRun, run_worker, worker_environment
+from ..perf.run import WORKER_SCRIPT, WorkerRun, run_worker, worker_environment
 
-TUNE_SCRIPT = Path(__file__).parent / "_worker" / "tune_worker.py"
 GRACE_S = 45.0  # beyond --budget: torch import, the last trial's overrun, freeing memory
 
 
@@ -29,9 +28,9 @@ def tune_argv(
     loader: bool = False,
     loader_epoch_s: float = 3.0,
     compile: bool = True,
-    script: Path = TUNE_SCRIPT,
+    script: Path = WORKER_SCRIPT,
 ) -> list[str]:
-    argv = [python, str(script), workload, "--device", device, "--budget", f"{budget_s:g}"]
+    argv = [python, str(script), "tune", workload, "--device", device, "--budget", f"{budget_s:g}"]
     argv += ["--tolerance", f"{tolerance:g}", "--min-gain", f"{min_gain:g}"]
     if batch:
         argv += ["--batch", str(batch)]

@@ -17,7 +17,7 @@ def render_snippet(
     compile_s: float | None = None,
     unchecked: bool = False,
 ) -> str:
-    """Python source applying `config` (knobs as in torchenv.tune.knobs.BASE) and, if given, the
+    """Python source applying `config` (knobs as in torchenv.perf._worker.knobs.BASE) and, if given, the
     DataLoader settings. Always valid Python (the tests compile it)."""
     c = dict(config or {})
     lines = ["import torch", ""]

@@ -1,8 +1,111 @@
-"""Reference models, written here so the worker depends on nothing but torch (torchvision fails
-to import on some machines, and its version would change the workload under us).
+# ruff: noqa: UP031  (runs inside the target interpreter: conservative syntax)
+"""The built-in workloads of bench, tune and profile: reference models written here so the worker
+depends on nothing but torch (torchvision fails to import on some machines, and its version would
+change the workload under us), their sizes, and the Workload each becomes.
 
-Runs inside the target interpreter. Python 3.8+ syntax.
+Part of the perf worker runtime. Python 3.8+ syntax.
 """
+
+from .step import SgdMomentum
+from .workload import Workload
+
+# One size table for every command. GPU sizes are those of the reference capture (ResNet-50 batch
+# 128 on the H100); CPU sizes keep the CPU path small enough for CI on two cores. "quick" is
+# `bench --quick` (and tune on CPU); "full" everything else.
+SIZES = {
+    ("cuda", "full"): dict(
+        resnet50=dict(batch=128, hw=224),
+        convnet=dict(batch=64, hw=224),
+        gpt=dict(batch=8, d_model=1024, n_head=16, n_layer=4, seq=1024, vocab=8192),
+    ),
+    ("cuda", "quick"): dict(
+        resnet50=dict(batch=128, hw=224),
+        convnet=dict(batch=64, hw=224),
+        gpt=dict(batch=8, d_model=1024, n_head=16, n_layer=2, seq=1024, vocab=8192),
+    ),
+    ("cpu", "full"): dict(
+        resnet50=dict(batch=8, hw=96),
+        convnet=dict(batch=8, hw=64),
+        gpt=dict(batch=4, d_model=256, n_head=4, n_layer=2, seq=128, vocab=2048),
+    ),
+    ("cpu", "quick"): dict(
+        resnet50=dict(batch=4, hw=64),
+        convnet=dict(batch=4, hw=64),
+        gpt=dict(batch=4, d_model=128, n_head=4, n_layer=1, seq=64, vocab=1024),
+    ),
+}
+ALIASES = {"transformer": "gpt"}
+LOADER_BATCH = 32
+
+
+def builtin(torch, name, device, mode="full", batch=None, loader=False):
+    """The Workload of a built-in: "resnet50", "convnet", "gpt" (or "transformer")."""
+    name = ALIASES.get(name, name)
+    size = dict(SIZES[(device.type, mode)][name])
+    b = int(batch or size.pop("batch"))
+    size.pop("batch", None)
+    nn = torch.nn
+    torch.manual_seed(0)
+    build = {"resnet50": lambda: resnet50(nn), "convnet": lambda: convnet(nn)}.get(name)
+    if build is None:
+        build = lambda: gpt(torch, nn, **size)  # noqa: E731
+    try:
+        with torch.device(device):  # parameters initialised on the device (fast on a GPU)
+            model = build()
+    except (TypeError, AttributeError):  # torch < 2.0: no device context manager
+        model = build()
+    model = model.to(device)
+    dataset = None
+    if name in ("resnet50", "convnet"):
+        hw = size["hw"]
+        x = torch.randn(b, 3, hw, hw, device=device)
+        y = torch.randint(0, 1000, (b,), device=device)
+        title = "ResNet-50" if name == "resnet50" else "conv net"
+        lr = 0.1 if name == "resnet50" else 0.01
+        description = "%s, batch %d, 3×%d×%d synthetic, SGD(lr=%g, momentum=0.9)" % (title, b, hw, hw, lr)
+        if loader:
+            from .datasets import SyntheticImages
+
+            dataset = SyntheticImages()
+        return Workload(
+            model=model,
+            inputs=(x,),
+            target=y,
+            loss_fn=nn.functional.cross_entropy,
+            optimizer=SgdMomentum(lr),
+            items=b,
+            unit="images/s",
+            description=description,
+            batch_size=b,
+            dataset=dataset,
+            loader_batch_size=LOADER_BATCH,
+        )
+    x = torch.randint(0, size["vocab"], (b, size["seq"]), device=device)
+    y = torch.randint(0, size["vocab"], (b, size["seq"]), device=device)
+    description = "GPT block ×%d, d_model %d, seq %d, batch %d, AdamW(lr=1e-4)" % (
+        size["n_layer"],
+        size["d_model"],
+        size["seq"],
+        b,
+    )
+
+    def adamw(params):
+        return torch.optim.AdamW(params, lr=1e-4)
+
+    def loss_fn(logits, target):
+        return nn.functional.cross_entropy(logits.flatten(0, 1).float(), target.flatten())
+
+    return Workload(
+        model=model,
+        inputs=(x,),
+        target=y,
+        loss_fn=loss_fn,
+        optimizer=adamw,
+        items=b * size["seq"],
+        unit="tokens/s",
+        description=description,
+        batch_size=b,
+    )
 
 
 def resnet50(nn, num_classes=1000):

@@ -505,13 +505,11 @@ class Run:
     def _nvml(self):
         if not hasattr(self, "_nvml_reader"):
             self._nvml_reader = None
-            path = list(sys.path)
             with contextlib.suppress(Exception):
-                from ...perf._worker.bench_worker import Nvml  # bench's reader of clocks under load
+                from ...perf._worker.device import Nvml  # the perf runtime's reader of clocks under load
 
                 reader = Nvml(self.torch, self.device.index or 0)
                 self._nvml_reader = reader if reader.nvml is not None and reader.handle is not None else None
-            sys.path[:] = path  # the bench worker puts its own folder first: not for this process
         return self._nvml_reader
 
     # --- the process group and the sweep ----------------------------------------------------------------

@@ -1,13 +1,18 @@
-"""Runs a whole tune — the step search, the optional largest batch, the optional DataLoader search —
-streaming records through `emit(event, **fields)`. Shared by the worker script (records go to
-stdout, for the parent) and the Python API (records collected in memory). Python 3.8+ syntax."""
+"""`torchenv tune` as a plan over the runtime: the step search, the optional largest batch, the
+optional DataLoader search, streaming records through `emit(event, **fields)`. Shared by the worker
+(records go to stdout, for the parent) and the Python API (records collected in memory).
+Python 3.8+ syntax."""
 
+import os
+import sys
+import threading
 import time
 
-from .. import batch as batch_logic
-from .. import loader as loader_logic
-from ..search import DEFAULT_MIN_GAIN, Search
-from . import engine as E
+from . import batch as batch_logic
+from . import loader_search as loader_logic
+from .dataloading import loader_factory
+from .engine import Engine
+from .search import DEFAULT_MIN_GAIN, Search
 
 LOADER_SHARE = 0.3  # of the budget kept for the DataLoader search when one is asked for
 LOADER_MAX_S = 90.0
@@ -63,10 +68,10 @@ def _result(emit, result, provisional):
 
 
 def run(torch, device, workload, emit, options, cpu_count=None, clock=time.monotonic, state=None):
-    """state (a dict) receives the running Search as state["search"], for a watchdog."""
-    """The whole tune. Returns the step search's result dict (or None with only a loader)."""
+    """The whole tune. Returns the step search's result dict (or None with only a loader).
+    state (a dict) receives the running Search as state["search"], for a watchdog."""
     deadline = options.started + options.budget_s
-    engine = E.Engine(torch, device, workload, numerics_steps=options.numerics_steps)
+    engine = Engine(torch, device, workload, numerics_steps=options.numerics_steps)
     result = None
     try:
         caps = engine.caps(options.no_compile_reason)
@@ -156,10 +161,8 @@ def loader_measure(engine, make_loader, epoch_s):
 
 
 def run_loader(torch, engine, workload, emit, options, cpu_count=None, clock=time.monotonic, budget_s=None):
-    import os
-
     cpu_count = cpu_count or os.cpu_count() or 1
-    make = E.loader_factory(
+    make = loader_factory(
         torch,
         template=workload.loader,
         dataset=workload.dataset,
@@ -187,3 +190,30 @@ def run_loader(torch, engine, workload, emit, options, cpu_count=None, clock=tim
         epoch_s=options.loader_epoch_s,
     )
     return result
+
+
+def watchdog(emit, deadline, state):
+    """--budget is a hard bound: a trial still running at the deadline (a compile that took longer
+    than estimated) is reported as stopped, and the worker ends with what it has measured."""
+
+    def watch():
+        while time.monotonic() < deadline:
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+        search = state.get("search")
+        trial = getattr(search, "in_flight", None)
+        if trial is not None:
+            stopped = dict(
+                trial,
+                status="skipped",
+                decision="stopped",
+                reason="still running when the budget ran out (raise --budget)",
+            )
+            emit("trial", **stopped)
+        emit("note", text="the budget ran out: the search stopped at %s" % (trial["label"] if trial else "its end"))
+        emit("done", stopped=True)
+        sys.stdout.flush()
+        os._exit(0)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

@@ -1,7 +1,8 @@
 # ruff: noqa: UP031  (runs in the target interpreter: Python 3.8+ syntax)
 """The knobs `torchenv tune` measures, and how a configuration (a plain dict) is named.
 
-Pure and stdlib-only, Python 3.8+ syntax: the worker in the target interpreter imports it too.
+Pure and stdlib-only, part of the perf worker runtime (Python 3.8+ syntax): bench's ladder rungs
+and tune's trials are named by the same labels.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def describe_change(key, value):
     if key == "optimizer":
         return "%s optimizer" % value
     if key == "compile":
-        return "compile" if value == "default" else "compile %s" % value
+        return "torch.compile" if value == "default" else "torch.compile %s" % value
     if key == "deterministic":
         return "deterministic"
     return "%s=%s" % (key, value)
