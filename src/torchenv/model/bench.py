@@ -63,6 +63,8 @@ class Measurement:
     reason: str | None = None  # why skipped or failed
     params: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Any] | None = None  # NVML readings under load (clocks, throttle reasons, PCIe)
+    modes: tuple[float, ...] = ()  # seconds per call/step of each mode when the samples are bimodal
+    verdict: str | None = None  # against the rung above (or the baseline): "faster" | "slower" | "unclear"
 
 
 @dataclass(frozen=True, slots=True)

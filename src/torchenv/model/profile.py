@@ -5,6 +5,7 @@ by milliseconds lost per step. Pure data: the JSON contract of `torchenv profile
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .finding import Finding, Skipped
 
@@ -83,6 +84,21 @@ class TimelineSegment:
 
 
 @dataclass(frozen=True, slots=True)
+class Remeasured:
+    """A fix torchenv applied itself and measured: the same step with one setting changed."""
+
+    fix: str  # the knob's label: "TF32", "AMP bf16", "fused optimizer"
+    config: dict[str, Any]  # the knobs (see torchenv.perf._worker.knobs.BASE)
+    for_findings: tuple[str, ...]  # the finding ids it answers
+    status: str  # "ok" | "failed"
+    step_ms: float | None = None  # median step time with the fix
+    baseline_ms: float | None = None  # median step time of the same step, measured just before
+    gain: float | None = None  # baseline_ms / step_ms: 1.25 is 25 % more steps per second
+    verdict: str | None = None  # "faster" | "slower" | "unclear" (within both spreads)
+    reason: str | None = None  # why it failed
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileReport:
     status: str  # "ok" | "no-steps" (no ProfilerStep markers: the whole trace taken as one step)
     trace: str  # the path the user gave (file or folder)
@@ -99,6 +115,7 @@ class ProfileReport:
     rules_version: str = ""  # profile_rules.toml's knowledge_version
     torchenv_version: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    remeasured: tuple[Remeasured, ...] = ()  # `profile WORKLOAD`: the fixes torchenv applied and measured
 
     def total_ms_lost(self) -> float:
         return sum(f.ms_per_step for f in self.findings)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from ..model.bench import BenchEnvironment, BenchReport, Measurement
 from .causes import SHORT_OF, Context, is_short, measurement_causes, pcie_rate_gbs, report_causes
-from .stats import one_time_cost, rate, summarize
+from .stats import compare_times, modes, one_time_cost, rate, summarize
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def _measurement(record: dict, env: dict, hardware: Hardware, ctx: Context) -> M
             peak = pcie_rate_gbs(gen, width)
             source = f"PCIe gen {gen} x{width} link rate" if peak else None
     kind = record.get("one_time_kind")
-    return _finish(base, record, value, unit, higher, time, peak, source, kind)
+    measured = _finish(base, record, value, unit, higher, time, peak, source, kind)
+    return dataclasses.replace(measured, modes=modes(record.get("samples_s") or ()))
 
 
 def _finish(base, record, value, unit, higher, time, peak, source, kind) -> Measurement:
@@ -132,9 +133,17 @@ def _with_relations(measurements: list[Measurement]) -> list[Measurement]:
             speedup = m.value / base.value if m.higher_is_better else base.value / m.value
         previous = by_id.get(m.params.get("previous")) if m.params.get("previous") else None
         gain = m.value / previous.value if previous is not None and previous.value and m.value else None
+        against = previous if previous is not None else base
+        verdict = None
+        if against is not None and against.time is not None and m.time is not None and against.id != m.id:
+            verdict = compare_times(m.time, against.time)
         out.append(
             dataclasses.replace(
-                m, baseline=baseline_id if speedup is not None else m.baseline, speedup=speedup, step_gain=gain
+                m,
+                baseline=baseline_id if speedup is not None else m.baseline,
+                speedup=speedup,
+                step_gain=gain,
+                verdict=verdict,
             )
         )
     return out

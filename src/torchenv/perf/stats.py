@@ -67,3 +67,37 @@ def relative_difference(value: float, reference: float) -> float:
 
 def within(value: float, reference: float, tolerance: float) -> bool:
     return abs(relative_difference(value, reference)) <= tolerance
+
+
+# Two modes: the sorted step times split at a gap wider than MODE_GAP of the median, with at least
+# MODE_SHARE of the samples on each side. The H200's compiled ResNet-50 step came at ~22 and ~25.5 ms
+# within one process (benchmarks/results/h200-round4/perf_truth), a 14 % gap; eager steps vary by 4 %.
+MODE_GAP = 0.06
+MODE_SHARE = 0.2
+
+
+def modes(samples: Sequence[float]) -> tuple[float, ...]:
+    """The two modes' medians when the samples are bimodal, else ()."""
+    values = sorted(float(s) for s in samples if s is not None and math.isfinite(float(s)) and float(s) > 0)
+    n = len(values)
+    if n < 6:
+        return ()
+    middle = quantile(values, 0.5)
+    least = max(2, math.ceil(MODE_SHARE * n))
+    cuts = [(values[i] - values[i - 1], i) for i in range(least, n - least + 1)]
+    if not cuts:
+        return ()
+    gap, at = max(cuts)
+    if gap < MODE_GAP * middle:
+        return ()
+    return (quantile(values[:at], 0.5), quantile(values[at:], 0.5))
+
+
+def compare_times(new: Summary, old: Summary) -> str:
+    """"faster", "slower" or "unclear": whether `new`'s step times beat `old`'s beyond both spreads
+    (their interquartile ranges do not overlap). A bimodal figure's wide range gives "unclear"."""
+    if new.q3 < old.q1:
+        return "faster"
+    if new.q1 > old.q3:
+        return "slower"
+    return "unclear"

@@ -1,16 +1,16 @@
-"""The seam between `torchenv profile WORKLOAD` / `profile -- COMMAND` and the worker runtime.
-
-The CLI calls `capture_and_analyse`; the worker runtime (torchenv.perf._worker, built by the lead)
-fills it in: run `torchenv/perf/_worker/profiling.py:capture` inside the target interpreter on the
-workload's step, then hand the trace it wrote to `torchenv.profile.analysis.analyse` with the
-device facts the capture returned (`device.total_memory_bytes`, `device.cc`, `precision`).
-Until then it refuses with one line."""
+"""`torchenv profile WORKLOAD`: the perf worker runtime's profile plan captures the workload's steps
+in the target interpreter; the trace is analysed here as soon as the worker says it is written;
+the fixes torchenv can apply itself are sent back to the waiting worker, which re-measures the step
+with each of them (the same engine as tune's trials). A worker that fails comes back as one line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from ..model.profile import ProfileReport
+from ..model.profile import ProfileReport, Remeasured
 
 
 class NotWired(Exception):
@@ -30,10 +30,148 @@ class CaptureSpec:
     trace_out: str | None = None  # where to keep the raw trace (for Perfetto)
 
 
-def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "") -> ProfileReport:
-    """Capture `spec` in a worker and analyse the trace. Not wired yet: raises NotWired."""
-    what = spec.workload or " ".join(spec.command)
-    raise NotWired(
-        f"profile {what}: capturing a workload needs the perf worker runtime, which is not wired yet; "
-        "capture a trace with torch.profiler (export_chrome_trace) and run `torchenv profile --trace FILE`"
-    )
+# The fixes a finding can be answered with by torchenv itself, as knob changes (tune's knobs). The
+# rest (a sync in the user's code, a pageable copy, a DataLoader) are code changes the finding names.
+FIXES = {
+    "profile-fp32-no-tensor-cores": ({"tf32": True}, {"amp": "bf16"}),
+    "profile-unfused-optimizer": ({"optimizer": "foreach"}, {"optimizer": "fused"}),
+}
+GRACE_S = 120.0  # torch import, the workload, the capture's export
+
+
+class CaptureFailed(Exception):
+    """The worker could not capture the workload: one line saying why."""
+
+
+def fixes_for(report: ProfileReport, caps: dict) -> list[tuple[dict, tuple[str, ...]]]:
+    """(config, finding ids) for each fix torchenv can apply to this workload, in findings' order."""
+    wanted: dict[str, list[str]] = {}
+    order: list[dict] = []
+    for found in report.findings:
+        for config in FIXES.get(found.finding.id, ()):
+            key = json.dumps(config, sort_keys=True)
+            if not _applicable(config, caps):
+                continue
+            if key not in wanted:
+                wanted[key] = []
+                order.append(config)
+            wanted[key].append(found.finding.id)
+    return [(c, tuple(wanted[json.dumps(c, sort_keys=True)])) for c in order]
+
+
+def _applicable(config: dict, caps: dict) -> bool:
+    if "tf32" in config:
+        return bool(caps.get("tf32"))
+    if "amp" in config:
+        return bool(caps.get(config["amp"]))
+    if "optimizer" in config:
+        return not caps.get("plain_step") and bool(caps.get(config["optimizer"]))
+    return False
+
+
+def remeasured(records: list[dict], fixes: list[tuple[dict, tuple[str, ...]]]) -> tuple[Remeasured, ...]:
+    """The worker's `remeasure` records (the baseline first) as Remeasured, gains against the baseline."""
+    from ..perf.stats import compare_times, summarize
+
+    rows = [r for r in records if r.get("event") == "remeasure"]
+    if not rows:
+        return ()
+    base = rows[0]
+    base_time = summarize(base["samples_s"]) if base.get("status") == "ok" and base.get("samples_s") else None
+    out = []
+    for row, (config, ids) in zip(rows[1:], fixes, strict=False):  # a worker cut short sends fewer
+        label = str(row.get("label") or config)
+        if row.get("status") != "ok" or not row.get("samples_s"):
+            out.append(Remeasured(label, config, ids, "failed", reason=row.get("reason") or "no samples"))
+            continue
+        time = summarize(row["samples_s"])
+        gain = base_time.median / time.median if base_time else None
+        verdict = compare_times(time, base_time) if base_time else None
+        out.append(
+            Remeasured(
+                label,
+                config,
+                ids,
+                "ok",
+                step_ms=time.median * 1000.0,
+                baseline_ms=base_time.median * 1000.0 if base_time else None,
+                gain=gain,
+                verdict=verdict,
+            )
+        )
+    return tuple(out)
+
+
+def profile_argv(python: str, spec: CaptureSpec, trace: Path, word: Path) -> list[str]:
+    from ..perf.run import WORKER_SCRIPT
+
+    return [
+        python, str(WORKER_SCRIPT), "profile", str(spec.workload), "--device", spec.device,
+        "--steps", str(spec.steps), "--warmup", str(spec.warmup), "--trace", str(trace),
+        "--remeasure-from", str(word),
+    ]  # fmt: skip
+
+
+def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner=None) -> ProfileReport:
+    """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply."""
+    import sys
+
+    from ..perf.run import describe_worker_failure, run_worker
+    from ..probes.runner import Runner
+    from .analysis import analyse
+
+    if spec.command:
+        raise NotWired(
+            "profile -- COMMAND: an unmodified script cannot be stepped yet; wrap its step in a factory "
+            "(`file.py:factory` returning {'step': ...}) and run `torchenv profile file.py:factory`"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="torchenv-profile-"))
+    trace = Path(spec.trace_out) if spec.trace_out else folder / "trace.pt.trace.json.gz"
+    word = folder / "fixes"
+    state: dict = {}
+
+    def on_record(record: dict) -> None:
+        if record.get("event") != "capture" or "report" in state:
+            return
+        summary, caps = record.get("summary") or {}, record.get("caps") or {}
+        device = summary.get("device") or {}
+        precision = summary.get("precision") or {}
+        try:
+            report = analyse(
+                summary.get("trace_path") or str(trace),
+                device.get("total_memory_bytes"),
+                device.get("cc"),
+                tf32=precision.get("cuda_matmul_allow_tf32"),
+                torchenv_version=torchenv_version,
+            )
+        except Exception as exc:
+            state["error"] = f"the captured trace could not be analysed: {exc}"
+            _say(word, "stop")
+            return
+        state["report"], state["fixes"] = report, fixes_for(report, caps)
+        _say(word, json.dumps({"configs": [c for c, _ in state["fixes"]]}))
+
+    argv = profile_argv(spec.python or sys.executable, spec, trace, word)
+    run = run_worker(runner or Runner(), argv, timeout=GRACE_S + 60.0 * max(1, len(FIXES)), on_record=on_record)
+    try:
+        if "report" not in state:
+            fatal = next((r for r in run.records if r.get("event") in ("fatal", "error")), None)
+            why = state.get("error") or (
+                fatal and f"{fatal.get('stage') or fatal.get('section')}: {fatal.get('error')}"
+            )
+            raise CaptureFailed(why or describe_worker_failure(run) or "the worker sent no trace")
+        report = state["report"]
+        extra = dict(report.extra)
+        extra["workload"] = next((str(r.get("description")) for r in run.records if r.get("event") == "capture"), "")
+        if spec.trace_out:
+            extra["trace_kept"] = str(trace)
+        return replace(report, remeasured=remeasured(list(run.records), state["fixes"]), extra=extra)
+    finally:
+        for leftover in (word, word.with_suffix(".tmp")):
+            leftover.unlink(missing_ok=True)  # the trace itself stays, for Perfetto
+
+
+def _say(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)  # atomic: the worker never reads half a list

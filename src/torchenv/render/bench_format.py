@@ -49,7 +49,26 @@ def notes(m: Measurement) -> list[str]:
         parts.append(f"first step +{m.one_time_s:.1f} s ({what})")
     if m.params.get("branch"):
         parts.append(str(m.params["branch"]))
+    if m.id.endswith(".sustained") and m.speedup is not None:
+        parts.append(f"sustained {m.speedup:.0%} of the burst{_clock_text(m.observed)}")
+    if len(m.modes) == 2:
+        scale, unit = (1000.0, "ms") if m.modes[0] >= 1e-3 else (1e6, "µs")
+        parts.append(f"bimodal: {m.modes[0] * scale:.1f} and {m.modes[1] * scale:.1f} {unit} per step")
+    if m.verdict == "unclear" and (m.step_gain is not None or m.section == "amp"):
+        parts.append("no verdict: within the spread of the rung it is compared with")
     return parts
+
+
+def _clock_text(observed: dict | None) -> str:
+    """ " (SM clock 1515 of 1980 MHz, power cap)" from NVML's reading under load, if any."""
+    if not isinstance(observed, dict):
+        return ""
+    clock, top = observed.get("sm_clock_mhz"), observed.get("max_sm_clock_mhz")
+    if not isinstance(clock, int) or not isinstance(top, int) or clock >= top:
+        return ""
+    reasons = observed.get("clock_reasons")
+    capped = ", power cap" if isinstance(reasons, int) and reasons & 0x4 else ""
+    return f" (SM clock {clock} of {top} MHz{capped})"
 
 
 def header(report: BenchReport) -> str:

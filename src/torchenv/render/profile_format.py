@@ -61,3 +61,23 @@ def device_line(report: ProfileReport) -> str | None:
     if d.total_memory_bytes:
         parts.append(f"{d.total_memory_bytes / 2**30:.1f} GiB")
     return " · ".join(parts)
+
+
+def remeasured_lines(report) -> list[str]:
+    """One line per fix torchenv applied and measured (`profile WORKLOAD`), for every text view."""
+    lines = []
+    for r in report.remeasured:
+        answers = ", ".join(r.for_findings)
+        if r.status != "ok":
+            lines.append(f"{r.fix}: failed ({r.reason}) — for {answers}")
+            continue
+        verdict = {"faster": "faster", "slower": "slower", "unclear": "no verdict: within the spread"}.get(
+            r.verdict or "", ""
+        )
+        gain = f"{r.gain:.2f}× steps/s" if r.gain else "—"
+        lines.append(
+            f"{r.fix}: {r.baseline_ms:.2f} → {r.step_ms:.2f} ms per step, {gain} ({verdict}) — for {answers}"
+            if r.baseline_ms is not None
+            else f"{r.fix}: {r.step_ms:.2f} ms per step — for {answers}"
+        )
+    return lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model.profile import ProfileReport
-from .profile_format import breakdown_rows, device_line, headline, ms, share
+from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share
 
 
 def _cell(text: str) -> str:
@@ -45,6 +45,8 @@ def render_profile_markdown(report: ProfileReport) -> str:
     if report.skipped:
         out += ["", "## Rules not judged", ""]
         out += [f"- `{s.check}`: {s.reason}" for s in report.skipped]
+    if report.remeasured:
+        out += ["", "## Re-measured fixes", ""] + [f"- {_cell(line)}" for line in remeasured_lines(report)]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     out += ["", f"Trace files: {', '.join(f'`{p}`' for p in report.files)} (open in Perfetto)."]

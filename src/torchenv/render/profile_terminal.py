@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..model import Severity
 from ..model.profile import ProfileReport
-from .profile_format import breakdown_rows, device_line, headline, ms, share
+from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -74,6 +74,10 @@ def render_profile_terminal(report: ProfileReport, console: Console, *, verbose:
         console.print(Text("rules not judged", style="bold underline"))
         for s in report.skipped:
             console.print(Text(f"   {s.check}: {s.reason}", style="dim"))
+    if report.remeasured:
+        console.print(Text("re-measured: the step again with each fix torchenv can apply", style="bold underline"))
+        for line in remeasured_lines(report):
+            console.print(Text(f"   {line}"))
     for note in report.notes:
         console.print(Text(note, style="dim"))
     console.print(Text(f"raw trace (open in https://ui.perfetto.dev): {', '.join(report.files)}", style="dim"))

@@ -48,7 +48,8 @@ def parser():
     profile.add_argument("--steps", type=int, default=5)
     profile.add_argument("--warmup", type=int, default=2)
     profile.add_argument("--trace", required=True, help="where the Kineto trace is written (.json.gz)")
-    profile.add_argument("--remeasure", default="", help="fixes to re-measure, comma-separated knob settings")
+    profile.add_argument("--remeasure-from", metavar="PATH", help="after the capture, read the fixes to re-measure")
+    profile.add_argument("--wait-timeout", type=float, default=120.0)
     return p
 
 
