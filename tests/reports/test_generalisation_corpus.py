@@ -34,7 +34,7 @@ REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+$")
 # Raised from the sweep-2 numbers (validation 39/60 pastes, 68/92 messages; tuning 33/37, 75/85), never lowered.
 MEASURED = {
     "validation": {"pastes": 64, "right": 42, "called_healthy": 4, "false_alarms": 0, "messages": 120, "explained": 89},
-    "tuning": {"pastes": 42, "right": 37, "called_healthy": 1, "false_alarms": 0, "messages": 107, "explained": 94},
+    "tuning": {"pastes": 44, "right": 39, "called_healthy": 1, "false_alarms": 0, "messages": 107, "explained": 94},
 }
 MARGIN = 2
 
