@@ -134,7 +134,13 @@ def _analyse_trace(path: str):
 
 def _capture(args: argparse.Namespace, workload: str | None, command: tuple[str, ...]):
     from ..profile.run import CaptureSpec, NotWired, capture_and_analyse
+    from ..tune.spec import SpecError, parse_workload
 
+    if workload is not None:
+        try:  # as tune names it: a built-in, or path/to/file.py:factory made absolute (the worker runs elsewhere)
+            workload = parse_workload(workload).argument
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
     spec = CaptureSpec(
         workload=workload,
         command=command,

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..model.errors import ProblemFound
 from ..model.profile import ProfileReport, Remeasured
 
 
@@ -39,8 +40,8 @@ FIXES = {
 GRACE_S = 120.0  # torch import, the workload, the capture's export
 
 
-class CaptureFailed(Exception):
-    """The worker could not capture the workload: one line saying why."""
+class CaptureFailed(ProblemFound):
+    """The worker could not capture the workload (exit 1): one line saying why."""
 
 
 def fixes_for(report: ProfileReport, caps: dict) -> list[tuple[dict, tuple[str, ...]]]:
