@@ -5,7 +5,7 @@ set -u
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
 export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$(mktemp -d)}
 for w in ${WORKLOADS:-gpt}; do
-  timeout 300 python3 benchmarks/compile_rung.py $w --processes 5 --out "$OUT/compile-$w.json" > "$OUT/compile-$w.txt" 2>&1
+  timeout 300 python3 benchmarks/compile_rung.py $w --processes ${PROCESSES:-5} --out "$OUT/compile-$w.json" > "$OUT/compile-$w.txt" 2>&1
   echo "compile $w: exit $?"
 done
 if [ "${TUNE:-0}" = 1 ]; then

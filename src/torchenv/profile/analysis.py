@@ -706,13 +706,6 @@ class _RankAnalysis:
                 gap = max(0.0, (launch.dur if launch else tiny) - g.dur)
                 lost += gap
                 op = self.enclosing_op(launch.tid, launch.ts) if launch else None
-                top = op
-                if launch is not None:
-                    while top is not None:
-                        parent = self.ops[launch.tid].innermost(top.ts - 1e-6, top.end + 1e-6)
-                        if parent is None:
-                            break
-                        top = parent
                 key = (op.name if op else g.name[:60], self.source(launch.tid, launch.ts) if launch else None)
                 by_op[key][0] += 1
                 by_op[key][1] += g.dur
