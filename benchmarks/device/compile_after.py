@@ -1,4 +1,3 @@
-# ruff: noqa: T201
 """Why tune's GPT compile trial read -22 % where bench's compile rung read +16 % (issue 19): the same
 engine, three trial sequences, one fresh process each. A: fused AdamW eager → compiled. B: the same with
 tune's determinism offer measured in between. C: bench's ladder (default foreach AdamW) eager → compiled.
