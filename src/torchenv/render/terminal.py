@@ -103,7 +103,11 @@ def _facts_table(facts: Facts) -> Table:
     elif torch.status != "ok" and not known(torch.version):
         table.add_row("torch", escape(f"{torch.status}: {torch.error or ''}"[:200]))
     else:
-        build = f"CUDA {torch.cuda}" if known(torch.cuda) and torch.cuda else "CPU-only build"
+        build = (
+            f"CUDA {torch.cuda}"
+            if known(torch.cuda) and torch.cuda
+            else ("CPU-only build" if known(torch.cuda) else "CUDA version unknown")
+        )
         table.add_row("torch", escape(f"{torch.version} ({build}) at {_text(torch.location)}"))
         if known(torch.arch_list) and torch.arch_list:
             table.add_row("arch list", " ".join(torch.arch_list))
