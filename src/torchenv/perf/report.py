@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from ..model.bench import BenchEnvironment, BenchReport, Measurement
 from .causes import SHORT_OF, Context, is_short, measurement_causes, pcie_rate_gbs, report_causes
+from .records import outcome, section_seconds
 from .stats import compare_times, modes, one_time_cost, rate, summarize
 
 
@@ -180,29 +181,20 @@ def build_report(
         causes = measurement_causes(m, ctx, pinned=partner)
         final.append(dataclasses.replace(m, short=is_short(m), causes=causes))
 
-    section_s = {r["section"]: float(r["seconds"]) for r in records if r.get("event") == "end" and "seconds" in r}
-    errors = [f"{r.get('section')}: {r.get('error')}" for r in records if r.get("event") == "error"]
-    fatal = next((r for r in records if r.get("event") == "fatal"), None)
-    done = any(r.get("event") == "done" for r in records)
-    if fatal is not None:
-        status, error = "failed", f"{fatal.get('stage')}: {fatal.get('error')}"
-    elif not done:
-        status, error = "partial", worker_error or "the worker stopped before the end"
-    else:
-        status, error = "ok", "; ".join(errors) or None
+    run = outcome(records, worker_error)
     compile_s = sum(m.one_time_s or 0.0 for m in final if m.one_time_kind == "compile")
     autotune_s = sum(m.one_time_s or 0.0 for m in final if m.one_time_kind == "autotune")
     return BenchReport(
         mode=mode,
-        status=status,
-        error=error,
+        status=run.status,
+        error=run.error,
         environment=environment_from_record(env, hardware),
         measurements=tuple(final),
         causes=report_causes(ctx),
         wall_s=round(wall_s, 3),
         compile_s=round(compile_s, 3),
         autotune_s=round(autotune_s, 3),
-        section_s=section_s,
+        section_s=section_seconds(records),
         knowledge_version=knowledge_version,
         torchenv_version=torchenv_version,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model.tune import LoaderResult, LoaderTrial, MaxBatch, TuneReport, TuneStage, TuneTrial
+from ..perf.records import each, first, outcome, span_s
 from ..perf.report import environment_from_record
 from ..perf.stats import summarize
 from .snippet import render_snippet
@@ -103,6 +104,71 @@ def _loader(records: Sequence[dict]) -> LoaderResult | None:
     )
 
 
+def _reference_median(reference: dict | None) -> float | None:
+    if not reference or reference.get("status") != "ok":
+        return None
+    try:
+        return summarize(reference.get("samples_s") or ()).median
+    except ValueError:
+        return None
+
+
+def _stages(records: Sequence[dict]) -> tuple[TuneStage, ...]:
+    return tuple(
+        TuneStage(
+            name=str(r.get("name")),
+            title=str(r.get("title")),
+            outcome=str(r.get("outcome")),
+            why=str(r.get("why") or ""),
+            skip_reason=r.get("skip_reason"),
+            adopted=r.get("adopted"),
+        )
+        for r in each(records, "stage")
+    )
+
+
+def _max_batch(record: dict | None) -> MaxBatch | None:
+    if not record:
+        return None
+    throughput = None
+    if record.get("status") == "ok" and record.get("samples_s"):
+        try:
+            throughput = float(record.get("items") or 0) / summarize(record["samples_s"]).median
+        except ValueError:
+            throughput = None
+    return MaxBatch(
+        status=str(record.get("status")),
+        reason=record.get("reason"),
+        batch=record.get("batch"),
+        peak_mib=(record["peak_bytes"] / MIB) if record.get("peak_bytes") else None,
+        limit_mib=(record["limit_bytes"] / MIB) if record.get("limit_bytes") else None,
+        total_mib=(record["total_bytes"] / MIB) if record.get("total_bytes") else None,
+        margin=record.get("margin"),
+        throughput=throughput,
+    )
+
+
+def _snippet(result, env, workload, trials, loader) -> str:
+    """The recommended settings as code; empty when nothing stands to recommend."""
+    config = result.get("best_config") if result else None
+    if not ((config is not None and not (result and result.get("error"))) or (loader and loader.best_config)):
+        return ""
+    caps = workload.get("caps") or {}
+    recommended = next((t for t in trials if result and t.id == result.get("best")), None)
+    compiled = recommended if recommended and recommended.config.get("compile") else None
+    return render_snippet(
+        config if config is not None else {},
+        device=str(env.get("device") or "cuda"),
+        optimizer=caps.get("optimizer") if caps.get("optimizer") not in (None, "optimizer") else None,
+        optimizer_args=caps.get("optimizer_args"),
+        plain_step=bool(workload.get("plain_step")),
+        loader=loader.best_config if loader else None,
+        break_even_steps=compiled.break_even_steps if compiled else None,
+        compile_s=compiled.one_time_s if compiled else None,
+        unchecked=bool(recommended and recommended.numerics == "unchecked"),
+    )
+
+
 def build_report(
     records: Sequence[dict],
     *,
@@ -112,121 +178,46 @@ def build_report(
     worker_error: str | None = None,
     torchenv_version: str = "",
 ) -> TuneReport:
-    env = next((r.get("data") for r in records if r.get("event") == "env"), None) or {}
-    workload = next((r for r in records if r.get("event") == "workload"), {}) or {}
-    results = [r for r in records if r.get("event") == "result"]
+    env = (first(records, "env") or {}).get("data") or {}
+    workload = first(records, "workload") or {}
+    results = list(each(records, "result"))
     result = results[-1] if results else None  # provisional results after each trial; the last one stands
-    caps = workload.get("caps") or {}
     items = float(workload.get("items") or 1.0)
-    trial_records = {}
-    for r in records:
-        if r.get("event") == "trial":
-            trial_records[str(r.get("id"))] = r  # a trial re-emitted with its final decision wins
+    trial_records = {str(r.get("id")): r for r in each(records, "trial")}  # a re-emitted trial's decision wins
     reference = trial_records.get("t0")
-    ref_median = None
-    if reference and reference.get("status") == "ok":
-        try:
-            ref_median = summarize(reference.get("samples_s") or ()).median
-        except ValueError:
-            ref_median = None
-    trials = tuple(_trial(r, items, ref_median) for r in trial_records.values())
-    stages = tuple(
-        TuneStage(
-            name=str(r.get("name")),
-            title=str(r.get("title")),
-            outcome=str(r.get("outcome")),
-            why=str(r.get("why") or ""),
-            skip_reason=r.get("skip_reason"),
-            adopted=r.get("adopted"),
-        )
-        for r in records
-        if r.get("event") == "stage"
-    )
-    notes = [str(r.get("text")) for r in records if r.get("event") == "note"]
-    fatal = next((r for r in records if r.get("event") == "fatal"), None)
-    errors = [r for r in records if r.get("event") == "error"]
-    recommended_id = result.get("best") if result else None
-    recommended_config = result.get("best_config") if result else None
-    error = None
-    if fatal:
-        error = f"the worker stopped at {fatal.get('stage')}: {fatal.get('error')}"
-    elif result and result.get("error"):
-        error = str(result["error"])
-    elif errors:
-        error = "; ".join(f"{r.get('section')}: {r.get('error')}" for r in errors)
-    elif worker_error:
-        error = worker_error
-    if fatal or (result is None and workload.get("plain_step") is not None and not _loader(records)):
-        status = "failed"
-    elif error or worker_error:
-        status = "partial"
-    else:
-        status = "ok"
-    if worker_error and error != worker_error:
-        error = f"{error}; {worker_error}" if error else worker_error
-
+    trials = tuple(_trial(r, items, _reference_median(reference)) for r in trial_records.values())
     loader = _loader(records)
-    recommended = next((t for t in trials if t.id == recommended_id), None)
-    compile_trial = recommended if recommended and recommended.config.get("compile") else None
-    snippet = ""
-    if (recommended_config is not None and not (result and result.get("error"))) or (loader and loader.best_config):
-        snippet = render_snippet(
-            recommended_config if recommended_config is not None else {},
-            device=str(env.get("device") or "cuda"),
-            optimizer=caps.get("optimizer") if caps.get("optimizer") not in (None, "optimizer") else None,
-            optimizer_args=caps.get("optimizer_args"),
-            plain_step=bool(workload.get("plain_step")),
-            loader=loader.best_config if loader else None,
-            break_even_steps=compile_trial.break_even_steps if compile_trial else None,
-            compile_s=compile_trial.one_time_s if compile_trial else None,
-            unchecked=bool(recommended and recommended.numerics == "unchecked"),
-        )
-    max_batch = None
-    mb = next((r for r in records if r.get("event") == "max_batch"), None)
-    if mb:
-        throughput = None
-        if mb.get("status") == "ok" and mb.get("samples_s"):
-            try:
-                throughput = float(mb.get("items") or 0) / summarize(mb["samples_s"]).median
-            except ValueError:
-                throughput = None
-        max_batch = MaxBatch(
-            status=str(mb.get("status")),
-            reason=mb.get("reason"),
-            batch=mb.get("batch"),
-            peak_mib=(mb["peak_bytes"] / MIB) if mb.get("peak_bytes") else None,
-            limit_mib=(mb["limit_bytes"] / MIB) if mb.get("limit_bytes") else None,
-            total_mib=(mb["total_bytes"] / MIB) if mb.get("total_bytes") else None,
-            margin=mb.get("margin"),
-            throughput=throughput,
-        )
-    search_s = None
-    begin = next((r for r in records if r.get("event") == "begin" and r.get("section") == "search"), None)
-    end = next((r for r in records if r.get("event") == "end" and r.get("section") == "search"), None)
-    if begin and end:
-        search_s = float(end.get("t", 0.0)) - float(begin.get("t", 0.0))
+    # the search's own error (a trial that broke it) counts as a section error under the one status rule
+    searched = (
+        [{"event": "error", "section": "search", "error": result["error"]}] if result and result.get("error") else []
+    )
+    run = outcome(
+        [*records, *searched],
+        worker_error,
+        nothing_measured=result is None and workload.get("plain_step") is not None and loader is None,
+    )
     return TuneReport(
-        status=status,
-        error=error,
+        status=run.status,
+        error=run.error,
         environment=environment_from_record(env),
         workload=str(workload.get("description") or "?"),
         unit=str(workload.get("unit") or "samples/s"),
         items_per_step=workload.get("items"),
         batch_size=workload.get("batch_size"),
         trials=trials,
-        stages=stages,
+        stages=_stages(records),
         reference=reference.get("id") if reference else None,
-        recommended=recommended_id,
-        recommended_config=recommended_config,
-        snippet=snippet,
+        recommended=result.get("best") if result else None,
+        recommended_config=result.get("best_config") if result else None,
+        snippet=_snippet(result, env, workload, trials, loader),
         tolerance=float(result.get("tolerance", tolerance)) if result else tolerance,
         tolerance_applied=result.get("tolerance_applied") if result else None,
         noise_floor=_finite(result.get("noise_floor")) if result else None,
         budget_s=budget_s,
-        search_s=search_s,
+        search_s=span_s(records, "search"),
         wall_s=wall_s,
-        notes=tuple(notes),
-        max_batch=max_batch,
+        notes=tuple(str(r.get("text")) for r in each(records, "note")),
+        max_batch=_max_batch(first(records, "max_batch")),
         loader=loader,
         torchenv_version=torchenv_version,
     )
