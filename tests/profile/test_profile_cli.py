@@ -56,7 +56,7 @@ def test_output_suffix_picks_the_format(tmp_path):
         (["profile", "--trace", "/nonexistent/trace.json"], "no such file"),
         (["profile", "--trace", PLANTED, "--json", "--format", "html"], "choose one"),
         (["profile", "--trace", PLANTED, "x.py:make"], "not both"),
-        (["profile", "x.py:make"], "profile x.py:make:"),
+        (["profile", "x.py:make"], "x.py: no such file"),
         (["profile", "--", "python", "train.py"], "profile python train.py:"),
         (["profile", "x.py:make", "--bogus"], "unrecognized arguments"),
         (["profile", "--trace", PLANTED, "--steps", "0"], "--steps"),

@@ -237,10 +237,31 @@ class _RankAnalysis:
         self.compute_busy = merge((g.ts, g.end) for g in t.gpu if g.kind == "kernel" and not g.nccl)
         self.nccl_busy = merge((g.ts, g.end) for g in t.gpu if g.nccl)
         self.launch_names = set(self.rules.names("launch_calls"))
+        self.own = self._own_spans()
         if not t.python and t.cpu_ops:
             self.notes.append(
                 "the trace has no python stacks (captured without with_stack=True): findings name ops, not source lines"
             )
+
+    def _own_spans(self) -> dict:
+        """Per thread, the spans of torchenv's own capture instrumentation (its per-step
+        torch.cuda.synchronize(), marked `torchenv.capture.sync`, or its python frame in older
+        traces): a sync inside one is ours, not the user's problem."""
+        names = set(self.rules.names("own_annotations"))
+        frames = [tuple(p.rsplit(":", 1)) for p in self.rules.names("own_frames")]
+        spans: dict = defaultdict(list)
+        for a in self.trace.annotations:
+            if a.name in names:
+                spans[a.tid].append((a.ts, a.end))
+        for f in self.trace.python:
+            file = (f.file or "").replace("\\", "/")
+            if any(file.endswith(path) and f.function == function for path, function in frames):
+                spans[f.tid].append((f.ts, f.end))
+        return {tid: merge(v) for tid, v in spans.items()}
+
+    def ours(self, tid, ts: float) -> bool:
+        """Whether `ts` on thread `tid` falls inside torchenv's own capture instrumentation."""
+        return any(a <= ts <= b for a, b in self.own.get(tid, ()))
 
     def _windows(self) -> list[_Window]:
         t = self.trace
@@ -419,7 +440,11 @@ class _RankAnalysis:
         counted_calls: set[int] = set()
         gpu = self.trace.has_gpu
         for tid in self._step_tids():
-            ops = [o for o in self.ops_list.get(tid, []) if o.name in sync_ops and self._in_steps(o.ts)]
+            ops = [
+                o
+                for o in self.ops_list.get(tid, [])
+                if o.name in sync_ops and self._in_steps(o.ts) and not self.ours(tid, o.ts)
+            ]
             outer: list[CpuOp] = []
             end = -1.0
             for op in sorted(ops, key=lambda o: (o.ts, -o.dur)):
@@ -439,6 +464,8 @@ class _RankAnalysis:
                 site.count += 1
             for r in self.trace.runtime:
                 if r.tid != tid or r.name not in sync_calls or id(r) in counted_calls or not self._in_steps(r.ts):
+                    continue
+                if self.ours(tid, r.ts):  # the capture's own per-step synchronize
                     continue
                 op = self.ops[tid].innermost(r.ts) if tid in self.ops else None
                 outermost = op
@@ -1043,8 +1070,16 @@ class _RankAnalysis:
             ),
         )
         sync_ops = set(self.rules.names("sync_ops")) | set(self.rules.names("sync_calls"))
-        lane("sync", ((o.ts, o.end) for t in tids for o in self.ops_list.get(t, []) if o.name in sync_ops))
-        lane("sync", ((r.ts, r.end) for r in self.trace.runtime if r.name in sync_ops))
+        lane(
+            "sync",
+            (
+                (o.ts, o.end)
+                for t in tids
+                for o in self.ops_list.get(t, [])
+                if o.name in sync_ops and not self.ours(t, o.ts)
+            ),
+        )
+        lane("sync", ((r.ts, r.end) for r in self.trace.runtime if r.name in sync_ops and not self.ours(r.tid, r.ts)))
         lane("gpu", ((g.ts, g.end) for g in self.trace.gpu if g.kind == "kernel" and not g.nccl))
         lane("memcpy", ((g.ts, g.end) for g in self.trace.gpu if g.kind != "kernel"))
         lane("nccl", ((g.ts, g.end) for g in self.trace.gpu if g.nccl))
