@@ -829,7 +829,208 @@ def _driver_unreachable(parsed) -> Finding | None:
     )
 
 
-def rank_findings(findings: tuple[Finding, ...] | list[Finding], parsed=None) -> tuple[Finding, ...]:
+# --- what the paste shows failed (issue 12: a broken report never ends healthy) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Symptom:
+    """One piece of observed evidence that something failed, with how much it weighs in ranking causes."""
+
+    kind: str  # "torch-warning", "cuda-unavailable", "error", "reported-failure"
+    text: str
+    weight: int  # the report's own error text and torch's own warnings weigh most
+    category: str | None = None  # explain's category for the line, when a signature matches it
+
+
+# torch's own texts for a GPU stack that does not work (torch/cuda/__init__.py's warnings and asserts, the
+# CUDA/cuDNN/cuBLAS/NCCL status texts torch raises, autocast/GradScaler/serialization fallbacks): each says
+# the user expected CUDA and did not get it, whatever the rest of the paste shows.
+_TORCH_SYMPTOM = re.compile(
+    r"CUDA initialization:|no kernel image is available|Found GPU\s?\d+ .{1,80}? which (?:is of cuda capability|"
+    r"requires CUDA_VERSION)|with CUDA capability sm_\d+ is not compatible|NVIDIA driver on your system is too old|"
+    r"Found no NVIDIA driver on your system|Torch not compiled with CUDA enabled|No CUDA GPUs are available|"
+    r"CUDA driver initialization failed|Can.t initialize NVML|CUDA call failed lazily at initialization|"
+    r"deserialize object on a CUDA device but torch\.cuda\.is_available\(\) is False|"
+    r"device_type of .?cuda.?, but CUDA is not available|GradScaler is enabled, but CUDA is not available|"
+    r"CUDA unknown error|Unexpected error from cudaGetDeviceCount|no CUDA-capable device is detected|"
+    r"libcudart functions unavailable|Cannot re-initialize CUDA in forked subprocess|"
+    r"\bCUDA error:|CUDA out of memory|CUDNN_STATUS_[A-Z_]+|CUBLAS_STATUS_[A-Z_]+|\bNCCL error\b|"
+    r"CUDA driver version is insufficient for CUDA runtime version|forward compatibility was attempted",
+    re.I,
+)
+# the reporter says, in prose, that it fails ("got this error", "fails with", "doesn't detect the GPU")
+_FAILURE_PROSE = re.compile(
+    r"\b(?:got|get|getting|gives?|giving|throws?|threw|triggered|triggers|raises?|shows?|see|seeing|having)\s+"
+    r"(?:this|an|the following|the same|that|these|this same|a)\s+(?:\w+\s+)?(?:error|exception|crash)(?:s|e)?\b"
+    r"|\b(?:fails?|failed|crash(?:es|ed)?)\s+with\b"
+    r"|\b(?:does(?:n.t| not)|can.t|cannot|could(?:n.t| not)|won.t|not)\s+(?:work|detect|recogni[sz]e|see|find|use|"
+    r"using|detecting|recogni[sz]ing)(?:\s+(?:the|my|any))?\s+(?:gpu|cuda|nvidia)",
+    re.I,
+)
+MAX_SYMPTOM_LINES = 40
+
+
+def observed_symptoms(parsed, knowledge=None) -> list[Symptom]:
+    """What the paste shows failed: torch's own warnings, the report's error lines, is_available() False where
+    CUDA was expected, and the reporter saying it fails. Each message line is also explained alone, so a cause
+    of the same category counts as explaining it."""
+    facts: Facts = parsed.facts
+    out: list[Symptom] = []
+    seen: set[str] = set()
+    for line in getattr(parsed, "lines", ()):
+        text = line.text.strip()
+        if not text or text in seen or len(out) >= MAX_SYMPTOM_LINES:
+            continue
+        kind = None
+        if _TORCH_SYMPTOM.search(text):
+            kind, weight = "torch-warning", 3
+        elif line.kind == "message" and _ERROR_LINE.search(text):
+            kind, weight = "error", 2
+        elif line.kind in ("prose", "noise", "message") and _FAILURE_PROSE.search(text):
+            kind, weight = "reported-failure", 1
+        if kind is None:
+            continue
+        seen.add(text)
+        matches = explain(text, facts, knowledge) if kind != "reported-failure" else []
+        out.append(Symptom(kind, text[:300], weight, matches[0].category if matches else None))
+    torch = facts.torch
+    available = torch.cuda_available if known(torch) and known(torch.cuda_available) else None
+    evidence = getattr(parsed, "evidence", None)
+    if available is None and evidence is not None:
+        available = evidence.cuda_available
+    if available is False:
+        cuda = known(torch) and known(torch.cuda) and bool(torch.cuda)
+        expected = cuda or bool(gpu_present(facts)) or bool(gpu_expected(parsed))
+        why = "a CUDA build" if cuda else ("a GPU is expected" if expected else "nothing shows a GPU")
+        out.append(Symptom("cuda-unavailable", f"torch.cuda.is_available() is False ({why})", 3 if expected else 1))
+    return out
+
+
+# Findings that are not causes: they say what is missing or unrecognised, not why something failed.
+NOT_CAUSES = frozenset({"report-missing-facts", "report-unrecognised-error", "report-unexplained-failure"})
+
+
+def explains(f: Finding, s: Symptom) -> bool:
+    """Whether a finding is a cause of an observed symptom: the same category as explain's reading of the
+    line, a cause that can make CUDA unavailable for torch's CUDA warnings and is_available() False, and any
+    GPU-stack cause for an error line or a complaint nobody recognises."""
+    if f.severity is Severity.INFO or f.id in NOT_CAUSES or f.id in SYMPTOM_FINDINGS:
+        return False
+    if s.category is not None and f.category == s.category:
+        return True
+    if s.kind == "cuda-unavailable" or (s.kind == "torch-warning" and s.category in (None, *UNAVAILABLE_CAUSES)):
+        return f.category in UNAVAILABLE_CAUSES
+    return s.category is None and f.category != "other"
+
+
+def evidence_weight(f: Finding, symptoms: list[Symptom]) -> int:
+    """How much of the observed evidence a finding explains."""
+    return sum(s.weight for s in symptoms if explains(f, s))
+
+
+def _default_cuda(facts: Facts, knowledge) -> str | None:
+    """torch's CUDA: the build's, else (a plain version) the CUDA of the release's default PyPI wheel."""
+    torch = facts.torch
+    if not (known(torch) and known(torch.version)):
+        return None
+    if known(torch.cuda):
+        return torch.cuda or None
+    release = knowledge.torch_release(torch.version) if knowledge is not None and "+" not in torch.version else None
+    variant = getattr(release, "pypi_default_variant", None) or ""
+    code = re.fullmatch(r"cu(\d+)(\d)", variant)
+    return f"{code.group(1)}.{code.group(2)}" if code else None
+
+
+def _version_tuple(text: str | None) -> tuple[int, ...] | None:
+    match = re.match(r"(\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def candidate_causes(parsed, knowledge) -> list[tuple[int, str, str]]:
+    """Likely causes of a failure no finding explains, as (score, category, why), best first: the common causes
+    with a base score, moved by what the report does show."""
+    facts: Facts = parsed.facts
+    evidence = getattr(parsed, "evidence", None)
+    torch = facts.torch
+    scores = {
+        "no-driver": [2, "the NVIDIA driver is missing or not loaded"],
+        "driver-too-old": [2, "the NVIDIA driver is too old for the CUDA version of this torch build"],
+        "cpu-only-build": [2, "torch is a CPU-only build"],
+        "gpu-hidden": [1, "the GPU is hidden from the process (CUDA_VISIBLE_DEVICES, a container without --gpus)"],
+        "no-gpu": [1, "the machine has no NVIDIA GPU"],
+        "library-conflict": [1, "a library conflict stops CUDA initialising (LD_LIBRARY_PATH, mixed CUDA wheels)"],
+    }
+    if known(torch) and known(torch.cuda):
+        scores.pop("cpu-only-build") if torch.cuda else scores["cpu-only-build"].__setitem__(0, 5)
+    elif known(torch) and known(torch.version):
+        scores["cpu-only-build"][1] += " (the report does not show torch.version.cuda)"
+    if known(facts.driver.version):
+        scores.pop("no-driver", None)
+        scores.pop("no-gpu", None)
+    elif gpu_present(facts):
+        scores.pop("no-gpu", None)
+    torch_cuda = _version_tuple(_default_cuda(facts, knowledge))
+    stated = [getattr(evidence, "stated_cuda", None), getattr(evidence, "driver_cuda", None)]
+    if known(facts.driver.cuda_driver_version):
+        stated.append(facts.driver.cuda_driver_version)
+    older = [v for v in stated if v and torch_cuda and (_version_tuple(v) or torch_cuda) < torch_cuda]
+    if older and "driver-too-old" in scores:
+        build = ".".join(map(str, torch_cuda))
+        scores["driver-too-old"] = [5, f"the report states CUDA {older[0]}, older than this torch's CUDA {build}"]
+    if evidence is not None and (evidence.container or evidence.wsl):
+        scores["gpu-hidden"][0] += 2
+    ranked = sorted(((v[0], k, v[1]) for k, v in scores.items()), key=lambda item: -item[0])
+    return ranked
+
+
+NEXT_COMMANDS = (
+    "`nvidia-smi`",
+    '`python -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())"`',
+    "`python -m torch.utils.collect_env`",
+    "`torchenv doctor` on that machine",
+)
+
+
+def unexplained_failure(
+    parsed, knowledge, findings: tuple[Finding, ...], symptoms: list[Symptom], *, healthy: bool
+) -> Finding | None:
+    """The paste shows a failure (torch's warnings, is_available() False where CUDA was expected, an error, the
+    reporter saying so) and no finding explains it: the verdict is broken (or degraded) with the likely causes
+    ranked by the report's evidence and what to run next, never healthy."""
+    if not symptoms or any(f.id == "report-unexplained-failure" for f in findings):
+        return None
+    strong = [s for s in symptoms if s.weight >= 3]
+    covered = {s for s in strong for f in findings if explains(f, s)}
+    if any(f.id in SYMPTOM_FINDINGS and f.severity is not Severity.INFO for f in findings):
+        covered |= {s for s in strong if s.kind == "cuda-unavailable"}  # cuda-unavailable already lists causes
+    open_strong = [s for s in strong if s not in covered]
+    if not open_strong and not healthy:
+        return None
+    shown = open_strong or symptoms
+    candidates = candidate_causes(parsed, knowledge)
+    top_score, top_category, _ = candidates[0]
+    category = top_category if top_score >= 5 else "other"
+    layer = LAYER_OF.get(category, "environment")
+    severity = Severity.ERROR if open_strong else Severity.WARNING
+    return Finding(
+        id="report-unexplained-failure",
+        category=category,
+        severity=severity,
+        layer=layer,
+        title="The report shows a failure that no finding explains"
+        + (f": most likely {candidates[0][2]}" if category != "other" else ": no cause is established by the report"),
+        evidence=tuple(f"report: {s.text[:200]}" for s in shown[:4]),
+        explanation="What the paste shows (torch's own warnings, its error lines, is_available() False where CUDA "
+        "is expected, or the reporter saying it fails) means the stack did not work, so the verdict is not healthy. "
+        "Likely causes, best supported by the report first: " + "; ".join(why for _, _, why in candidates[:4]) + ".",
+        fix="Run, on that machine: " + ", ".join(NEXT_COMMANDS) + "; each of these names what decides between the "
+        "causes above.",
+    )
+
+
+def rank_findings(
+    findings: tuple[Finding, ...] | list[Finding], parsed=None, symptoms: list[Symptom] | None = None
+) -> tuple[Finding, ...]:
     """Causes before symptoms; then severity; then what the report's own text says (in explain's order:
     a cause before what it explains); then the layer, bottom up. A symptom that a cause explains drops to
     info; one that no cause explains keeps its place and names the candidates."""
@@ -849,12 +1050,16 @@ def rank_findings(findings: tuple[Finding, ...] | list[Finding], parsed=None) ->
         out.append(f)
     order = {id(f): i for i, f in enumerate(out)}
 
+    if symptoms is None:
+        symptoms = observed_symptoms(parsed) if parsed is not None else []
+
     def key(f: Finding):
         reported = f.id.startswith("reported-")
         return (
             f.severity is Severity.INFO,
             f.id in SYMPTOM_FINDINGS and bool(causes),
             f.severity.rank,
+            -evidence_weight(f, symptoms),  # the cause explaining most of what the paste shows first
             0 if reported else 1,
             order[id(f)] if reported else LAYERS.index(f.layer),
         )
@@ -904,21 +1109,38 @@ def _symptom(f: Finding, causes: list[Finding], parsed) -> Finding:
     )
 
 
-def diagnose_report(parsed, knowledge, *, torchenv_version: str) -> DoctorReport:
+def diagnose_report(parsed, knowledge, *, torchenv_version: str, policy=None) -> DoctorReport:
     """`torchenv doctor --from`: the same checks as on a machine, plus the report-only findings, ranked
-    causes first (see rank_findings)."""
+    causes first and by how much of the observed evidence each explains (see rank_findings), graded by the
+    verdict policy (as the CLI does). A paste that shows a failure no finding explains ends broken or degraded
+    with ranked candidates (unexplained_failure), never healthy."""
     from . import cuda_usable, diagnose
+    from .policy import DEFAULT, apply_policy
 
     report = diagnose(parsed.facts, knowledge, torchenv_version=torchenv_version)
     extra = report_findings(parsed, knowledge, report.findings)
-    findings = rank_findings((*report.findings, *extra), parsed)
+    symptoms = observed_symptoms(parsed, knowledge)
+    findings = rank_findings((*report.findings, *extra), parsed, symptoms)
     blocked = any(f.severity is Severity.ERROR and f.layer not in ("environment",) for f in findings)
-    return dataclasses.replace(
+    report = dataclasses.replace(
         report,
         findings=findings,
         verdict=verdict_for(findings),
         cuda_usable=False if blocked or _cpu_build(parsed.facts) else cuda_usable(parsed.facts, findings),
         summary=_report_summary(parsed, findings),
+    )
+    report = apply_policy(report, policy or DEFAULT)
+    unexplained = unexplained_failure(parsed, knowledge, report.findings, symptoms, healthy=report.verdict == "healthy")
+    if unexplained is None:
+        return report
+    findings = rank_findings((*report.findings, unexplained), parsed, symptoms)
+    return dataclasses.replace(
+        report,
+        findings=findings,
+        verdict=verdict_for(findings),
+        cuda_usable=False if unexplained.severity is Severity.ERROR else report.cuda_usable,
+        summary=_report_summary(parsed, findings),
+        cpu_only=False,
     )
 
 
@@ -949,11 +1171,16 @@ def _report_summary(parsed, findings: tuple[Finding, ...]) -> str:
 
 __all__ = [
     "ExplainMatch",
+    "Symptom",
+    "candidate_causes",
     "diagnose_report",
+    "evidence_weight",
     "explain",
     "gpu_expected",
     "message_details",
+    "observed_symptoms",
     "prepare",
     "rank_findings",
     "report_findings",
+    "unexplained_failure",
 ]

@@ -63,6 +63,7 @@ class TextFacts:
     cuda_expected: list[str] = field(default_factory=list)  # evidence that the user has or wants a GPU
     torch_versions: list[str] = field(default_factory=list)  # every torch version the text states, in order
     cpu_evidence: list[str] = field(default_factory=list)  # lines installing from the CPU index (whl/cpu)
+    stated_cuda: str | None = None  # "cuda version: 10.0" with nothing saying whose (driver, toolkit or build)
 
 
 @dataclass(slots=True)
@@ -163,6 +164,7 @@ _ALIASES = {
         "cuda compiler",
         "nvcc version",
     ),
+    "stated_cuda": ("cuda version", "cuda", "cuda ver", "cuda versions", "my cuda version", "installed cuda version"),
     "os": ("os", "operating system", "os version", "system", "environment", "distro", "os (e.g., linux)"),
     "platform": ("python platform", "platform", "sys.platform", "kernel", "kernel version", "kernel release", "uname"),
     "python": ("python version", "python", "python_version"),
@@ -247,6 +249,9 @@ _PIP_LOG = re.compile(
 )
 _INSTALLED = re.compile(r"Successfully installed (.*)$")
 _REPL_ASKS = re.compile(r"(torch\.__version__|torch\.version\.cuda|torch\.cuda\.is_available\(\))")
+_BARE_ASK = re.compile(
+    r"^(?:print\()?\s*(torch\.__version__|torch\.version\.cuda|torch\.cuda\.is_available\(\))\s*\)?;?$"
+)
 _CUDA_EXPECT = re.compile(
     r"(Torch not compiled with CUDA enabled|CUDA_PATH|NVIDIA GPU Computing Toolkit|nvidia driver was found|"
     r"--index-url https://download\.pytorch\.org/whl/cu|\bcudatoolkit\b|\bpytorch-cuda\b|device='cuda'|\.cuda\(\)|"
@@ -337,6 +342,13 @@ def _apply_key(facts: TextFacts, key: str, raw_key: str, value: str) -> str | No
         if version and not lowered.startswith("no cuda"):
             facts.system_cuda = facts.system_cuda or version
             return "system_cuda"
+        return None
+    if key == "stated_cuda":  # evidence only: whose CUDA it is, the text does not say
+        version = re.match(r"v?(\d+\.\d+)\b", value)
+        if version:
+            facts.stated_cuda = facts.stated_cuda or version.group(1)
+            facts.cuda_expected.append(f"CUDA {version.group(1)} stated ({raw_key.strip()})")
+            return "stated_cuda"
         return None
     if key == "python":
         version = re.match(r"(\d\.\d{1,2}(?:\.\d+)?)", value)
@@ -541,6 +553,11 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
                 messages.append(stripped)
                 continue
             records.append(LineRecord(number, "fact" if found else "noise", ", ".join(found) or "shell prompt", line))
+            continue
+        bare = _BARE_ASK.match(stripped)
+        if bare:  # `print(torch.cuda.is_available())` pasted without a prompt, its output on the next line
+            repl_question = bare.group(1)
+            records.append(LineRecord(number, "noise", "code asking torch", line))
             continue
         if _FENCE.match(line) or _RULE.match(stripped) or _HTML.match(line):
             records.append(LineRecord(number, "noise", "markup", line))
