@@ -1031,7 +1031,8 @@ def unexplained_failure(
 def rank_findings(
     findings: tuple[Finding, ...] | list[Finding], parsed=None, symptoms: list[Symptom] | None = None
 ) -> tuple[Finding, ...]:
-    """Causes before symptoms; then severity; then what the report's own text says (in explain's order:
+    """Causes before symptoms; then how much of the observed evidence each explains (the report's own error
+    text and torch's warnings weigh most, see observed_symptoms); then severity; then what the report's own text says (in explain's order:
     a cause before what it explains); then the layer, bottom up. A symptom that a cause explains drops to
     info; one that no cause explains keeps its place and names the candidates."""
     findings = list(findings)
@@ -1058,8 +1059,8 @@ def rank_findings(
         return (
             f.severity is Severity.INFO,
             f.id in SYMPTOM_FINDINGS and bool(causes),
-            f.severity.rank,
             -evidence_weight(f, symptoms),  # the cause explaining most of what the paste shows first
+            f.severity.rank,
             0 if reported else 1,
             order[id(f)] if reported else LAYERS.index(f.layer),
         )
