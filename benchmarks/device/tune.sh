@@ -23,7 +23,7 @@ if [ "${SKIP_TUNE:-0}" != 1 ]; then
   $py - "$OUT/tune-h100.json" > "$OUT/tune-h100.txt" 2>&1 <<'PY'
 import sys
 from rich.console import Console
-from torchenv.tune.render import render_terminal
+from torchenv.render.tune_terminal import render_tune_terminal as render_terminal
 from torchenv.tune.report import report_from_json
 render_terminal(report_from_json(open(sys.argv[1]).read()), Console(width=150, highlight=False))
 PY

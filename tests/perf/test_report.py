@@ -1,6 +1,7 @@
 """Report assembly from worker records (recorded CPU output and synthetic H100 records), without torch."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -104,8 +105,11 @@ def test_html_is_self_contained_with_both_charts():
     html = render_html(build(h100_records()))
     assert "<svg" in html and 'id="ratio-chart"' in html and 'id="ladder-resnet50-chart"' in html
     assert RATIO_COLOUR in html and LADDER_COLOUR in html
+    # the report's own data rides along as JSON (type application/json: never run); nothing else may
+    data = re.sub(r'<script type="application/json" id="torchenv-[a-z]+-report">.*?</script>', "", html, flags=re.S)
+    assert data != html
     for external in ("http://", "https://", "<script", "<link", "@import", "src="):
-        assert external not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert external not in data.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
 class FakeRunner:

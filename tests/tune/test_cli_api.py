@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from testsupport import cli_env, run_cli
-from torchenv.tune.render import merge_into_html, render_html, render_json
+from torchenv.render.json_tune import render_tune_json as render_json
+from torchenv.render.perf_page import bench_report_from_page, embedded_reports, render_perf_page
 from torchenv.tune.report import build_report, report_from_json
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_workload.py"
@@ -37,8 +38,16 @@ def test_help_lists_tune_and_usage_errors_exit_2():
 @pytest.mark.slow
 def test_cli_tunes_a_tiny_factory_workload_on_cpu(tmp_path):
     pytest.importorskip("torch")
+    from perf.gpu_records import h100_records
+    from perf.test_report import build
+
     html = tmp_path / "bench.html"
-    html.write_text("<!DOCTYPE html><html><head><title>torchenv bench</title></head><body><h1>bench</h1></body></html>")
+    old = tmp_path / "old.html"  # a bench page without its report embedded: refused, left alone
+    old.write_text("<!DOCTYPE html><html><head><title>torchenv bench</title></head><body><h1>bench</h1></body></html>")
+    before = old.read_text()
+    refused = run_cli("tune", f"{TINY}:make_workload", "--device", "cpu", "--add-to-html", str(old))
+    assert refused.returncode == 2 and "no bench report embedded" in refused.stderr and old.read_text() == before
+    html.write_text(render_perf_page(bench=build(h100_records())))
     result = run_cli(
         "tune",
         f"{TINY}:make_workload",
@@ -64,7 +73,8 @@ def test_cli_tunes_a_tiny_factory_workload_on_cpu(tmp_path):
     assert data["loader"]["best"] and data["loader"]["trials"]
     assert "tune:" in result.stderr  # progress while it runs
     page = html.read_text()
-    assert "<h1>bench</h1>" in page and 'id="torchenv-tune"' in page
+    assert page.index("Matmul throughput") < page.index('id="torchenv-tune"')
+    assert set(embedded_reports(page)) == {"bench", "tune"}
     assert report_from_json(result.stdout).recommended == data["recommended"]
 
 
@@ -217,19 +227,32 @@ def test_report_from_records_ranks_and_flags():
     assert "torch.compile(model)" in report.snippet and "2500 steps" in report.snippet
     text = render_json(report)
     assert report_from_json(text) == report
-    page = render_html(report)
+    page = render_perf_page(tune=report)
     assert "changes results" in page and "torchenv-tune" in page
-    merged = merge_into_html("<html><body><p>bench</p></body></html>", report)
-    assert merged.index("<p>bench</p>") < merged.index("torchenv-tune")
-    assert merge_into_html(merged, report).count('id="torchenv-tune"') == 1
+    assert bench_report_from_page(page) is None  # a tune-only page holds no bench report
+
+
+def test_a_tune_report_joins_a_bench_page_by_rendering_both_reports_again():
+    from perf.gpu_records import h100_records
+    from perf.test_report import build
+
+    bench = build(h100_records())
+    page = render_perf_page(bench=bench)
+    assert bench_report_from_page(page) == bench  # the page carries its report, decoded by the model codec
+    tune = build_report(_records(), budget_s=300, tolerance=0.05, wall_s=12.0)
+    joined = render_perf_page(bench=bench_report_from_page(page), tune=tune)
+    assert joined.index("Matmul throughput") < joined.index('id="torchenv-tune"')
+    again = render_perf_page(bench=bench_report_from_page(joined), tune=tune)
+    assert again.count('id="torchenv-tune"') == 1 and set(embedded_reports(again)) == {"bench", "tune"}
+    assert "</script>" not in embedded_reports(again)["tune"]["workload"]  # data can never close its tag
 
 
 def test_terminal_render():
     from rich.console import Console
 
-    from torchenv.tune.render import render_terminal
+    from torchenv.render.tune_terminal import render_tune_terminal
 
     console = Console(record=True, width=160)
-    render_terminal(build_report(_records(), budget_s=300, tolerance=0.05, wall_s=12.0), console)
+    render_tune_terminal(build_report(_records(), budget_s=300, tolerance=0.05, wall_s=12.0), console)
     text = console.export_text()
     assert "★ compile" in text and "changes results" in text and "pays back after 2,500 steps" in text

@@ -23,7 +23,6 @@ SECTION_WORDS = {
     "ladder-gpt": "GPT block training ladder",
 }
 SECTIONS = tuple(k for k in SECTION_WORDS if k != "import")
-PROGRESS_WORDS = {**SECTION_WORDS, "cuda-init": "starting CUDA", "wait": "cudnn.benchmark, in a fresh process"}
 
 
 def register(commands) -> None:
@@ -69,7 +68,9 @@ def run_bench(args: argparse.Namespace) -> int:
     facts_future = background.submit(_timed, gather_facts, python=python, with_torch=False, timeout=10.0, runner=runner)
     knowledge_future = background.submit(load_knowledge)
 
-    progress = _Progress(enabled=not args.json and sys.stderr.isatty())
+    from ..render.perf_progress import WorkerProgress
+
+    progress = WorkerProgress(sys.stderr, rich=not args.json and sys.stderr.isatty(), plain_lines=False)
     gpu_touched = []
 
     def on_record(record: dict) -> None:
@@ -130,35 +131,3 @@ def _timed(fn, *args, **kwargs):
     """fn's result and the monotonic time it was ready."""
     value = fn(*args, **kwargs)
     return value, time.monotonic()
-
-
-class _Progress:
-    """A status line on stderr while the worker runs: section, then each result as it lands."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.status = None
-        self.done = 0
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status("starting the worker…")
-            self.status.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.status is not None:
-            self.status.stop()
-
-    def update(self, record: dict) -> None:
-        if self.status is None:
-            return
-        event = record.get("event")
-        if event == "begin":
-            self.section = PROGRESS_WORDS.get(str(record.get("section")), str(record.get("section")))
-            self.status.update(f"{self.section}…")
-        elif event == "result":
-            self.done += 1
-            self.status.update(f"{getattr(self, 'section', '')}: {record.get('label')} ({self.done} done)…")

@@ -87,6 +87,24 @@ def read_torchenv_html(path: str) -> str:
     return text
 
 
+def bench_of_page(path: str):
+    """The bench report a `torchenv bench --html` page holds: the tune report is added by rendering
+    the page again from both reports, never by editing its HTML."""
+    from ..model.codec import DecodeError
+    from ..render.perf_page import bench_report_from_page
+
+    try:
+        bench = bench_report_from_page(read_torchenv_html(path))
+    except DecodeError as exc:
+        raise UsageError(f"--add-to-html {path}: its embedded bench report does not decode ({exc}); not changing it") from None
+    if bench is None:
+        raise UsageError(
+            f"--add-to-html {path}: no bench report embedded in the page (written by an older torchenv?); "
+            "write it again with `torchenv bench --html`; not changing it"
+        )
+    return bench
+
+
 def _check(args: argparse.Namespace) -> None:
     """Every flag and output path, before the worker starts (a bad one is one line, exit 2)."""
     require_seconds(args.budget, "--budget")
@@ -105,7 +123,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.add_to_html:
         if not os.path.lexists(args.add_to_html):
             raise UsageError(f"--add-to-html {args.add_to_html}: no such file (write one with `torchenv bench --html`)")
-        read_torchenv_html(args.add_to_html)
+        bench_of_page(args.add_to_html)
         check_report_path(args.add_to_html, "--add-to-html")
     check_report_path(args.html, "--html")
 
@@ -140,7 +158,9 @@ def run_tune(args: argparse.Namespace) -> int:
         loader_epoch_s=args.loader_epoch_s,
         compile=not args.no_compile,
     )
-    progress = Progress(sys.stderr, rich=sys.stderr.isatty() and not args.json, quiet=False)
+    from ..render.perf_progress import WorkerProgress
+
+    progress = WorkerProgress(sys.stderr, rich=sys.stderr.isatty() and not args.json, prefix="tune: ")
     began = time.monotonic()
     with progress:
         run = run_tune_worker(Runner(), argv, budget_s=args.budget, on_record=progress.update)
@@ -153,90 +173,17 @@ def run_tune(args: argparse.Namespace) -> int:
         worker_error=worker_error,
         torchenv_version=__version__,
     )
-    from ..tune.render import merge_into_html, render_html, render_json, render_terminal
+    from ..render.json_tune import render_tune_json
+    from ..render.perf_page import render_perf_page
+    from ..render.tune_terminal import render_tune_terminal
 
     if args.html:
-        write_report(args.html, render_html(report), "--html")
+        write_report(args.html, render_perf_page(tune=report), "--html")
     if args.add_to_html:
-        existing = read_torchenv_html(args.add_to_html)  # again: it may have changed during the run
-        write_report(args.add_to_html, merge_into_html(existing, report), "--add-to-html")
+        bench = bench_of_page(args.add_to_html)  # again: it may have changed during the run
+        write_report(args.add_to_html, render_perf_page(bench=bench, tune=report), "--add-to-html")
     if args.json:
-        sys.stdout.write(render_json(report) + "\n")
+        sys.stdout.write(render_tune_json(report) + "\n")
     else:
-        render_terminal(report, table_console(150))
+        render_tune_terminal(report, table_console(150))
     return ExitCode.OK if report.status == "ok" else ExitCode.PROBLEMS
-
-
-class Progress:
-    """Progress while the worker runs: a rich status line on a terminal, else one plain line per
-    configuration measured (so logs of CI or a batch job show where the search is)."""
-
-    def __init__(self, stream, rich: bool, quiet: bool = False):
-        self.stream = stream
-        self.rich = rich
-        self.quiet = quiet
-        self.status = None
-        self.unit = "samples/s"
-        self.reference = None
-
-    def __enter__(self):
-        if self.rich:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status("starting the worker…")
-            self.status.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.status is not None:
-            self.status.stop()
-
-    def say(self, text: str) -> None:
-        if self.quiet:
-            return
-        if self.status is not None:
-            self.status.update(text)
-            if not text.endswith("…"):
-                self.status.console.print(f"  {text}", highlight=False)
-        else:
-            self.stream.write(f"tune: {text}\n")
-            self.stream.flush()
-
-    def update(self, record: dict) -> None:
-        event = record.get("event")
-        t = float(record.get("t") or 0.0)
-        if event == "begin" and record.get("section") in ("import", "workload", "search", "loader", "max-batch"):
-            words = {
-                "import": "importing torch",
-                "workload": "building the workload",
-                "search": "searching",
-                "loader": "tuning the DataLoader",
-                "max-batch": "finding the largest batch",
-            }
-            self.say(f"[{t:5.0f} s] {words[record['section']]}…")
-        elif event == "workload":
-            self.unit = str(record.get("unit") or self.unit)
-        elif event == "trial" and not record.get("update"):
-            self.say(f"[{t:5.0f} s] {self._trial(record)}")
-        elif event == "loader_trial":
-            rate = record.get("items_per_s")
-            text = f"{rate:,.0f} samples/s" if rate else str(record.get("reason") or record.get("status"))
-            self.say(f"[{t:5.0f} s] DataLoader {record.get('label')}: {text}")
-        elif event == "note":
-            self.say(f"[{t:5.0f} s] {record.get('text')}")
-        elif event == "fatal":
-            self.say(f"[{t:5.0f} s] stopped at {record.get('stage')}: {record.get('error')}")
-
-    def _trial(self, record: dict) -> str:
-        label = record.get("label")
-        if record.get("status") != "ok":
-            return f"{label}: {record.get('status')} — {record.get('reason')}"
-        throughput = record.get("throughput")
-        if record.get("id") == "t0":
-            self.reference = throughput
-        text = f"{label}: {throughput:,.0f} {self.unit}" if throughput else str(label)
-        if throughput and self.reference:
-            text += f" ({throughput / self.reference:.2f}×)"
-        if record.get("one_time_s") and record["one_time_s"] >= 1:
-            text += f", first step +{record['one_time_s']:.0f} s"
-        return f"{text} — {record.get('decision')}"

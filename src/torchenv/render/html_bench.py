@@ -26,11 +26,15 @@ td.num{text-align:right;font-variant-numeric:tabular-nums} .skip{color:#9ca3af} 
 """
 
 
-def _bar_chart(
-    rows: list[tuple[str, float, str, str]], scale_max: float, width: int = 540, marker: float | None = None
+def bar_chart(
+    rows: list[tuple[str, float, str, str]],
+    scale_max: float,
+    width: int = 540,
+    marker: float | None = None,
+    label_width: int = 170,
 ) -> str:
-    """Horizontal bars: (label, value, colour, value text)."""
-    left, bar_w, row_h = 170, width - 170 - 90, 24
+    """Horizontal bars: (label, value, colour, value text). bench's and tune's charts."""
+    left, bar_w, row_h = label_width, width - label_width - 90, 24
     height = row_h * len(rows) + 24
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
     for i, (label, value, colour, text) in enumerate(rows):
@@ -60,7 +64,7 @@ def ratio_chart(report: BenchReport) -> str | None:
         for m in rows
         if m.ratio is not None
     ]
-    return _bar_chart(data, 1.0, marker=1.0)
+    return bar_chart(data, 1.0, marker=1.0)
 
 
 def ladder_chart(rows: list[Measurement]) -> str | None:
@@ -75,7 +79,7 @@ def ladder_chart(rows: list[Measurement]) -> str | None:
             data.append((m.label, m.value, colour, f"{number(m.value)} {times(m.speedup)}".strip()))
         else:
             data.append((m.label, 0.0, LADDER_COLOUR, m.status))
-    return _bar_chart(data, top)
+    return bar_chart(data, top)
 
 
 def _table(section: str, rows: list[Measurement]) -> str:
@@ -101,7 +105,8 @@ def _table(section: str, rows: list[Measurement]) -> str:
     return "".join(out)
 
 
-def render_html(report: BenchReport) -> str:
+def render_bench_body(report: BenchReport) -> str:
+    """The bench report's part of a page (render/perf_page.py makes the page)."""
     body = [f"<h1>{escape(header(report))}</h1>", f'<div class="sub">{escape(timing_line(report))}</div>']
     if report.error:
         body.append(f'<div class="cause">{escape(report.status)}: {escape(report.error)}</div>')
@@ -130,7 +135,10 @@ def render_html(report: BenchReport) -> str:
         f'<p class="sub">torchenv {escape(report.torchenv_version)} · knowledge {escape(report.knowledge_version)} · '
         "medians of repeated runs after warm-up (CUDA events on GPU); spread is half the interquartile range.</p>"
     )
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>torchenv bench</title>'
-        f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n"
-    )
+    return "".join(body)
+
+
+def render_html(report: BenchReport) -> str:
+    from .perf_page import render_perf_page
+
+    return render_perf_page(bench=report)

@@ -91,7 +91,9 @@ def tune(
         step=step,
     )
     records: list[dict] = []
-    say = _Say(progress)
+    from ..render.perf_progress import WorkerProgress
+
+    say = WorkerProgress(sys.stderr, rich=False, plain_lines=progress, prefix="torchenv.tune ")
 
     def emit(event: str, **fields: Any) -> None:
         record = {"event": event, "t": round(time.monotonic() - started, 4)}
@@ -126,33 +128,7 @@ def tune(
     if show:
         from rich.console import Console
 
-        from .render import render_terminal
+        from ..render.tune_terminal import render_tune_terminal
 
-        render_terminal(report, Console(file=sys.stderr, highlight=False))
+        render_tune_terminal(report, Console(file=sys.stderr, highlight=False))
     return report
-
-
-class _Say:
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.reference = None
-
-    def __call__(self, record: dict) -> None:
-        if not self.enabled:
-            return
-        event = record.get("event")
-        text = None
-        if event == "trial" and not record.get("update"):
-            if record.get("status") == "ok":
-                throughput = record.get("throughput") or 0.0
-                if record.get("id") == "t0":
-                    self.reference = throughput
-                ratio = f" ({throughput / self.reference:.2f}×)" if self.reference else ""
-                text = f"{record.get('label')}: {throughput:,.1f}/s{ratio} — {record.get('decision')}"
-            else:
-                text = f"{record.get('label')}: {record.get('status')} — {record.get('reason')}"
-        elif event == "loader_trial":
-            text = f"DataLoader {record.get('label')}: {record.get('items_per_s') or 0:,.0f} samples/s"
-        if text:
-            sys.stderr.write(f"torchenv.tune [{record.get('t', 0):5.0f} s] {text}\n")
-            sys.stderr.flush()

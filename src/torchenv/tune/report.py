@@ -230,7 +230,7 @@ def report_from_json(text: str) -> TuneReport:
     from ..model.codec import from_json
 
     data = json.loads(text)
-    body = {k: v for k, v in data.items() if k not in ("schema_version", "kind", "ranked")}
+    body = {k: v for k, v in data.items() if k not in ("schema_version", "kind", "ranked", "knowledge_version")}
     for trial in body.get("trials", []):
         if trial.get("time"):
             trial["time"].pop("spread", None)
