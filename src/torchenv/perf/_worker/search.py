@@ -22,6 +22,7 @@ import math
 
 from .knobs import BASE, config_id, label, merge
 from .numerics import effective_tolerance, loss_delta, reproducible, verdict
+from .stages import plan_stages
 
 DEFAULT_MIN_GAIN = 0.02  # a knob must make the step at least 2 % faster (and beyond the timing spread)
 DEFAULT_BUDGET_S = 300.0
@@ -41,164 +42,6 @@ ONE_TIME_PRIOR_S = {
 # finished 270 s later. 8x keeps a 300 s budget from starting a compile it cannot finish.
 MAX_AUTOTUNE_FACTOR = 8.0
 TRIAL_OVERHEAD_S = 1.5  # building the model copy, the optimizer, freeing memory
-
-KNOB_NAMES = ("tf32", "amp", "channels_last", "benchmark", "optimizer", "compile", "max-autotune", "determinism")
-
-
-class Stage:
-    def __init__(self, name, title, candidates, skip_reason=None, why=""):
-        self.name = name
-        self.title = title
-        self.candidates = list(candidates)
-        self.skip_reason = skip_reason
-        self.why = why
-
-    def as_record(self):
-        return {
-            "name": self.name,
-            "title": self.title,
-            "candidates": [dict(c) for c in self.candidates],
-            "skip_reason": self.skip_reason,
-            "why": self.why,
-        }
-
-
-def plan_stages(caps, skip=()):
-    """The stages for a workload's capabilities, in search order; a stage that cannot apply keeps
-    its reason (shown in the report) instead of being silently dropped.
-
-    caps: device ("cuda"|"cpu"), tf32 (GPU can do TF32), bf16, fp16 (AMP dtypes usable),
-    has_conv (2-D convolutions in the model), plain_step (only a step() callable was given),
-    cudnn_search_measurable (cudnn.benchmark's search can be measured: a fresh process per trial),
-    optimizer (class name or None), fused, foreach (the optimizer accepts them),
-    default_impl ("foreach"|"for-loop"|"fused"|None), compile (bool), compile_reason."""
-    skip = set(skip or ())
-    cuda = caps.get("device") == "cuda"
-    plain = bool(caps.get("plain_step"))
-    stages = []
-
-    def add(name, title, candidates, reason, why):
-        if reason is None and name in skip:
-            reason = "skipped on request (--skip %s)" % name
-        stages.append(Stage(name, title, candidates if reason is None else [], reason, why))
-
-    reason = None
-    if not cuda:
-        reason = "TF32 is an NVIDIA tensor-core format; on CPU float32 stays float32"
-    elif not caps.get("tf32", True):
-        reason = "TF32 needs compute capability 8.0 (Ampere) or newer"
-    add(
-        "tf32",
-        "TF32 matmuls and convolutions",
-        [{"tf32": True}],
-        reason,
-        "first: cheap, and the float32 precision every later stage runs at",
-    )
-
-    amp = None
-    reason = None
-    if caps.get("bf16"):
-        amp = "bf16"
-    elif cuda and caps.get("fp16") and not plain:
-        amp = "fp16"
-    elif cuda and plain:
-        reason = "bf16 is not supported here, and fp16 needs a GradScaler inside your step()"
-    else:
-        reason = "no native bf16 on this %s" % ("GPU" if cuda else "CPU (no AVX512-BF16/AMX)")
-    add(
-        "amp",
-        "automatic mixed precision",
-        [{"amp": amp}] if amp else [],
-        reason,
-        "bf16 where supported (no loss scaling needed), else fp16 with a GradScaler",
-    )
-
-    reason = None
-    if plain:
-        reason = "a plain step() callable: torchenv cannot change the model's memory format"
-    elif not caps.get("has_conv"):
-        reason = "no 2-D convolutions in the model"
-    add(
-        "channels_last",
-        "channels_last memory format",
-        [{"channels_last": True}],
-        reason,
-        "after AMP: NHWC pays mostly once convolutions run on tensor cores in half precision",
-    )
-
-    reason = None
-    if not cuda:
-        reason = "cudnn.benchmark applies to cuDNN (CUDA) only"
-    elif not caps.get("has_conv"):
-        reason = "no convolutions: cudnn.benchmark has nothing to choose"
-    elif not caps.get("cudnn_search_measurable"):
-        reason = (
-            "not measurable here: PyTorch's per-process cuDNN plan cache would serve the plans the earlier "
-            "trials chose by heuristics instead of searching; `torchenv bench` measures it in a fresh process"
-        )
-    add(
-        "benchmark",
-        "cudnn.benchmark",
-        [{"benchmark": True}],
-        reason,
-        "after dtype and layout are fixed: its algorithm search is redone for each, so it is paid once",
-    )
-
-    candidates = []
-    reason = None
-    if plain:
-        reason = "a plain step() callable: torchenv cannot rebuild the optimizer"
-    elif not caps.get("optimizer"):
-        reason = "no optimizer given"
-    else:
-        if caps.get("fused") and caps.get("default_impl") != "fused":
-            candidates.append({"optimizer": "fused"})
-        if caps.get("foreach") and caps.get("default_impl") not in ("foreach", "fused"):
-            candidates.append({"optimizer": "foreach"})
-        if not candidates:
-            reason = "%s has no fused/foreach variant to try here" % caps.get("optimizer")
-    add(
-        "optimizer",
-        "fused / foreach optimizer",
-        candidates,
-        reason,
-        "independent of the model's settings; measured before compile, which does not change it",
-    )
-
-    add(
-        "determinism",
-        "deterministic algorithms (offered, never adopted)",
-        [{"deterministic": True, "benchmark": False}],
-        "skipped on request (--skip determinism)" if "determinism" in skip else None,
-        "measured on the best eager configuration: the cost of reproducible runs",
-    )
-
-    candidates = []
-    reason = None
-    if plain:
-        reason = "a plain step() callable: torchenv can only compile a model it was given"
-    elif not caps.get("compile"):
-        reason = caps.get("compile_reason") or "torch.compile is not available"
-    elif "compile" in skip:
-        reason = "skipped on request (--skip compile)"
-    else:
-        candidates.append({"compile": "default"})
-        if "max-autotune" in skip:
-            pass
-        elif not cuda:
-            pass  # max-autotune tunes GPU (Triton) kernels; on CPU it mostly adds compile time
-        else:
-            candidates.append({"compile": "max-autotune"})
-    stages.append(
-        Stage(
-            "compile",
-            "torch.compile",
-            candidates,
-            reason,
-            "last: it captures every eager setting above; compile time is weighed as break-even steps",
-        )
-    )
-    return stages
 
 
 def median(values):
@@ -362,104 +205,101 @@ class Search:
     # --- the search --------------------------------------------------------------------------
 
     def run(self):
+        ref = self._reference()
+        if ref["status"] != "ok":
+            return self.result(ref, error="the FP32 reference failed: %s" % (ref.get("reason") or "unknown error"))
+        incumbent = ref
+        for stage in self.stages:
+            record = stage.as_record()
+            if stage.skip_reason:
+                record["outcome"] = "skipped"
+            elif stage.name == "determinism":
+                self._determinism(stage, incumbent)
+                record["outcome"] = "offered"
+            else:
+                incumbent = self._stage(stage, incumbent, record)
+            self.on_stage(record)
+        return self.result(incumbent)
+
+    def _reference(self):
+        """The FP32 reference, measured twice more for the numerics floor (run-to-run and rounding)."""
         ref = self._trial("reference", dict(BASE), {}, "reference")
         self._run(ref, "reference")
         self.reference = ref
         if ref["status"] != "ok":
             ref["decision"] = "failed"
             self.on_trial(ref)
-            return self.result(ref, error="the FP32 reference failed: %s" % (ref.get("reason") or "unknown error"))
+            return ref
         floors = [loss_delta(ref.get(key), ref.get("losses")) for key in ("losses_repeat", "losses_perturbed")]
         floors = [f for f in floors if f is not None]
-        floor = max(floors) if floors else None
-        self.noise_floor = floor
-        self.tolerance_applied = effective_tolerance(self.tolerance, floor)
+        self.noise_floor = max(floors) if floors else None
+        self.tolerance_applied = effective_tolerance(self.tolerance, self.noise_floor)
         self._numerics(ref)
         ref["decision"] = "reference"
         self.on_trial(ref)
         self.on_best(ref)
+        return ref
 
-        incumbent = ref
-        for stage in self.stages:
-            record = stage.as_record()
-            if stage.skip_reason:
-                record["outcome"] = "skipped"
-                self.on_stage(record)
-                continue
-            if stage.name == "determinism":
-                self._determinism(stage, incumbent)
-                record["outcome"] = "offered"
-                self.on_stage(record)
-                continue
-            eligible = []
-            stage_trials = []
-            for change in stage.candidates:
-                config = merge(incumbent["config"], change)
-                need = self.estimate_s(change, incumbent)
-                left = self.remaining()
-                if need > left:
-                    stage_trials.append(
-                        self._skip(
-                            stage.name,
-                            config,
-                            change,
-                            "budget: needs about %.0f s, %.0f s left (raise --budget)" % (need, max(0.0, left)),
-                        )
-                    )
-                    continue
-                trial = self._trial(stage.name, config, change, "search")
-                self._run(trial, "search")
-                stage_trials.append(trial)
-                if trial["status"] != "ok":
-                    trial["decision"] = "failed"
-                    self.on_trial(trial)
-                    continue
-                if change.get("compile") == "default" and trial.get("one_time_s") is not None:
-                    self.measured_one_time["compile"] = trial["one_time_s"]
-                self._numerics(trial)
-                trial["gain"] = trial["throughput"] / incumbent["throughput"] - 1.0
-                threshold = max(self.min_gain, 0.5 * (trial.get("spread", 0.0) + incumbent.get("spread", 0.0)))
-                if change.get("compile"):
-                    trial["break_even_steps"] = break_even_steps(
-                        trial.get("one_time_s"), incumbent["median_s"], trial["median_s"]
-                    )
-                if trial["numerics"] == "beyond":
-                    trial["decision"] = "rejected-numerics"
-                    trial["reason"] = "losses differ from FP32 by %s (tolerance %.3g)" % (
-                        _fmt_delta(trial["numerics_delta"]),
-                        self.tolerance_applied,
-                    )
-                elif trial["gain"] < threshold:
-                    trial["decision"] = "no-gain"
-                    trial["reason"] = "%+.1f %% (needs > %+.1f %%)" % (100 * trial["gain"], 100 * threshold)
-                elif (
-                    change.get("compile")
-                    and self.expected_steps is not None
-                    and (trial.get("break_even_steps") is None or trial["break_even_steps"] > self.expected_steps)
-                ):
-                    trial["decision"] = "not-worth"
-                    trial["reason"] = "pays back after %s steps; you plan %d" % (
-                        trial.get("break_even_steps"),
-                        self.expected_steps,
-                    )
-                else:
-                    eligible.append(trial)
-                    trial["decision"] = "faster"
-                self.on_trial(trial)
-                if trial["decision"] == "faster":
-                    self.on_best(max(eligible + [incumbent], key=lambda t: t["throughput"]))
-            if eligible:
-                best = max(eligible, key=lambda t: t["throughput"])
-                for trial in eligible:
-                    trial["decision"] = "adopted" if trial is best else "outpaced"
-                    self.on_trial(dict(trial, update=True))
-                incumbent = best
-                record["outcome"] = "adopted"
-                record["adopted"] = best["id"]
-            else:
-                record["outcome"] = "kept" if any(t["status"] == "ok" for t in stage_trials) else "not-measured"
-            self.on_stage(record)
-        return self.result(incumbent)
+    def _stage(self, stage, incumbent, record):
+        """Each candidate of one stage on top of the incumbent; the fastest eligible one is adopted."""
+        eligible, measured = [], []
+        for change in stage.candidates:
+            trial = self._candidate(stage, incumbent, change)
+            measured.append(trial)
+            if trial.get("decision") == "faster":
+                eligible.append(trial)
+                self.on_best(max(eligible + [incumbent], key=lambda t: t["throughput"]))
+        if not eligible:
+            record["outcome"] = "kept" if any(t["status"] == "ok" for t in measured) else "not-measured"
+            return incumbent
+        best = max(eligible, key=lambda t: t["throughput"])
+        for trial in eligible:
+            trial["decision"] = "adopted" if trial is best else "outpaced"
+            self.on_trial(dict(trial, update=True))
+        record["outcome"], record["adopted"] = "adopted", best["id"]
+        return best
+
+    def _candidate(self, stage, incumbent, change):
+        config = merge(incumbent["config"], change)
+        need, left = self.estimate_s(change, incumbent), self.remaining()
+        if need > left:
+            reason = "budget: needs about %.0f s, %.0f s left (raise --budget)" % (need, max(0.0, left))
+            return self._skip(stage.name, config, change, reason)
+        trial = self._trial(stage.name, config, change, "search")
+        self._run(trial, "search")
+        if trial["status"] != "ok":
+            trial["decision"] = "failed"
+            self.on_trial(trial)
+            return trial
+        if change.get("compile") == "default" and trial.get("one_time_s") is not None:
+            self.measured_one_time["compile"] = trial["one_time_s"]
+        self._numerics(trial)
+        trial["gain"] = trial["throughput"] / incumbent["throughput"] - 1.0
+        if change.get("compile"):
+            trial["break_even_steps"] = break_even_steps(
+                trial.get("one_time_s"), incumbent["median_s"], trial["median_s"]
+            )
+        trial["decision"], reason = self._decide(trial, incumbent, change)
+        if reason:
+            trial["reason"] = reason
+        self.on_trial(trial)
+        return trial
+
+    def _decide(self, trial, incumbent, change):
+        """(decision, reason) of a measured candidate against the incumbent."""
+        threshold = max(self.min_gain, 0.5 * (trial.get("spread", 0.0) + incumbent.get("spread", 0.0)))
+        if trial["numerics"] == "beyond":
+            delta = _fmt_delta(trial["numerics_delta"])
+            return "rejected-numerics", "losses differ from FP32 by %s (tolerance %.3g)" % (
+                delta,
+                self.tolerance_applied,
+            )
+        if trial["gain"] < threshold:
+            return "no-gain", "%+.1f %% (needs > %+.1f %%)" % (100 * trial["gain"], 100 * threshold)
+        steps = trial.get("break_even_steps")
+        if change.get("compile") and self.expected_steps is not None and (steps is None or steps > self.expected_steps):
+            return "not-worth", "pays back after %s steps; you plan %d" % (steps, self.expected_steps)
+        return "faster", None
 
     def _determinism(self, stage, incumbent):
         change = stage.candidates[0]
