@@ -20,7 +20,16 @@ def render_snippet(
     """Python source applying `config` (knobs as in torchenv.perf._worker.knobs.BASE) and, if given, the
     DataLoader settings. Always valid Python (the tests compile it)."""
     c = dict(config or {})
-    lines = ["import torch", ""]
+    lines = ["import torch", "", *_global_lines(c, unchecked), *_loader_lines(loader)]
+    if plain_step:
+        return "\n".join([*lines, "", *_plain_loop(c, device)]) + "\n"
+    lines += ["", *_model_lines(c, device, optimizer, optimizer_args, compile_s, break_even_steps)]
+    lines += ["", *_training_loop(c, device, bool(loader and loader.get("pin_memory")))]
+    return "\n".join(lines) + "\n"
+
+
+def _global_lines(c: dict[str, Any], unchecked: bool) -> list[str]:
+    lines = []
     if unchecked and (c.get("tf32") or c.get("amp")):
         lines.append("# NOTE: numerics were not checked (a plain step() cannot be reset): compare your loss curve.")
     if c.get("tf32"):
@@ -31,30 +40,39 @@ def render_snippet(
         ]
     if c.get("benchmark"):
         lines += ["torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest algorithms"]
-    if loader:
-        nw = int(loader.get("num_workers") or 0)
-        args = [f"num_workers={nw}"]
-        if loader.get("pin_memory"):
-            args.append("pin_memory=True")
-        if nw > 0:
-            args.append(f"prefetch_factor={int(loader.get('prefetch_factor') or 2)}")
-            if loader.get("persistent_workers"):
-                args.append("persistent_workers=True")
-        lines += [
-            "",
-            f"loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, {', '.join(args)})",
-        ]
-    if plain_step:
-        lines += ["", "for batch in loader:"]
-        if c.get("amp"):
-            dtype = "bfloat16" if c["amp"] == "bf16" else "float16"
-            lines += [f"    with torch.autocast({device!r}, dtype=torch.{dtype}):", "        step(batch)"]
-        else:
-            lines += ["    step(batch)"]
-        return "\n".join(lines) + "\n"
-    lines.append("")
-    if c.get("channels_last"):
-        lines.append("model = model.to(memory_format=torch.channels_last)")
+    return lines
+
+
+def _loader_lines(loader: dict[str, Any] | None) -> list[str]:
+    if not loader:
+        return []
+    nw = int(loader.get("num_workers") or 0)
+    args = [f"num_workers={nw}"]
+    if loader.get("pin_memory"):
+        args.append("pin_memory=True")
+    if nw > 0:
+        args.append(f"prefetch_factor={int(loader.get('prefetch_factor') or 2)}")
+        if loader.get("persistent_workers"):
+            args.append("persistent_workers=True")
+    return [
+        "",
+        f"loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, {', '.join(args)})",
+    ]
+
+
+def _autocast(c: dict[str, Any], device: str, indent: str) -> str:
+    dtype = "bfloat16" if c["amp"] == "bf16" else "float16"
+    return f"{indent}with torch.autocast({device!r}, dtype=torch.{dtype}):"
+
+
+def _plain_loop(c: dict[str, Any], device: str) -> list[str]:
+    if c.get("amp"):
+        return ["for batch in loader:", _autocast(c, device, "    "), "        step(batch)"]
+    return ["for batch in loader:", "    step(batch)"]
+
+
+def _model_lines(c, device, optimizer, optimizer_args, compile_s, break_even_steps) -> list[str]:
+    lines = ["model = model.to(memory_format=torch.channels_last)"] if c.get("channels_last") else []
     opt = optimizer or "SGD"
     if "." not in opt:
         opt = f"torch.optim.{opt}"
@@ -74,24 +92,27 @@ def render_snippet(
                 note += f"; paid back after {break_even_steps} steps"
         mode = "" if c["compile"] == "default" else f", mode={c['compile']!r}"
         lines.append(f"model = torch.compile(model{mode}){note}")
-    lines += ["", "for inputs, target in loader:"]
-    move = "non_blocking=True" if (loader and loader.get("pin_memory")) else ""
-    to = f"inputs.to({device!r}{', ' + move if move else ''}"
+    return lines
+
+
+def _training_loop(c: dict[str, Any], device: str, pinned: bool) -> list[str]:
+    move = ", non_blocking=True" if pinned else ""
+    to = f"inputs.to({device!r}{move}"
     if c.get("channels_last"):
         to += ", memory_format=torch.channels_last"
-    lines.append(f"    inputs, target = {to}), target.to({device!r}{', ' + move if move else ''})")
-    lines.append("    optimizer.zero_grad(set_to_none=True)")
+    lines = [
+        "for inputs, target in loader:",
+        f"    inputs, target = {to}), target.to({device!r}{move})",
+        "    optimizer.zero_grad(set_to_none=True)",
+    ]
     indent = "    "
     if c.get("amp"):
-        dtype = "bfloat16" if c["amp"] == "bf16" else "float16"
-        lines.append(f"    with torch.autocast({device!r}, dtype=torch.{dtype}):")
+        lines.append(_autocast(c, device, "    "))
         indent = "        "
     lines.append(f"{indent}loss = loss_fn(model(inputs), target)")
     if c.get("amp") == "fp16":
-        lines += ["    scaler.scale(loss).backward()", "    scaler.step(optimizer)", "    scaler.update()"]
-    else:
-        lines += ["    loss.backward()", "    optimizer.step()"]
-    return "\n".join(lines) + "\n"
+        return [*lines, "    scaler.scale(loss).backward()", "    scaler.step(optimizer)", "    scaler.update()"]
+    return [*lines, "    loss.backward()", "    optimizer.step()"]
 
 
 def render_determinism_snippet(device: str = "cuda") -> str:
