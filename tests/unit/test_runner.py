@@ -89,3 +89,52 @@ def test_kill_children_stops_a_child_running_in_another_thread():
     with interrupts(exit_on_second=False):  # ...until the next command
         pass
     assert Runner().run([PY, "-c", "pass"], 5).ok
+
+
+# --- started early (the doctor's torch probe) ------------------------------------------------------
+
+
+def test_a_prestarted_child_is_handed_to_the_run_asking_for_it():
+    import sys as _sys
+
+    from torchenv.probes.runner import Prestarted, Runner, running_children
+
+    argv = [_sys.executable, "-c", "print('early')"]
+    started = Runner().start(argv, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+    runner = Prestarted(started)
+    other = runner.run([_sys.executable, "-c", "print('other')"], 10, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+    assert other.stdout.strip() == "other"  # a different argv runs as usual
+    result = runner.run(argv, 10, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+    assert result.ok and result.stdout.strip() == "early"
+    assert runner.started is None and started.proc.pid not in running_children()
+
+
+def test_a_prestarted_child_nobody_asked_for_is_killed_and_its_timeout_counts_from_its_start():
+    import sys as _sys
+    import time as _time
+
+    from torchenv.probes.runner import Prestarted, Runner, running_children
+
+    slow = Runner().start([_sys.executable, "-c", "import time; time.sleep(60)"])
+    runner = Prestarted(slow)
+    runner.discard()
+    assert slow.proc.pid not in running_children()
+    assert slow.proc.poll() is not None
+
+    began = _time.monotonic()
+    started = Runner().start([_sys.executable, "-c", "import time; time.sleep(60)"])
+    _time.sleep(0.3)
+    result = started.result(0.5)
+    assert result.timed_out and _time.monotonic() - began < 3.0
+
+
+def test_no_nvml_child_without_an_nvidia_kernel_interface(tmp_path):
+    from torchenv.probes.gpu import nvidia_interface_present
+
+    assert not nvidia_interface_present(tmp_path)
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "nvidia3").write_text("")
+    assert nvidia_interface_present(tmp_path)
+    (tmp_path / "dev" / "nvidia3").unlink()
+    (tmp_path / "sys/module/nvidia").mkdir(parents=True)
+    assert nvidia_interface_present(tmp_path)

@@ -110,7 +110,7 @@ def ordered(findings) -> tuple[Finding, ...]:
 
 def apply_policy(report: DoctorReport, policy: Policy = DEFAULT) -> DoctorReport:
     """Re-grade a finished report (a pasted report's, after its report-only findings were added)."""
-    from . import summarise  # the summary of a machine's report; imported late (checks/__init__ imports us)
+    from .diagnosis import summarise  # the summary of a machine's report; imported late (diagnosis imports us)
 
     findings = regrade(report.findings, report.facts, policy, report.cuda_usable)
     changed = findings != report.findings

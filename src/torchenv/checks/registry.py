@@ -122,6 +122,8 @@ REGISTRY: list[Check] = []  # filled by torchenv.checks (build_registry), in ORD
 def run_checks(facts: Facts, knowledge, checks: Iterable[Check] | None = None) -> tuple[list[Finding], list[Skipped]]:
     findings: list[Finding] = []
     skipped: list[Skipped] = []
+    if checks is None and not REGISTRY:
+        REGISTRY[:] = build_registry()
     for item in REGISTRY if checks is None else checks:
         try:
             # list(): a generator's exception is raised here, not after half its findings were kept

@@ -89,6 +89,18 @@ def _exit_code(report) -> int:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
+    early = getattr(args, "early", None)
+    progress = early.progress if early is not None else None
+    try:
+        return _run_doctor(args, early)
+    finally:
+        if progress is not None:
+            progress.clear()
+        if early is not None:
+            early.runner.discard()
+
+
+def _run_doctor(args: argparse.Namespace, early) -> int:
     if getattr(args, "explain", None):
         from .findings import page_or_usage_error, show_page
 
@@ -102,19 +114,17 @@ def run_doctor(args: argparse.Namespace) -> int:
     require_seconds(args.timeout, "--timeout")
     python = resolve_python(args.python)
 
-    status = None
+    # cli/doctor_early.py started the torch probe and showed the first verdict before the parser was
+    # built; without it (main(argv) from a test or an embedding) the probe starts here.
+    progress = early.progress if early is not None else None
     on_stage = None
-    if fmt == "terminal" and sys.stderr.isatty():
-        from rich.console import Console
-
-        status = Console(stderr=True).status("probing the machine…")
-        status.start()
+    if progress is not None:
 
         def on_stage(stage: str) -> None:
-            status.update(STAGE_WORDS.get(stage, stage) + "…")
+            progress.stage(STAGE_WORDS.get(stage, stage))
 
-    # Start the probes first: they mostly wait on child processes, while importing the checks and
-    # parsing the knowledge files is CPU work for this process in the meantime.
+    # The probes mostly wait on child processes, while importing the checks, parsing the knowledge
+    # files and importing the renderer is CPU work for this process in the meantime.
     background = ThreadPoolExecutor(max_workers=1)
     facts_future = background.submit(
         gather_facts,
@@ -124,17 +134,22 @@ def run_doctor(args: argparse.Namespace) -> int:
         import_companions=args.deep,
         timeout=args.timeout,
         on_stage=on_stage,
+        runner=early.runner if early is not None else None,
     )
     try:
         from ..checks import diagnose
         from ..knowledge import load_knowledge
 
         knowledge = load_knowledge()
+        if fmt == "terminal":
+            from ..render import terminal  # noqa: F401  (rich, imported while the probe runs)
+        elif fmt == "json":
+            from ..render import json_report  # noqa: F401
         facts = facts_future.result()
     finally:
         background.shutdown(wait=False)
-        if status is not None:
-            status.stop()
+        if progress is not None:
+            progress.clear()
     policy = _policy(args)
     report = diagnose(facts, knowledge, torchenv_version=__version__, policy=policy)
     _render(report, fmt, args, policy)

@@ -1,96 +1,22 @@
-"""Edge layer: the only code that reads the machine. `gather_facts` runs every probe once."""
+"""Edge layer: the only code that reads the machine. `gather_facts` (probes/gather.py) runs every
+probe once.
+
+The names below load on first use, so that `torchenv.probes.runner` and `.target_launch` (standard
+library only) can be imported by the command line's first moments without the model and every probe.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import sys
-import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-from ..model import Facts
-from .container import host_container_label, read_container_facts
-from .gpu import read_driver_and_gpus, read_nvml
-from .runner import Runner, RunResult
-from .system import read_cuda_toolkits, read_environment, read_host, read_shell_tools, read_system_libraries
-from .target import TargetFacts, read_target
-
-# Short probes (NVML, nvidia-smi, ldconfig) get this long; the torch probe gets the user's --timeout.
-QUICK_TIMEOUT = 10.0
-
-
-def gather_facts(
-    *,
-    python: str | None = None,
-    with_torch: bool = True,
-    smoke: bool = True,
-    import_companions: bool = False,
-    timeout: float = 60.0,
-    root: Path = Path("/"),
-    environ: Mapping[str, str] | None = None,
-    runner: Runner | None = None,
-    on_stage: Callable[[str], None] | None = None,
-) -> Facts:
-    explicit_python = python is not None
-    environ = os.environ if environ is None else environ
-    runner = runner or Runner()
-    python = python or sys.executable
-    quick = min(QUICK_TIMEOUT, timeout)
-    timings: dict[str, float] = {}
-
-    def timed(name: str, fn: Callable, *args, **kwargs):
-        began = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            timings[name] = round(time.perf_counter() - began, 4)
-
-    # The probes are independent and mostly wait on child processes: run them side by side.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        nvml = pool.submit(timed, "nvml", read_nvml, runner, quick, env=environ)
-        target = pool.submit(
-            timed,
-            "target",
-            read_target,
-            runner,
-            python,
-            timeout=timeout,
-            with_torch=with_torch,
-            smoke=smoke,
-            import_companions=import_companions,
-            on_stage=on_stage,
-            environ=environ,
-        )
-        libraries = pool.submit(timed, "system-libraries", read_system_libraries, root, environ, runner, quick)
-        host = timed("host", read_host, root, environ)
-        container = timed("container", read_container_facts, root, environ)
-        # One answer to "which container?": the container probe's, which reads more of the evidence.
-        host = dataclasses.replace(host, container=host_container_label(container))
-        toolkits = timed("cuda-toolkits", read_cuda_toolkits, root, environ)
-        shell = timed("shell", read_shell_tools, root, environ)
-        driver, gpus = timed(
-            "driver", read_driver_and_gpus, root, runner, timeout=quick, nvml=nvml.result(), env=environ
-        )
-        target_facts: TargetFacts = target.result()
-        system_libraries = libraries.result()
-
-    return Facts(
-        host=host,
-        driver=driver,
-        gpus=gpus,
-        environment=read_environment(environ),
-        system_libraries=system_libraries,
-        cuda_toolkits=toolkits,
-        python=target_facts.python,
-        shell=shell,
-        torch=target_facts.torch,
-        origin="this machine",
-        explicit_python=explicit_python,
-        probe_seconds=timings,
-        container=container,
-    )
-
-
 __all__ = ["RunResult", "Runner", "gather_facts"]
+
+
+def __getattr__(name: str):
+    if name == "gather_facts":
+        from .gather import gather_facts
+
+        return gather_facts
+    if name in ("Runner", "RunResult"):
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,23 @@ from .system import read_text
 
 NVML_SCRIPT = Path(__file__).parent / "_scripts" / "nvml_probe.py"
 
+# The kernel interfaces NVML talks through: the nvidia module (its sysfs and procfs entries, its
+# device nodes) or, on WSL, /dev/dxg. With none of them NVML can only fail.
+KERNEL_INTERFACES = ("sys/module/nvidia", "proc/driver/nvidia", "dev/nvidiactl", "dev/nvidia0", "dev/dxg")
+NO_KERNEL_INTERFACE = (
+    "not asked: no NVIDIA kernel interface (/sys/module/nvidia, /proc/driver/nvidia, /dev/nvidiactl, /dev/dxg)"
+)
+
+
+def nvidia_interface_present(root: Path) -> bool:
+    """Whether NVML has anything to talk to (a precondition read from files, not a verdict)."""
+    if any(os.path.exists(root / path) for path in KERNEL_INTERFACES):
+        return True
+    try:
+        return any(n.startswith("nvidia") and n[6:].isdigit() for n in os.listdir(root / "dev"))
+    except OSError:
+        return False
+
 
 @dataclass(frozen=True, slots=True)
 class NvmlAnswer:

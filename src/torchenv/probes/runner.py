@@ -241,36 +241,83 @@ class Runner:
         records: Sequence[str] = (),
     ) -> RunResult:
         """`records`: prefixes of the lines that are the child's records; they are kept in full."""
-        argv = tuple(str(a) for a in argv)
-        start = time.monotonic()
-        try:
-            proc = _spawn(argv, env, cwd)
-        except _Closed:
-            return RunResult(argv, None, "", "", 0.0, error="interrupted")
-        except FileNotFoundError:
-            return RunResult(argv, None, "", "", 0.0, error="not found")
-        except PermissionError:
-            return RunResult(argv, None, "", "", 0.0, error="permission denied")
-        except OSError as exc:
-            return RunResult(argv, None, "", "", 0.0, error=exc.strerror or str(exc))
+        return self.start(argv, env=env, cwd=cwd, on_line=on_line, records=records).result(timeout)
 
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_line: Callable[[str], None] | None = None,
+        records: Sequence[str] = (),
+    ) -> Started:
+        """Starts the child now and returns at once; `Started.result(timeout)` waits for it, the
+        timeout counted from this start. The doctor starts its torch probe this way before anything
+        else, so the parent's own imports overlap the child's `import torch`."""
+        return Started(tuple(str(a) for a in argv), env, cwd, on_line, records)
+
+
+class Started:
+    """A child started by `Runner.start`: its output is read as it comes; `result()` waits for it."""
+
+    def __init__(self, argv, env, cwd, on_line, records) -> None:
+        self.argv = argv
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.records = tuple(records)
+        self.began = time.monotonic()
+        self.proc: subprocess.Popen | None = None
+        self.failed: RunResult | None = None
+        self._done: RunResult | None = None
+        try:
+            self.proc = _spawn(argv, env, cwd)
+        except _Closed:
+            self.failed = RunResult(argv, None, "", "", 0.0, error="interrupted")
+        except FileNotFoundError:
+            self.failed = RunResult(argv, None, "", "", 0.0, error="not found")
+        except PermissionError:
+            self.failed = RunResult(argv, None, "", "", 0.0, error="permission denied")
+        except OSError as exc:
+            self.failed = RunResult(argv, None, "", "", 0.0, error=exc.strerror or str(exc))
+        if self.proc is None:
+            return
         prefixes = tuple(p.encode() for p in records)
-        out = _Capture(prefixes, on_line)
-        err = _Capture((), None)
-        readers = [
-            threading.Thread(target=_pump, args=(proc.stdout, out), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, err), daemon=True),
+        self.out = _Capture(prefixes, on_line)
+        self.err = _Capture((), None)
+        self.readers = [
+            threading.Thread(target=_pump, args=(self.proc.stdout, self.out), daemon=True),
+            threading.Thread(target=_pump, args=(self.proc.stderr, self.err), daemon=True),
         ]
-        for reader in readers:
+        for reader in self.readers:
             reader.start()
+
+    def set_on_line(self, on_line: Callable[[str], None] | None) -> None:
+        """The progress callback from now on (lines already read are not replayed)."""
+        if self.proc is not None:
+            self.out.on_line = on_line
+
+    def kill(self) -> None:
+        """Not wanted after all: the child's group dies now (`result()` then reports it killed)."""
+        if self.proc is not None and self._done is None:
+            _kill_group(self.proc)
+            _forget(self.proc)
+
+    def result(self, timeout: float) -> RunResult:
+        if self.failed is not None:
+            return self.failed
+        if self._done is not None:
+            return self._done
+        proc = self.proc
+        assert proc is not None
         timed_out = False
         try:
             try:
-                proc.wait(timeout=max(timeout, 0.0))
+                proc.wait(timeout=max(self.began + timeout - time.monotonic(), 0.0))
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill_group(proc)
-            for reader in readers:
+            for reader in self.readers:
                 # Pipes close when the group dies; a grandchild that escaped the group cannot hold us.
                 reader.join(timeout=1.0)
         except BaseException:  # Ctrl-C in this thread: the child dies with us, never outlives us
@@ -278,7 +325,7 @@ class Runner:
             raise
         finally:
             _forget(proc)
-        seconds = time.monotonic() - start
+        seconds = time.monotonic() - self.began
         code = None if timed_out else proc.returncode
         sig = None
         if code is not None and code < 0:
@@ -289,8 +336,9 @@ class Runner:
         error = None
         if not timed_out and code == -signal.SIGKILL and _state["closed"]:
             error = "interrupted"
-        return RunResult(
-            argv,
+        out, err = self.out, self.err
+        self._done = RunResult(
+            self.argv,
             code,
             out.text(),
             err.text(),
@@ -301,6 +349,34 @@ class Runner:
             output_bytes=out.noise + err.noise,
             dropped_bytes=out.dropped + err.dropped,
         )
+        return self._done
+
+
+class Prestarted(Runner):
+    """A runner that hands out one child started earlier (`Runner.start`) to the first `run` asking
+    for exactly its argv, environment and folder; every other command runs as usual. The caller
+    `discard()`s it at the end: a child nobody asked for is killed."""
+
+    def __init__(self, started: Started | None, inner: Runner | None = None) -> None:
+        self.started = started
+        self.inner = inner or Runner()
+
+    def run(self, argv, timeout, *, env=None, cwd=None, on_line=None, records=()):
+        started = self.started
+        wanted = (tuple(str(a) for a in argv), dict(env) if env is not None else None, cwd, tuple(records))
+        if started is not None and wanted == (started.argv, started.env, started.cwd, started.records):
+            self.started = None
+            started.set_on_line(on_line)
+            return started.result(timeout)
+        return self.inner.run(argv, timeout, env=env, cwd=cwd, on_line=on_line, records=records)
+
+    def start(self, argv, *, env=None, cwd=None, on_line=None, records=()):
+        return self.inner.start(argv, env=env, cwd=cwd, on_line=on_line, records=records)
+
+    def discard(self) -> None:
+        if self.started is not None:
+            self.started.kill()
+            self.started = None
 
 
 class _Capture:

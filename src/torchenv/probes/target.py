@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..model import (
     Companion,
@@ -27,9 +25,9 @@ from ..model import (
     Unknown,
 )
 from .runner import Runner, RunResult
+from .target_launch import MARK, OWN_IMPORT_ROOT, SCRIPT, probe_environment, target_argv, target_cwd
 
-SCRIPT = Path(__file__).parent / "_scripts" / "target_probe.py"
-MARK = "@@torchenv@@ "
+__all__ = ["MARK", "OWN_IMPORT_ROOT", "SCRIPT", "TargetFacts", "parse_target_records", "read_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +47,7 @@ def read_target(
     on_stage: Callable[[str], None] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> TargetFacts:
-    argv = [python, str(SCRIPT)]
-    if not with_torch:
-        argv.append("--no-torch")
-    else:
-        if smoke:
-            argv.append("--smoke")
-        if import_companions:
-            argv.append("--import-companions")
+    argv = target_argv(python, with_torch=with_torch, smoke=smoke, import_companions=import_companions)
 
     def on_line(line: str) -> None:
         if on_stage and line.startswith(MARK):
@@ -70,35 +61,15 @@ def read_target(
     result = runner.run(
         argv,
         timeout,
-        cwd=tempfile.gettempdir(),
-        env=_probe_environment(environ),
+        cwd=target_cwd(),
+        env=probe_environment(environ),
         on_line=on_line,
         records=(MARK,),
     )
     return parse_target_records(result, with_torch=with_torch)
 
 
-# The folder torchenv itself is imported from: on PYTHONPATH when torchenv runs from a source checkout,
-# but not part of the environment being diagnosed.
-OWN_IMPORT_ROOT = os.path.realpath(Path(__file__).resolve().parent.parent.parent)
-
-
-def _probe_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
-    env = dict(os.environ if environ is None else environ)
-    if env.get("PYTHONPATH"):
-        # Absolute, because the probe runs in another directory than the user's (symlinks kept).
-        kept = [
-            os.path.abspath(p)
-            for p in env["PYTHONPATH"].split(os.pathsep)
-            if p and os.path.realpath(p) != OWN_IMPORT_ROOT
-        ]
-        if kept:
-            env["PYTHONPATH"] = os.pathsep.join(kept)
-        else:
-            env.pop("PYTHONPATH")
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("PYTHONSTARTUP", None)
-    return env
+_probe_environment = probe_environment  # the name the tests know
 
 
 def _load(text: str) -> dict | None:

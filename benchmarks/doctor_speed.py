@@ -1,0 +1,184 @@
+"""How fast the doctor answers, against its floor and the other doctors, in one interleaved run.
+
+    python benchmarks/doctor_speed.py [--runs 7] [--python PATH] [--baseline-src DIR] [--out FILE]
+
+Times, as whole processes (cold start included), round-robin so that drift is shared:
+
+- `floor`: the least any torch doctor must do, `python -c "import torch; torch.cuda.is_available()"`
+  plus, where CUDA is usable, the doctor's own smoke-test kernels (loaded from its probe script, so
+  the two run the same matmul and conv2d on every GPU);
+- `doctor` (terminal report, stdout to a pipe) and `doctor_json` (`--json`); `doctor_no_torch`;
+- `collect_env` (`python -m torch.utils.collect_env`) and the peer doctors found on PATH;
+- `first_verdict`: `torchenv doctor` with stderr on a pseudo-terminal (where the provisional verdict
+  is shown), timed from the start to the first byte of `provisional`;
+- with `--baseline-src DIR` (e.g. `git archive <commit> src | tar -x -C DIR`), `baseline_doctor` and
+  `baseline_doctor_json`: the same commands from another source tree, for before/after in one run.
+
+Goals (issue 14): first verdict <= 0.15 s; the full doctor <= 1.1 x the floor. This replaces
+doctor_vs_collect_env.py (issue 2's doctor/collect_env ratio is still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import pty
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE_SCRIPT = ROOT / "src/torchenv/probes/_scripts/target_probe.py"
+PEERS = ("cuda-doctor", "ai-infradr")  # other doctors, timed when installed
+
+FLOOR = """
+import importlib.util, sys
+import torch
+if torch.cuda.is_available():
+    spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    torch.zeros(1, device="cuda")
+    for index in range(torch.cuda.device_count()):
+        probe.smoke(torch, index)
+"""
+
+
+def time_command(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    began = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, timeout=300)
+    return time.perf_counter() - began, done.returncode
+
+
+def time_first_verdict(argv: list[str], env: dict[str, str]) -> tuple[float, int, float | None]:
+    """(total seconds, exit code, seconds to the first `provisional` byte on stderr, a terminal)."""
+    master, slave = pty.openpty()
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    seen, first = b"", None
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed: the process is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if first is None and b"provisional" in seen:
+                first = time.perf_counter() - began
+        elif proc.poll() is not None:
+            break
+    code = proc.wait()
+    total = time.perf_counter() - began
+    os.close(master)
+    return total, code, first
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "median_s": round(statistics.median(values), 4),
+        "min_s": round(min(values), 4),
+        "max_s": round(max(values), 4),
+        "samples_s": [round(v, 4) for v in values],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--python", default=sys.executable, help="the env whose torch every tool looks at")
+    parser.add_argument("--baseline-src", type=Path, help="another torchenv source tree (its src/) to time beside")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args()
+
+    def env_for(src: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONWARNINGS"] = "ignore"  # the same for every command (torch warns without numpy)
+        return env
+
+    env = env_for(ROOT / "src")
+    doctor = [sys.executable, "-m", "torchenv", "doctor", "--python", args.python]
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "floor": ([args.python, "-c", FLOOR, str(PROBE_SCRIPT)], env),
+        "doctor": (doctor, env),
+        "doctor_json": ([*doctor, "--json"], env),
+        "doctor_no_torch": ([*doctor, "--json", "--no-torch"], env),
+        "collect_env": ([args.python, "-m", "torch.utils.collect_env"], env),
+    }
+    for peer in PEERS:
+        if shutil.which(peer):
+            commands[peer] = ([peer], env)
+    if args.baseline_src:
+        base_env = env_for(args.baseline_src.resolve())
+        commands["baseline_doctor"] = (doctor, base_env)
+        commands["baseline_doctor_json"] = ([*doctor, "--json"], base_env)
+
+    samples: dict[str, list[float]] = {name: [] for name in [*commands, "first_verdict", "doctor_tty"]}
+    codes: dict[str, set[int]] = {name: set() for name in samples}
+    for argv, cmd_env in commands.values():  # one warm-up each: page cache, .pyc files
+        time_command(argv, cmd_env)
+    time_first_verdict(doctor, env)
+    for _ in range(args.runs):
+        for name, (argv, cmd_env) in commands.items():
+            seconds, code = time_command(argv, cmd_env)
+            samples[name].append(seconds)
+            codes[name].add(code)
+        total, code, first = time_first_verdict(doctor, env)
+        samples["doctor_tty"].append(total)
+        codes["doctor_tty"].add(code)
+        if first is not None:
+            samples["first_verdict"].append(first)
+            codes["first_verdict"].add(code)
+
+    figures = {name: {**summary(v), "exit_codes": sorted(codes[name])} for name, v in samples.items() if v}
+    med = {name: fig["median_s"] for name, fig in figures.items()}
+    ratio_floor = med["doctor"] / med["floor"]
+    ratio_floor_json = med["doctor_json"] / med["floor"]
+    result = {
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": args.python,
+        "runs": args.runs,
+        "figures": figures,
+        "ratio_doctor_to_floor": round(ratio_floor, 3),
+        "ratio_doctor_json_to_floor": round(ratio_floor_json, 3),
+        "ratio_doctor_json_to_collect_env": round(med["doctor_json"] / med["collect_env"], 3),
+        "goals": {"first_verdict_at_most_s": 0.15, "doctor_to_floor_at_most": 1.1},
+        "meets_first_verdict": "first_verdict" in med and med["first_verdict"] <= 0.15,
+        "meets_floor_ratio": max(ratio_floor, ratio_floor_json) <= 1.1,
+    }
+    if "baseline_doctor" in med:
+        result["ratio_baseline_doctor_to_floor"] = round(med["baseline_doctor"] / med["floor"], 3)
+        result["ratio_baseline_doctor_json_to_floor"] = round(med["baseline_doctor_json"] / med["floor"], 3)
+    for name, fig in figures.items():
+        print(
+            f"{name:22s} median {fig['median_s']:.3f} s  (min {fig['min_s']:.3f}, max {fig['max_s']:.3f})  "
+            f"exit {fig['exit_codes']}"
+        )
+    print(f"doctor / floor = {ratio_floor:.2f}, doctor --json / floor = {ratio_floor_json:.2f} (goal <= 1.1): "
+          f"{'OK' if result['meets_floor_ratio'] else 'MISSED'}")
+    if "first_verdict" in med:
+        print(f"first verdict median {med['first_verdict']:.3f} s (goal <= 0.15): "
+              f"{'OK' if result['meets_first_verdict'] else 'MISSED'}")
+    if "baseline_doctor" in med:
+        print(f"baseline: doctor / floor = {result['ratio_baseline_doctor_to_floor']:.2f}, "
+              f"doctor --json / floor = {result['ratio_baseline_doctor_json_to_floor']:.2f}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
