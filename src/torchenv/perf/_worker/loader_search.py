@@ -160,6 +160,28 @@ class LoaderSearch:
                 return incumbent
         return trial
 
+    def _refine(self, by_workers, candidates, at):
+        """Between the best rung of the ladder and its better measured neighbour: at most two trials."""
+        measured = sorted(by_workers)
+        best = max(measured, key=lambda k: self.rate(by_workers[k]))
+        if best == 0:
+            return
+        index = measured.index(best)
+        lower = measured[index - 1] if index > 0 else None
+        upper = measured[index + 1] if index + 1 < len(measured) else None
+        sides = [s for s in (lower, upper) if s is not None and s > 0]
+        if not sides:
+            return
+        neighbour = max(sides, key=lambda k: self.rate(by_workers[k]))
+        low, high = sorted((best, neighbour))
+        inside = sorted((c for c in candidates if low < c < high), key=lambda c: abs(c - best))
+        for c in inside[:2]:
+            before = self.rate(by_workers[best])
+            trial = at(c, "num_workers refine")
+            if trial is None or self.rate(trial) <= before:
+                break
+            best = c
+
     def run(self):
         pin = self.cuda
         top = max_workers(self.cpu_count)
@@ -196,25 +218,7 @@ class LoaderSearch:
                 flat += 1
                 if flat >= 2:
                     break
-        measured = sorted(by_workers)
-        best = max(measured, key=lambda k: self.rate(by_workers[k]))
-        # Refine between the best rung and its better measured neighbour (at most two trials).
-        if best > 0:
-            index = measured.index(best)
-            lower = measured[index - 1] if index > 0 else None
-            upper = measured[index + 1] if index + 1 < len(measured) else None
-            sides = [s for s in (lower, upper) if s is not None and s > 0]
-            if sides:
-                neighbour = max(sides, key=lambda k: self.rate(by_workers[k]))
-                low, high = sorted((best, neighbour))
-                inside = [c for c in candidates if low < c < high]
-                inside.sort(key=lambda c: abs(c - best))
-                for c in inside[:2]:
-                    before = self.rate(by_workers[best])
-                    trial = at(c, "num_workers refine")
-                    if trial is None or self.rate(trial) <= before:
-                        break
-                    best = c
+        self._refine(by_workers, candidates, at)
         self.confirm(list(by_workers.values()))
         best = max(by_workers, key=lambda k: self.rate(by_workers[k]))
         incumbent = by_workers[best]
