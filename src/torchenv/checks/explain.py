@@ -96,11 +96,15 @@ _PREFIXES = re.compile(
 )
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def prepare(text: str) -> str:
-    """Cap, strip ANSI codes and log prefixes, fold whitespace (undoes hard-wrapped lines)."""
+    """Cap, strip ANSI codes and log prefixes, straighten curly quotes, fold whitespace (undoes hard-wrapped
+    lines)."""
     if len(text) > MAX_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-(MAX_CHARS - HEAD_CHARS) :]
-    text = _ANSI.sub("", text.replace("\x00", " "))
+    text = _ANSI.sub("", text.replace("\x00", " ").translate(_QUOTES))  # one quote style for the patterns
     text = _PREFIXES.sub("", text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -37,9 +37,16 @@ class Cause:
 
 
 _NORMALISE = re.compile(
-    r"(?P<path>(?<![\w.<>])(?:[A-Za-z]:[\\/]|~?/|\.{1,2}/)[^\s:;,'\"`()\[\]]*[\\/][^\s:;,'\"`()\[\]]*)"
-    r"|(?P<hex>\b0x[0-9a-fA-F]+\b)"
-    r"|(?P<num>\d+(?:[.,]\d+)*)"
+    # a quoted path may hold spaces ("C:\Program Files\...\cudnn64_8.dll"), not the : ; , after which a
+    # message goes on; quotes of either style
+    r"(?P<qpath>(?P<q>['\"`\u2018\u2019\u201c\u201d])(?:[A-Za-z]:[\\/]|~?/)[^'\"`\u2018\u2019\u201c\u201d\n:;,]{0,300}"
+    r"['\"`\u2018\u2019\u201c\u201d])"
+    r"|(?P<path>(?<![\w.<>])(?:[A-Za-z]:[\\/]|~?/|\.{1,2}/)[^\s:;,'\"`()\[\]]*[\\/][^\s:;,'\"`()\[\]]*)"
+    r"|(?P<hex>\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]{0,63}[a-fA-F])(?=[0-9a-fA-F]{0,63}\d)[0-9a-fA-F]{8,64}\b)"
+    # a memory size (20.00 MiB, 1.5 GiB, 4096 bytes): one token whatever its unit
+    r"|(?P<size>\b\d+(?:[.,]\d+)*\s?(?:[KMGTP]i?B|bytes)\b)"
+    # a number or a version with its pre-release and local parts (2.1.0a0+cu121, 1.13.1.post200, 2.5.0.dev20240901)
+    r"|(?P<num>\d+(?:[.,]\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)*(?:\+(?:cu|rocm|cpu|git|nv|pt|\d)[\w.]*)?)"
     r"|(?P<quote>['\"`\u2018\u2019\u201c\u201d])"
     r"|(?P<space>\s+)"
 )
@@ -78,7 +85,15 @@ def normalise_with_offsets(text: str) -> tuple[str, OffsetMap]:
             length += len(chunk)
             last = chunk[-1]
         kind = match.lastgroup
-        piece = {"path": "<path>", "hex": "#", "num": "#", "quote": "", "space": " "}[kind]
+        piece = {
+            "qpath": "<path>",
+            "path": "<path>",
+            "hex": "#",
+            "size": "<size>",
+            "num": "#",
+            "quote": "",
+            "space": " ",
+        }[kind]
         if kind == "space" and last == " ":
             piece = ""
         if piece:
@@ -94,8 +109,35 @@ def normalise_with_offsets(text: str) -> tuple[str, OffsetMap]:
 
 
 def normalise(text: str) -> str:
-    """Lower case; quotes dropped; paths -> <path>; numbers, versions and hex -> #; whitespace folded."""
+    """Lower case; quotes dropped; paths (quoted ones with spaces too) -> <path>; memory sizes -> <size>; numbers,
+    versions (with pre-release and local parts) and hex (0x..., long hex runs) -> #; whitespace folded."""
     return normalise_with_offsets(text)[0].strip()
+
+
+# Regex pieces that stand for a number, a space or a quote; a pattern made only of these and literal text is a
+# signature in disguise, and is matched on normalised text too (so a changed number, path or quote style
+# cannot make it miss). Patterns with literal digits (error codes: "Error 804", "NCCL Error 2") stay regexes only.
+_LITERAL_PIECES = (
+    (re.compile(r"(?:\\d[+*]?|\[\\d.\]\+|\[0-9\]\+)(?:\\\.\\d[+*]?)*"), "1"),
+    (re.compile(r"\\s[+*]?"), " "),
+    (re.compile(r"\[(?:\\x22|\\x27|'|\"|\\x60|\\u2019)+\]\??"), ""),
+    (re.compile(r"\\([.()\[\]{}:'\"/_-])"), r"\1"),
+)
+_META = re.compile(r"[\\\[\](){}|*+?^$]")
+
+
+def derived_signature(pattern: str) -> str | None:
+    """The normalised signature a literal-ish regex stands for, or None (a real regex, or literal digits)."""
+    text = pattern
+    for piece, replacement in _LITERAL_PIECES:
+        text = piece.sub(replacement, text)
+    literal_digits = re.search(r"\d", _LITERAL_PIECES[2][0].sub("", pattern).replace("\\d", ""))
+    if _META.search(text.replace(".", "")) or literal_digits:
+        return None
+    if "." in text.replace("...", "") and re.search(r"(?<!\\)\.(?![\d])", pattern):
+        return None  # an unescaped '.' is a wildcard, not a literal dot
+    signature = normalise(text)
+    return signature if len(signature) >= 16 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +188,8 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
         signatures = tuple(normalise(text) for text in row.get("signatures", []))
         if any(len(text) < 8 for text in signatures):
             raise ValueError(f"errors.toml: {row['id']} has a signature too short to be specific")
+        derived = (derived_signature(p) for p in row.get("patterns", []))
+        signatures += tuple(dict.fromkeys(d for d in derived if d and d not in signatures))
         rows.append(
             ErrorPattern(
                 id=row["id"],
@@ -182,6 +226,7 @@ __all__ = [
     "Cause",
     "ErrorKnowledge",
     "ErrorPattern",
+    "derived_signature",
     "load_errors",
     "normalise",
     "normalise_with_offsets",
