@@ -42,3 +42,11 @@ def test_verdicts_need_separated_spreads():
         compare_times(summarize([10.1, 10.6, 10.2, 10.6, 10.5, 10.0]), summarize([10.5, 10.6, 10.5, 10.4, 10.6]))
         == "unclear"
     )
+
+
+def test_the_cli_offers_exactly_the_runtimes_sections_and_names_them_all():
+    from torchenv.cli.bench import SECTIONS
+    from torchenv.perf._worker.plan_bench import SECTIONS as RUNTIME
+    from torchenv.render.perf_progress import SECTION_WORDS
+
+    assert SECTIONS == RUNTIME and set(RUNTIME) <= set(SECTION_WORDS)

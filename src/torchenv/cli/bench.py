@@ -12,17 +12,9 @@ from .. import __version__
 from .common import check_report_path, choose_from, require_seconds, resolve_python, table_console, write_report
 from .exit_codes import ExitCode
 
-SECTION_WORDS = {
-    "import": "importing torch",
-    "matmul": "matmul throughput",
-    "memory": "memory bandwidth",
-    "transfer": "host↔device copies",
-    "conv": "convolution (cudnn.benchmark / deterministic)",
-    "amp": "AMP against FP32",
-    "ladder-resnet50": "ResNet-50 training ladder",
-    "ladder-gpt": "GPT block training ladder",
-}
-SECTIONS = tuple(k for k in SECTION_WORDS if k != "import")
+# The worker runtime's sections (perf/_worker/plan_bench.py:SECTIONS; a test holds them equal). Spelled out
+# here because importing the runtime package loads torchenv.perf, 0.1 s that `torchenv --help` would pay.
+SECTIONS = ("matmul", "memory", "transfer", "conv", "amp", "ladder-resnet50", "ladder-gpt")
 
 
 def register(commands) -> None:
