@@ -120,8 +120,17 @@ def test_conda_command_round_trips(plan):
     assert shlex.split(shlex.join(create)) == create and "/tmp/some env" in create
 
 
+def plan_document(plan) -> dict:
+    """`torchenv plan --json`: the planner's payload in the one envelope."""
+    from torchenv.render.json_commands import PLAN_KIND, render_command_json
+
+    return json.loads(
+        render_command_json(PLAN_KIND, plan_json(plan), torchenv_version="t", knowledge_version=plan.knowledge_version)
+    )
+
+
 def test_json_has_the_contract_fields(plan):
-    data = json.loads(export(plan, "json"))
+    data = plan_document(plan)
     for key in ("torch", "torchvision", "torchaudio", "variant", "index_url", "python", "reasons", "alternatives"):
         assert key in data
     assert data["kind"] == "torchenv.plan" and data["schema_version"] == 1
@@ -172,7 +181,9 @@ def test_impossible_plan_does_not_export(knowledge):
     with pytest.raises(ExportError, match="cannot be met"):
         export(plan, "pip")
     assert "Cannot be met" in export(plan, "text")
-    assert json.loads(export(plan, "json"))["ok"] is False
+    assert plan_document(plan)["ok"] is False
+    with pytest.raises(ExportError, match="one envelope"):
+        export(plan, "json")
     assert plan_json(plan)["unmet"]
 
 

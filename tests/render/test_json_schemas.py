@@ -103,3 +103,64 @@ def test_envelope_puts_its_fields_first_and_refuses_a_contradiction():
         envelope("torchenv.x", {"kind": "torchenv.y"}, knowledge_version="k", torchenv_version="v")
     with pytest.raises(ValueError):
         envelope("doctor", {}, knowledge_version="k", torchenv_version="v")
+
+
+# --- plan, snapshot, diff, verify ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [("--no-gpu",), ("--gpu", "RTX 4090", "--driver", "580.65.06"), ("--gpu", "RTX 4090", "--driver", "400")],
+    ids=["cpu", "rtx4090", "driver-too-old"],
+)
+def test_plan_json_validates(target):
+    done = run_cli("plan", *target, "--json")
+    document = json.loads(done.stdout)
+    validate(document)
+    assert done.returncode == (0 if document["ok"] else 1), done.stderr
+
+
+@pytest.fixture(scope="module")
+def snapshot_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("snap") / "here.json"
+    done = run_cli("snapshot", "-o", str(path))
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_snapshot_json_validates_and_toml_reads_back_the_same(snapshot_file, tmp_path):
+    document = json.loads(snapshot_file.read_text())
+    validate(document)
+    from torchenv.snapshots.files import load_snapshot, render_snapshot
+
+    snapshot = load_snapshot(snapshot_file)
+    toml_path = tmp_path / "here.toml"
+    toml_path.write_text(render_snapshot(snapshot, "toml"))
+    assert load_snapshot(toml_path) == snapshot
+
+
+def test_diff_json_validates(snapshot_file, tmp_path):
+    other = json.loads(snapshot_file.read_text())
+    other["environment"] = {**other["environment"], "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps(other))
+    done = run_cli("diff", str(snapshot_file), str(b), "--json", "--fail-on", "numerics")
+    document = json.loads(done.stdout)
+    validate(document)
+    assert document["differences"] and done.returncode == (1 if document["failed"] else 0)
+
+
+@pytest.mark.parametrize("host_only", [False, True])
+def test_verify_json_validates(snapshot_file, host_only):
+    done = run_cli("verify", str(snapshot_file), "--json", *(["--host-only"] if host_only else []))
+    document = json.loads(done.stdout)
+    validate(document)
+    assert done.returncode == (0 if document["ok"] else 1), done.stderr
+
+
+def test_verify_json_of_an_unreadable_interpreter_validates(snapshot_file):
+    done = run_cli("verify", str(snapshot_file), "--json", "--python", "/bin/true")
+    assert done.returncode == 1
+    document = json.loads(done.stdout)
+    validate(document)
+    assert document["ok"] is False and document["error"]

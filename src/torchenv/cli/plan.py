@@ -93,6 +93,17 @@ def run_plan(args: argparse.Namespace) -> int:
     if not plan.ok and fmt not in ("text", "json"):
         sys.stdout.write(export(plan, "text"))
         return ExitCode.PROBLEMS
+    if fmt == "json":
+        from .. import __version__
+        from ..planners.export import plan_json
+        from ..render.json_commands import PLAN_KIND, render_command_json
+
+        sys.stdout.write(
+            render_command_json(
+                PLAN_KIND, plan_json(plan), torchenv_version=__version__, knowledge_version=knowledge.version
+            )
+        )
+        return ExitCode.OK if plan.ok else ExitCode.PROBLEMS
     try:
         sys.stdout.write(export(plan, fmt, name=args.name, knowledge=knowledge))
     except ExportError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -90,6 +89,18 @@ def register(commands) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+DIFF_KIND = "torchenv.diff"
+VERIFY_KIND = "torchenv.verify"
+
+
+def _json(kind: str, payload: dict, knowledge_version: str | None) -> str:
+    """diff and verify JSON through the one envelope (render/json_commands.py)."""
+    from .. import __version__
+    from ..render.json_commands import render_command_json
+
+    return render_command_json(kind, payload, torchenv_version=__version__, knowledge_version=knowledge_version)
+
 
 
 def _load(path: str):
@@ -178,8 +189,6 @@ def run_diff(args: argparse.Namespace) -> int:
     failing = result.at_or_above(args.fail_on) if args.fail_on else []
     if args.json:
         payload = {
-            "kind": "torchenv.diff",
-            "schema_version": 1,
             "a": {"name": args.a, "describe": describe(a)},
             "b": {"name": b_name, "describe": describe(b)},
             "counts": result.counts(),
@@ -188,7 +197,7 @@ def run_diff(args: argparse.Namespace) -> int:
             "fail_on": args.fail_on,
             "failed": bool(failing),
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(_json(DIFF_KIND, payload, None))
     else:
         sys.stdout.write(render_diff(result, args.a, describe(a), b_name, describe(b)))
     return ExitCode.PROBLEMS if failing else ExitCode.OK
@@ -258,30 +267,27 @@ def run_verify(args: argparse.Namespace) -> int:
     except GateFailure as exc:
         if args.json:
             payload = {
-                "kind": "torchenv.verify",
-                "schema_version": 1,
                 "snapshot": args.snapshot,
                 "stages": ["host"] if args.host_only else ["host", "env"],
                 "ok": False,
                 "error": str(exc),
                 "checks": [],
             }
-            sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(_json(VERIFY_KIND, payload, None))
         raise
-    checks = verify_host(snapshot, here, load_knowledge())
+    knowledge = load_knowledge()
+    checks = verify_host(snapshot, here, knowledge)
     if not args.host_only:
         checks += verify_env(snapshot, here)
     failed = any(c.status == "fail" for c in checks)
     if args.json:
         payload = {
-            "kind": "torchenv.verify",
-            "schema_version": 1,
             "snapshot": args.snapshot,
             "stages": ["host"] if args.host_only else ["host", "env"],
             "ok": not failed,
             "checks": [to_json(c) for c in checks],
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(_json(VERIFY_KIND, payload, knowledge.version))
     else:
         for c in checks:
             print(f"{MARKS.get(c.status, c.status)}  {c.stage:<4}  {c.subject}: {c.detail}")

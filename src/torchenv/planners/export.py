@@ -16,7 +16,7 @@ from packaging.version import Version
 from ..model.codec import to_json
 from ..model.plan import PYPI_INDEX, Plan
 
-FORMATS = ("text", "pip", "uv", "conda", "pixi", "requirements", "environment.yml", "dockerfile", "json")
+FORMATS = ("text", "pip", "uv", "conda", "pixi", "requirements", "environment.yml", "dockerfile")
 DEFAULT_NAME = "torch-env"
 # The pytorch conda channel stopped with torch 2.5 (PyTorch's announcement of 2024-10; 2.6 had no conda builds).
 LAST_PYTORCH_CHANNEL_RELEASE = Version("2.5.1")
@@ -301,14 +301,11 @@ def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
 
 # ---------------------------------------------------------------------- JSON and text
 def plan_json(plan: Plan) -> dict:
-    data = {"kind": "torchenv.plan", **to_json(plan)}
+    """The payload of `torchenv plan --json`; the envelope is render/json_commands.py's."""
+    data = to_json(plan)
     if plan.ok:
         data["commands"] = {"pip": shlex.join(pip_install_argv(plan))}
     return data
-
-
-def export_json(plan: Plan) -> str:
-    return json.dumps(plan_json(plan), indent=2) + "\n"
 
 
 def build_label(torch: str, variant: str) -> str:
@@ -376,7 +373,7 @@ def export(plan: Plan, fmt: str, *, name: str = DEFAULT_NAME, knowledge=None, py
     if fmt == "text":
         return render_plan_text(plan)
     if fmt == "json":
-        return export_json(plan)
+        raise ExportError("JSON is written through the one envelope: render/json_commands.py (torchenv plan --json)")
     _require(plan)
     if plan.wheel_url and fmt not in ("pip", "requirements"):
         raise ExportError(
@@ -409,7 +406,6 @@ __all__ = [
     "export_conda",
     "export_dockerfile",
     "export_environment_yml",
-    "export_json",
     "export_pip",
     "export_pixi",
     "export_requirements",

@@ -37,7 +37,9 @@ class SnapshotFileError(Exception):
 
 
 def render_snapshot(snapshot: Snapshot, fmt: str = "json") -> str:
-    data = to_json(snapshot)
+    from ..render.json_commands import snapshot_document
+
+    data = snapshot_document(to_json(snapshot))
     if fmt == "toml":
         return toml.dumps(data, header="torchenv snapshot: read it back with `torchenv diff`, `export` or `verify`")
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
