@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BENCH_SCHEMA_VERSION = 1
+from .finding import Finding
+
+BENCH_SCHEMA_VERSION = 2  # 2: causes are findings (id, category, severity, layer, title, evidence, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +33,6 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class Cause:
-    """Why a figure falls short of what the hardware should give, drawn from the facts."""
-
-    id: str  # stable kebab-case: "pcie-link-below-max", "gpu-clocks-throttled", ...
-    summary: str
-    evidence: str
-    fix: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Measurement:
     id: str  # "matmul.bf16", "transfer.h2d.pinned", "ladder-resnet50.tf32"
     section: str  # "matmul", "memory", "transfer", "conv", "amp", "ladder-resnet50", "ladder-gpt"
@@ -59,7 +51,7 @@ class Measurement:
     one_time_s: float | None = None  # first call/step beyond the steady state (compile, autotune)
     one_time_kind: str | None = None  # "compile" | "autotune" | "warm-up"
     short: bool = False  # falls short of what the hardware should give
-    causes: tuple[Cause, ...] = ()
+    causes: tuple[Finding, ...] = ()  # why a figure falls short (the one diagnostic type)
     reason: str | None = None  # why skipped or failed
     params: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Any] | None = None  # NVML readings under load (clocks, throttle reasons, PCIe)
@@ -90,7 +82,7 @@ class BenchReport:
     error: str | None
     environment: BenchEnvironment | None
     measurements: tuple[Measurement, ...]
-    causes: tuple[Cause, ...]  # report-wide: CPU-only build on a GPU machine, debug build, ...
+    causes: tuple[Finding, ...]  # report-wide: CPU-only build on a GPU machine, debug build, ...
     wall_s: float  # the worker's whole run, torch import included
     compile_s: float  # torch.compile's first compilation(s), reported apart
     autotune_s: float  # cudnn.benchmark's first-step algorithm search

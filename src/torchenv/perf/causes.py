@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Facts, known
-from ..model.bench import Cause, Measurement
+from ..model.bench import Measurement
+from ..model.finding import Finding, Severity
 
 # A measured figure "falls short" below these fractions of the hardware's figure. Well-tuned
 # kernels reach 0.75–0.85 of the dense datasheet peak on matmul, ~0.9 on a device copy and
@@ -98,13 +99,37 @@ def context_from(facts: Facts | None, env: dict | None, index: int = 0) -> Conte
     return Context(**values)
 
 
-def report_causes(ctx: Context) -> tuple[Cause, ...]:
+# bench's causes are findings (the one diagnostic type), under the doctor's IDs where they mean the same
+# thing (gpu-memory-held-by-others, mig-enabled, pcie-link-degraded, cpu-only-build, cuda-unavailable,
+# torch-debug-build): id -> (category, layer, severity).
+KINDS = {
+    "cpu-only-build": ("cpu-only-build", "torch", Severity.ERROR),
+    "cuda-unavailable": ("torch-broken", "torch", Severity.ERROR),
+    "torch-debug-build": ("performance", "torch", Severity.WARNING),
+    "gpu-memory-held-by-others": ("performance", "compute", Severity.WARNING),
+    "cpu-threads-limited": ("performance", "environment", Severity.WARNING),
+    "pageable-host-memory": ("performance", "compute", Severity.WARNING),
+    "pcie-link-degraded": ("performance", "hardware", Severity.WARNING),
+    "gpu-busy-before-run": ("performance", "compute", Severity.WARNING),
+    "gpu-clocks-throttled": ("performance", "hardware", Severity.WARNING),
+    "gpu-power-capped": ("performance", "hardware", Severity.INFO),
+    "mig-enabled": ("gpu-hidden", "cuda", Severity.INFO),
+    "unexplained-shortfall": ("performance", "compute", Severity.WARNING),
+}
+
+
+def _cause(id: str, summary: str, evidence: str, fix: str) -> Finding:
+    category, layer, severity = KINDS[id]
+    return Finding(id, category, severity, layer, summary, (evidence,), summary, fix or None)
+
+
+def report_causes(ctx: Context) -> tuple[Finding, ...]:
     """Causes that hold the whole report back, whatever the figure."""
     causes = []
     if ctx.device == "cpu" and ctx.nvidia_gpus:
         if ctx.cuda_build is False:
             causes.append(
-                Cause(
+                _cause(
                     "cpu-only-build",
                     f"torch is a CPU-only build, but this machine has {ctx.nvidia_gpus} NVIDIA GPU(s): every figure is the CPU's",
                     "torch.version.cuda is None; NVML lists the GPU(s)",
@@ -113,7 +138,7 @@ def report_causes(ctx: Context) -> tuple[Cause, ...]:
             )
         elif ctx.cuda_available is False:
             causes.append(
-                Cause(
+                _cause(
                     "cuda-unavailable",
                     "torch was built with CUDA but cannot use the GPU here: the suite ran on the CPU",
                     "torch.cuda.is_available() is False",
@@ -122,7 +147,7 @@ def report_causes(ctx: Context) -> tuple[Cause, ...]:
             )
     if ctx.debug_build:
         causes.append(
-            Cause(
+            _cause(
                 "torch-debug-build",
                 "torch is a debug build: kernels and the dispatcher run without optimisation",
                 "torch.version.debug is True",
@@ -132,8 +157,8 @@ def report_causes(ctx: Context) -> tuple[Cause, ...]:
     if ctx.device == "cuda" and ctx.other_processes:
         memory = f", holding {ctx.other_processes_memory_mib} MiB" if ctx.other_processes_memory_mib else ""
         causes.append(
-            Cause(
-                "gpu-shared-with-other-processes",
+            _cause(
+                "gpu-memory-held-by-others",
                 "another process was running on the GPU: it competes for the same SMs and memory bandwidth",
                 f"NVML: {ctx.other_processes} other compute process(es){memory} before the run",
                 "rerun when the GPU is idle (nvidia-smi lists the processes)",
@@ -141,7 +166,7 @@ def report_causes(ctx: Context) -> tuple[Cause, ...]:
         )
     if ctx.device == "cpu" and ctx.threads and ctx.cpu_count and ctx.threads < ctx.cpu_count / 2:
         causes.append(
-            Cause(
+            _cause(
                 "cpu-threads-limited",
                 f"torch uses {ctx.threads} thread(s) on a {ctx.cpu_count}-CPU machine",
                 f"torch.get_num_threads() = {ctx.threads}; os.cpu_count() = {ctx.cpu_count}",
@@ -159,15 +184,15 @@ def is_short(m: Measurement) -> bool:
     return threshold is not None and m.ratio < threshold
 
 
-def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None = None) -> tuple[Cause, ...]:
+def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None = None) -> tuple[Finding, ...]:
     """The likely causes of one short figure, most specific first; empty when the figure is fine."""
     if not is_short(m):
         return ()
-    causes: list[Cause] = []
+    causes: list[Finding] = []
     observed = m.observed if isinstance(m.observed, dict) and "error" not in m.observed else {}
     if ctx.debug_build:
         causes.append(
-            Cause(
+            _cause(
                 "torch-debug-build", "torch is a debug build", "torch.version.debug is True", "install a release build"
             )
         )
@@ -175,7 +200,7 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
     if m.section == "transfer":
         if m.params.get("memory") == "pageable" and pinned is not None and pinned.value and m.value:
             causes.append(
-                Cause(
+                _cause(
                     "pageable-host-memory",
                     f"pageable host memory: the copy is staged through a pinned bounce buffer ({pinned.value / m.value:.1f}× slower than pinned)",
                     f"pinned {pinned.value:.1f} GB/s vs pageable {m.value:.1f} GB/s",
@@ -190,8 +215,8 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
         ):
             when = "under load" if "pcie_gen" in observed else "at rest (GPUs lower the link speed when idle)"
             causes.append(
-                Cause(
-                    "pcie-link-below-max",
+                _cause(
+                    "pcie-link-degraded",
                     f"the PCIe link runs at gen {gen} x{width}, below its gen {gen_max} x{width_max}",
                     f"NVML, read {when}",
                     "reseat the card or move it to a full x16 slot of the CPU's generation; check BIOS PCIe settings and risers",
@@ -201,8 +226,8 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
         if ctx.other_processes or observed.get("other_processes"):
             count = observed.get("other_processes") or ctx.other_processes
             causes.append(
-                Cause(
-                    "gpu-shared-with-other-processes",
+                _cause(
+                    "gpu-memory-held-by-others",
                     "another process is using the GPU",
                     f"NVML: {count} other compute process(es)",
                     "rerun when the GPU is idle",
@@ -210,7 +235,7 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
             )
         elif ctx.utilization_percent and ctx.utilization_percent > 10:
             causes.append(
-                Cause(
+                _cause(
                     "gpu-busy-before-run",
                     "the GPU was busy before the run",
                     f"NVML utilisation {ctx.utilization_percent} % at rest",
@@ -223,7 +248,7 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
         clock_text = f"SM clock {clock} of {clock_max} MHz" if isinstance(clock, int) else "SM clock not read"
         if isinstance(reasons, int) and reasons & THROTTLING:
             causes.append(
-                Cause(
+                _cause(
                     "gpu-clocks-throttled",
                     "the GPU throttled its clocks: " + ", ".join(n for n in decode_reasons(reasons & THROTTLING)),
                     f"NVML under load: {clock_text}; reasons {', '.join(decode_reasons(reasons))}",
@@ -234,7 +259,7 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
             limit, default = observed.get("power_limit_w"), observed.get("default_power_limit_w")
             lowered = isinstance(limit, (int, float)) and isinstance(default, (int, float)) and limit < default * 0.98
             causes.append(
-                Cause(
+                _cause(
                     "gpu-power-capped",
                     "the power limit holds the clocks down" + (" (the limit was lowered)" if lowered else ""),
                     f"NVML under load: {clock_text}; power limit {limit} W (default {default} W)",
@@ -245,8 +270,8 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
             )
         if ctx.mig_enabled:
             causes.append(
-                Cause(
-                    "mig-slice",
+                _cause(
+                    "mig-enabled",
                     "MIG is on: the process sees a slice of the GPU, the datasheet peak is for the whole GPU",
                     "NVML: MIG mode enabled",
                     "compare against the slice's share of the GPU, or disable MIG",
@@ -254,7 +279,7 @@ def measurement_causes(m: Measurement, ctx: Context, pinned: Measurement | None 
             )
     if not causes:
         causes.append(
-            Cause(
+            _cause(
                 "unexplained-shortfall",
                 "none of the known causes was seen (throttling, other processes, PCIe link, debug build, MIG)",
                 f"measured {m.ratio:.0%} of the hardware's figure",

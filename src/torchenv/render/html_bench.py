@@ -99,8 +99,8 @@ def _table(section: str, rows: list[Measurement]) -> str:
     for m in rows:
         for c in m.causes:
             out.append(
-                f'<div class="cause">↳ <b>{escape(m.label)}</b>: {escape(c.summary)} <code>[{escape(c.id)}]</code><br>'
-                f"evidence: {escape(c.evidence)} · fix: {escape(c.fix)}</div>"
+                f'<div class="cause">↳ <b>{escape(m.label)}</b>: {escape(c.title)} <code>[{escape(c.id)}]</code><br>'
+                f"evidence: {escape('; '.join(c.evidence))} · fix: {escape(c.fix or '')}</div>"
             )
     return "".join(out)
 
@@ -112,7 +112,7 @@ def render_bench_body(report: BenchReport) -> str:
         body.append(f'<div class="cause">{escape(report.status)}: {escape(report.error)}</div>')
     for c in report.causes:
         body.append(
-            f'<div class="cause">! {escape(c.summary)} <code>[{escape(c.id)}]</code> — fix: {escape(c.fix)}</div>'
+            f'<div class="cause">! {escape(c.title)} <code>[{escape(c.id)}]</code> — fix: {escape(c.fix or "")}</div>'
         )
     charts = []
     chart = ratio_chart(report)

@@ -53,18 +53,18 @@ def render_bench_terminal(report: BenchReport, console: Console) -> None:
     if report.status != "ok" or report.error:
         console.print(Text(f"{report.status}: {report.error}", style="red" if report.status != "ok" else "yellow"))
     for cause in report.causes:
-        console.print(Text.assemble(("! ", "yellow"), (cause.summary, "yellow"), (f"  [{cause.id}]", "dim")))
-        console.print(Text(f"    evidence: {cause.evidence}\n    fix: {cause.fix}", style="dim"))
+        console.print(Text.assemble(("! ", "yellow"), (cause.title, "yellow"), (f"  [{cause.id}]", "dim")))
+        console.print(Text(f"    evidence: {'; '.join(cause.evidence)}\n    fix: {cause.fix or ''}", style="dim"))
     for section, rows in sections(report):
         console.print()
         console.print(_table(section, rows))
         for m in rows:
             for cause in m.causes:
                 console.print(
-                    Text.assemble(
-                        ("  ↳ ", "yellow"), (f"{m.label}: ", "bold"), cause.summary, (f"  [{cause.id}]", "dim")
-                    )
+                    Text.assemble(("  ↳ ", "yellow"), (f"{m.label}: ", "bold"), cause.title, (f"  [{cause.id}]", "dim"))
                 )
-                console.print(Text(f"      evidence: {cause.evidence} · fix: {cause.fix}", style="dim"))
+                console.print(
+                    Text(f"      evidence: {'; '.join(cause.evidence)} · fix: {cause.fix or ''}", style="dim")
+                )
     console.print()
     console.print(Text(timing_line(report), style="bold"))
