@@ -5,8 +5,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     """`torchenv.tune(...)` and `torchenv.step()`, loaded on first use: `import torchenv` never imports torch."""
-    if name == "step":  # torchenv.step(): marks a training step for `torchenv monitor` (stdlib only)
-        from .monitor.steps import step
+    if name == "step":  # torchenv.step(): a step boundary for `torchenv profile --` and `monitor` (stdlib only)
+        from .stepping import step
 
         globals()["step"] = step
         return step

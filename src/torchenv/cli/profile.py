@@ -32,7 +32,13 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warmup", type=int, default=2, metavar="N", help="WORKLOAD: steps run before recording (default 2)"
     )
-    parser.add_argument("--keep-trace", metavar="FILE", help="WORKLOAD: keep the raw trace here (for Perfetto)")
+    parser.add_argument(
+        "--keep-trace", metavar="FILE", help="WORKLOAD / COMMAND: keep the raw trace here (for Perfetto)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="WORKLOAD / COMMAND: stop the capture after S seconds "
+        "(default 240 for a workload, 900 for a script)"
+    )  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="explain every finding; list the rules not judged")
 
 
@@ -113,6 +119,10 @@ def run_profile(args: argparse.Namespace) -> int:
         )
     if args.steps < 1 or args.warmup < 0:
         raise UsageError("--steps must be at least 1 and --warmup at least 0")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    if command and args.device != "auto":
+        raise UsageError("profile -- COMMAND: the script picks its own device; --device is for a WORKLOAD")
     check_report_path(output, "-o")
     if args.trace is not None:
         report = _analyse_trace(absolute(args.trace) or args.trace)
@@ -149,6 +159,7 @@ def _capture(args: argparse.Namespace, workload: str | None, command: tuple[str,
         steps=args.steps,
         warmup=args.warmup,
         trace_out=absolute(args.keep_trace),
+        timeout_s=args.timeout,
     )
     try:
         return capture_and_analyse(spec, torchenv_version=__version__)

@@ -6,6 +6,10 @@ with each of them (the same engine as tune's trials). A worker that fails comes 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +19,24 @@ from ..model.profile import ProfileReport, Remeasured
 
 
 class NotWired(Exception):
-    """`profile WORKLOAD` has no worker runtime yet: the CLI turns this into a UsageError."""
+    """A capture torchenv cannot run as asked (a bad `-- COMMAND`): the CLI turns this into a UsageError."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCommand:
+    """`-- python [-u] train.py ARGS…` or `-- python -m module ARGS…`, decoded."""
+
+    python: str  # the interpreter (the command's own `python`, resolved on PATH)
+    script: str | None  # absolute path of the script
+    module: str | None  # or the module of `-m`
+    argv: tuple[str, ...]  # the script's sys.argv: (train.py, ARGS…)
+    cwd: str  # the user's working directory: the script runs there
+
+    @property
+    def display(self) -> str:
+        if self.module:
+            return " ".join(("python", "-m", self.module, *self.argv[1:]))
+        return " ".join(("python", *self.argv))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +50,7 @@ class CaptureSpec:
     steps: int = 5
     warmup: int = 2
     trace_out: str | None = None  # where to keep the raw trace (for Perfetto)
+    timeout_s: float | None = None  # the worker's deadline (None: the default of the kind)
 
 
 # The fixes a finding can be answered with by torchenv itself, as knob changes (tune's knobs). The
@@ -38,6 +60,8 @@ FIXES = {
     "profile-unfused-optimizer": ({"optimizer": "foreach"}, {"optimizer": "fused"}),
 }
 GRACE_S = 120.0  # torch import, the workload, the capture's export
+SCRIPT_TIMEOUT_S = 900.0  # a user's script: its own setup (data, model) comes before the steps
+STEP_ENV = "TORCHENV_PROFILE"  # set for the script: it runs under `torchenv profile`
 
 
 class CaptureFailed(ProblemFound):
@@ -103,6 +127,67 @@ def remeasured(records: list[dict], fixes: list[tuple[dict, tuple[str, ...]]]) -
     return tuple(out)
 
 
+PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)*)?t?(\.exe)?$")
+IGNORED_FLAGS = ("-u", "-B")  # unbuffered output, no .pyc: no effect on the profile
+
+
+def parse_command(
+    command: tuple[str, ...] | list[str],
+    python: str | None = None,
+    *,
+    cwd: str | None = None,
+    which=shutil.which,
+    exists=os.path.isfile,
+) -> ScriptCommand:
+    """Decode `profile -- COMMAND`: the interpreter, the script (or -m module) and its argv.
+    Raises NotWired with one line for anything but a Python script."""
+    cwd = cwd or os.getcwd()
+    words = list(command)
+    if not words:
+        raise NotWired("profile --: no command after --")
+    head = os.path.basename(words[0])
+    if PYTHON_NAME.match(head):
+        found = words[0] if os.sep in words[0] else which(words[0])
+        if not found:
+            raise NotWired(f"profile -- {words[0]}: not found on PATH")
+        found = os.path.abspath(os.path.join(cwd, found))
+        if python and os.path.abspath(python) != found:
+            raise NotWired(f"profile: --python {python} and -- {words[0]}: give the interpreter once")
+        interpreter, rest = found, words[1:]
+    elif head.endswith(".py"):
+        interpreter, rest = python or sys.executable, words
+    else:
+        raise NotWired(
+            f"profile -- {words[0]}: give a Python script (`-- python train.py ARGS`); launchers such as "
+            "torchrun or accelerate are not supported yet: profile one process with `-- python train.py`"
+        )
+    while rest and rest[0] in IGNORED_FLAGS:
+        rest = rest[1:]
+    if rest and rest[0] == "-m":
+        if len(rest) < 2:
+            raise NotWired("profile -- python -m: no module name")
+        return ScriptCommand(interpreter, None, rest[1], (rest[1], *rest[2:]), cwd)
+    if not rest or rest[0].startswith("-"):
+        what = rest[0] if rest else "nothing"
+        raise NotWired(f"profile -- python: expected a script (train.py) or -m module, got {what}")
+    script = os.path.abspath(os.path.join(cwd, rest[0]))
+    if not exists(script):
+        raise NotWired(f"profile -- python {rest[0]}: no such file")
+    return ScriptCommand(interpreter, script, None, tuple(rest), cwd)
+
+
+def script_argv(python: str, spec: CaptureSpec, script: ScriptCommand, trace: Path) -> list[str]:
+    from ..perf.run import WORKER_SCRIPT
+
+    target = ["--script", script.script] if script.script else ["--module", str(script.module)]
+    return [
+        python, str(WORKER_SCRIPT), "profile", *target, "--script-argv", json.dumps(list(script.argv)),
+        "--cwd", script.cwd, "--device", "cpu", "--steps", str(spec.steps), "--warmup", str(spec.warmup),
+        "--trace", str(trace),
+    ]  # fmt: skip
+    # --device cpu: the runtime leaves CUDA alone before the script; the script picks its own device
+
+
 def profile_argv(python: str, spec: CaptureSpec, trace: Path, word: Path) -> list[str]:
     from ..perf.run import WORKER_SCRIPT
 
@@ -114,18 +199,13 @@ def profile_argv(python: str, spec: CaptureSpec, trace: Path, word: Path) -> lis
 
 
 def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner=None) -> ProfileReport:
-    """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply."""
-    import sys
-
-    from ..perf.run import describe_worker_failure, run_worker
+    """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply (for a
+    WORKLOAD; a script's step is the user's code: nothing is re-measured)."""
+    from ..perf.run import describe_worker_failure, run_worker, worker_environment
     from ..probes.runner import Runner
     from .analysis import analyse
 
-    if spec.command:
-        raise NotWired(
-            "profile -- COMMAND: an unmodified script cannot be stepped yet; wrap its step in a factory "
-            "(`file.py:factory` returning {'step': ...}) and run `torchenv profile file.py:factory`"
-        )
+    script = parse_command(spec.command, spec.python) if spec.command else None
     folder = Path(tempfile.mkdtemp(prefix="torchenv-profile-"))
     trace = Path(spec.trace_out) if spec.trace_out else folder / "trace.pt.trace.json.gz"
     word = folder / "fixes"
@@ -152,8 +232,15 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
         state["report"], state["fixes"] = report, fixes_for(report, caps)
         _say(word, json.dumps({"configs": [c for c, _ in state["fixes"]]}))
 
-    argv = profile_argv(spec.python or sys.executable, spec, trace, word)
-    run = run_worker(runner or Runner(), argv, timeout=GRACE_S + 60.0 * max(1, len(FIXES)), on_record=on_record)
+    if script is not None:
+        argv = script_argv(script.python, spec, script, trace)
+        timeout = spec.timeout_s or SCRIPT_TIMEOUT_S
+        env = dict(worker_environment(), **{STEP_ENV: "1"})
+    else:
+        argv = profile_argv(spec.python or sys.executable, spec, trace, word)
+        timeout = spec.timeout_s or GRACE_S + 60.0 * max(1, len(FIXES))
+        env = None
+    run = run_worker(runner or Runner(), argv, timeout=timeout, on_record=on_record, env=env)
     try:
         if "report" not in state:
             fatal = next((r for r in run.records if r.get("event") in ("fatal", "error")), None)
@@ -163,10 +250,27 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
             raise CaptureFailed(why or describe_worker_failure(run) or "the worker sent no trace")
         report = state["report"]
         extra = dict(report.extra)
-        extra["workload"] = next((str(r.get("description")) for r in run.records if r.get("event") == "capture"), "")
+        capture = next((r for r in run.records if r.get("event") == "capture"), {})
+        notes = list(report.notes)
+        if script is not None:
+            summary = capture.get("summary") or {}
+            extra["command"] = script.display
+            extra["stepping"] = str(summary.get("stepping") or "")
+            got, wanted = summary.get("steps"), summary.get("requested_steps")
+            if isinstance(got, int) and isinstance(wanted, int) and got < wanted:
+                notes.append(f"the script ended after {got} recorded steps of the {wanted} asked for (--steps)")
+            if summary.get("stepping") == "optimizer.step()":
+                notes.append(
+                    "steps were counted at optimizer.step() (the script never calls torchenv.step()); "
+                    "add torchenv.step() at the end of each step to mark them yourself"
+                )
+        else:
+            extra["workload"] = str(capture.get("description") or "")
         if spec.trace_out:
             extra["trace_kept"] = str(trace)
-        return replace(report, remeasured=remeasured(list(run.records), state["fixes"]), extra=extra)
+        return replace(
+            report, remeasured=remeasured(list(run.records), state["fixes"]), extra=extra, notes=tuple(notes)
+        )
     finally:
         for leftover in (word, word.with_suffix(".tmp")):
             leftover.unlink(missing_ok=True)  # the trace itself stays, for Perfetto

@@ -63,6 +63,17 @@ def device_line(report: ProfileReport) -> str | None:
     return " · ".join(parts)
 
 
+def subject_line(report: ProfileReport) -> str | None:
+    """What was captured: `profile -- COMMAND`'s command and how its steps were found, or the WORKLOAD."""
+    extra = report.extra or {}
+    if extra.get("command"):
+        stepping = extra.get("stepping")
+        return f"command: {extra['command']}" + (f" · steps at {stepping}" if stepping else "")
+    if extra.get("workload"):
+        return f"workload: {extra['workload']}"
+    return None
+
+
 def remeasured_lines(report) -> list[str]:
     """One line per fix torchenv applied and measured (`profile WORKLOAD`), for every text view."""
     lines = []

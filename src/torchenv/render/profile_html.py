@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from ..model.profile import ProfileReport, TimelineSegment
-from .profile_format import breakdown_rows, device_line, headline, ms, share
+from .profile_format import breakdown_rows, device_line, headline, ms, share, subject_line
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111827;background:#fff;max-width:1100px}
@@ -128,6 +128,9 @@ def render_profile_html(report: ProfileReport) -> str:
     device = device_line(report)
     if device:
         out.append(f"<div class='sub'>{escape(device)}</div>")
+    subject = subject_line(report)
+    if subject:
+        out.append(f"<div class='sub'>{escape(subject)}</div>")
     out += ["<h2>Timeline</h2>", _timeline_svg(report.timeline)]
     if report.breakdown is not None:
         b = report.breakdown

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model.profile import ProfileReport
-from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share
+from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share, subject_line
 
 
 def _cell(text: str) -> str:
@@ -15,6 +15,9 @@ def render_profile_markdown(report: ProfileReport) -> str:
     device = device_line(report)
     if device:
         out += ["", f"Device: {device}"]
+    subject = subject_line(report)
+    if subject:
+        out += ["", subject[0].upper() + subject[1:]]
     if report.breakdown is not None:
         b = report.breakdown
         out += ["", "## Mean step", "", "| | ms | share | |", "|---|---:|---:|---|"]

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..model import Severity
 from ..model.profile import ProfileReport
-from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share
+from .profile_format import breakdown_rows, device_line, headline, ms, remeasured_lines, share, subject_line
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
@@ -21,6 +21,9 @@ def render_profile_terminal(report: ProfileReport, console: Console, *, verbose:
     device = device_line(report)
     if device:
         head.append(Text(device, style="dim"))
+    subject = subject_line(report)
+    if subject:
+        head.append(Text(subject, style="dim"))
     worst = min((f.finding.severity.rank for f in report.findings), default=3)
     border = {0: "bold red", 1: "yellow"}.get(worst, "green")
     console.print(

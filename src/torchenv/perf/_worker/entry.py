@@ -6,6 +6,7 @@ one plan. Python 3.8+ syntax; imports nothing of torchenv outside this package.
 
 import argparse
 import gc
+import json
 import os
 import sys
 import time
@@ -43,7 +44,11 @@ def parser():
     tune.add_argument("--loader", action="store_true")
     tune.add_argument("--loader-epoch-s", type=float, default=3.0)
     profile = plans.add_parser("profile", parents=[common])
-    profile.add_argument("workload")
+    profile.add_argument("workload", nargs="?", help="a built-in or file.py:factory (else --script / --module)")
+    profile.add_argument("--script", metavar="PATH", help="profile -- python PATH ARGS: run this script")
+    profile.add_argument("--module", metavar="NAME", help="profile -- python -m NAME ARGS: run this module")
+    profile.add_argument("--script-argv", type=json.loads, help="the script's sys.argv, a JSON list")
+    profile.add_argument("--cwd", metavar="DIR", help="the script's working directory (the user's)")
     profile.add_argument("--batch", type=int)
     profile.add_argument("--steps", type=int, default=5)
     profile.add_argument("--warmup", type=int, default=2)
@@ -143,6 +148,15 @@ def run_profile(torch, device, nvml, env, args):
     from . import plan_profile
 
     emit("env", data=env)
+    if args.script or args.module:  # profile -- python train.py ARGS: the user's script, unmodified
+        from . import plan_script
+
+        plan_script.run(torch, emit, args)
+        emit("done")
+        return 0
+    if not args.workload:
+        emit("fatal", stage="arguments", error="profile: a workload, --script or --module is needed")
+        return 2
     workload = _workload(torch, args, device)
     if workload is None:
         return 3

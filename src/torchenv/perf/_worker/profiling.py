@@ -64,6 +64,31 @@ def _gzip(source, target):
         shutil.copyfileobj(src, dst)
 
 
+def trace_file(trace_path=None):
+    """Where the gzip chrome trace goes: a temporary file when None; `.gz` appended when missing."""
+    if trace_path is None:
+        handle, trace_path = tempfile.mkstemp(prefix="torchenv-profile-", suffix=".pt.trace.json.gz")
+        os.close(handle)
+    trace_path = str(trace_path)
+    if not trace_path.endswith(".gz"):
+        trace_path += ".gz"
+    return trace_path
+
+
+def export(prof, trace_path):
+    """The profiler's chrome trace, gzipped into `trace_path` (torch writes plain JSON)."""
+    fd, plain = tempfile.mkstemp(prefix="torchenv-profile-", suffix=".json")
+    os.close(fd)
+    try:
+        prof.export_chrome_trace(plain)
+        _gzip(plain, trace_path)
+    finally:
+        try:
+            os.unlink(plain)
+        except OSError:
+            pass
+
+
 def capture(
     torch,
     device,
@@ -88,26 +113,12 @@ def capture(
     """
     if steps < 1 or warmup < 0:
         raise ValueError("steps must be >= 1 and warmup >= 0")
-    if trace_path is None:
-        handle, trace_path = tempfile.mkstemp(prefix="torchenv-profile-", suffix=".pt.trace.json.gz")
-        os.close(handle)
-    trace_path = str(trace_path)
-    if not trace_path.endswith(".gz"):
-        trace_path += ".gz"
+    trace_path = trace_file(trace_path)
     exported = {}
 
     def on_trace_ready(prof):
-        fd, plain = tempfile.mkstemp(prefix="torchenv-profile-", suffix=".json")
-        os.close(fd)
-        try:
-            prof.export_chrome_trace(plain)
-            _gzip(plain, trace_path)
-            exported["done"] = True
-        finally:
-            try:
-                os.unlink(plain)
-            except OSError:
-                pass
+        export(prof, trace_path)
+        exported["done"] = True
 
     schedule = torch.profiler.schedule(wait=0, warmup=warmup, active=steps, repeat=1)
     wall = []
