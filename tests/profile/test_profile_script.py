@@ -211,3 +211,11 @@ def test_a_failing_or_stepless_script_is_one_line_exit_1(capsys, script, words):
     assert main(["profile", "--timeout", "90", "--", "python", str(SCRIPTS / script)]) == 1
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_runtime_files_keep_python_3_8_syntax():
+    import ast
+
+    folder = Path(plan_script.__file__).parent
+    for name in ("plan_script.py", "profiling.py", "plan_profile.py", "entry.py"):
+        ast.parse((folder / name).read_text(), filename=name, feature_version=(3, 8))
