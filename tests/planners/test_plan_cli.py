@@ -35,7 +35,7 @@ def test_impossible_exits_1_with_explanation():
 def test_formats_parse():
     base = ("plan", "--gpu", "H100 80GB HBM3", "--driver", "580.95.05", "--python", "3.12")
     assert tomllib.loads(run_cli(*base, "--format", "uv").stdout)["tool"]["uv"]["index"][0]["explicit"] is True
-    assert tomllib.loads(run_cli(*base, "--format", "pixi").stdout)["system-requirements"]["cuda"] == "13"
+    assert tomllib.loads(run_cli(*base, "--format", "pixi").stdout)["system-requirements"]["cuda"] == "13.0"
     assert "cuda-version=13.0" in yaml.safe_load(run_cli(*base, "--format", "environment.yml").stdout)["dependencies"]
     assert (
         run_cli(*base, "--format", "dockerfile")

@@ -102,8 +102,16 @@ def test_exports_of_the_h100_env(h100, fmt, minimal):
         assert data["system-requirements"] == {"cuda": "13.0"}
         assert data["pypi-dependencies"]["torchaudio" if minimal else "torch"] == "==2.11.0"
     else:
-        assert f"FROM --platform=linux/amd64 python:{h100.python.version}-slim" in text
+        # One base-image table for plan and export (torchenv/formats.py): a CUDA build starts from
+        # NVIDIA's CUDA image (its release from the knowledge base when given), with the exact Python by uv.
+        assert "FROM --platform=linux/amd64 nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04" in text
+        assert f"uv venv --python {h100.python.version} /opt/venv" in text
         assert 'NVIDIA_REQUIRE_CUDA="cuda>=13.0"' in text and "torchaudio==2.11.0" in text
+        from torchenv.knowledge import load_knowledge
+
+        with_knowledge = export_snapshot(h100, fmt, minimal=minimal, knowledge=load_knowledge())
+        assert "FROM --platform=linux/amd64 nvidia/cuda:13.0.2-cudnn-runtime-ubuntu24.04" in with_knowledge
+        assert "the host needs an NVIDIA driver >= 580" in with_knowledge
 
 
 def test_a_local_tagged_torch_gets_its_index(cpu):

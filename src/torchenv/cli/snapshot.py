@@ -239,7 +239,11 @@ def run_export(args: argparse.Namespace) -> int:
     snapshot = _load(args.snapshot) if args.snapshot else _readable(_take(args.python, 120.0), args.python)
     index = None if args.torch_index.lower() == "none" else args.torch_index.rstrip("/") + "/"
     try:
-        text = export_snapshot(snapshot, args.format, minimal=args.minimal, torch_index=index, name=args.name)
+        from ..knowledge import load_knowledge
+
+        text = export_snapshot(
+            snapshot, args.format, minimal=args.minimal, torch_index=index, name=args.name, knowledge=load_knowledge()
+        )
     except ExportError as exc:
         raise UsageError(f"cannot export {args.format}: {exc}") from None
     if out:

@@ -8,11 +8,23 @@ and PyYAML.
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from packaging.version import Version
 
+from ..formats import conda_platform as _conda_platform
+from ..formats import (
+    container_run_lines,
+    docker_base_image,
+    driver_line,
+    environment_yml,
+    nvidia_settings,
+    pixi_spec,
+    pixi_toml,
+    requirements_txt,
+    toml_string,
+    uv_python_lines,
+)
 from ..model.codec import to_json
 from ..model.plan import PYPI_INDEX, Plan
 
@@ -27,7 +39,7 @@ class ExportError(ValueError):
 
 
 def _q(text: str) -> str:
-    return json.dumps(text)
+    return toml_string(text)
 
 
 def _require(plan: Plan) -> None:
@@ -63,11 +75,11 @@ def export_pip(plan: Plan, python: str = "python") -> str:
 
 def export_requirements(plan: Plan) -> str:
     _require(plan)
-    lines = [f"# torchenv plan: {_summary(plan)}"]
+    options = []
     if not plan.uses_default_index and not plan.wheel_url:
-        lines.append(f"--index-url {shlex.quote(plan.index_url)}")  # pip splits option lines with shlex
-    lines.extend(f"torch @ {r}" if plan.wheel_url else r for r in _requirements(plan))
-    return "\n".join(lines) + "\n"
+        options.append(f"--index-url {shlex.quote(plan.index_url)}")  # pip splits option lines with shlex
+    requirements = [f"torch @ {r}" if plan.wheel_url else r for r in _requirements(plan)]
+    return requirements_txt([f"torchenv plan: {_summary(plan)}"], options, requirements)
 
 
 def export_uv(plan: Plan, name: str = DEFAULT_NAME) -> str:
@@ -160,46 +172,24 @@ def export_conda(plan: Plan, name: str = DEFAULT_NAME) -> str:
 
 def export_environment_yml(plan: Plan, name: str = DEFAULT_NAME) -> str:
     specs = conda_specs(plan)
-    lines = [f"# torchenv plan: {_summary(plan)}", f"name: {_q(name)}", "channels:"]
-    lines += [f"  - {_q(c)}" for c in conda_channels(plan)]
-    lines += ["dependencies:"] + [f"  - {_q(s)}" for s in specs]
-    return "\n".join(lines) + "\n"
-
-
-_PIXI_PLATFORMS = {
-    ("linux", "x86_64"): "linux-64",
-    ("linux", "aarch64"): "linux-aarch64",
-    ("windows", "x86_64"): "win-64",
-    ("macos", "arm64"): "osx-arm64",
-    ("macos", "x86_64"): "osx-64",
-}
+    return environment_yml([f"torchenv plan: {_summary(plan)}"], name, conda_channels(plan), specs)
 
 
 def export_pixi(plan: Plan, name: str = DEFAULT_NAME) -> str:
-    """pixi.toml: conda-forge pytorch; `[system-requirements] cuda` declares the driver's CUDA major."""
+    """pixi.toml: conda-forge pytorch; `[system-requirements] cuda` declares the CUDA the driver must support."""
     _require(plan)
-    platform = _PIXI_PLATFORMS.get((plan.target.os, plan.target.arch), "linux-64")
-    lines = [
-        f"# torchenv plan: {_summary(plan)}",
-        "[workspace]",
-        f"name = {_q(name)}",
-        'channels = ["conda-forge"]',
-        f"platforms = [{_q(platform)}]",
-    ]
+    platform = _conda_platform(plan.target.os, plan.target.arch)
+    if platform is None:
+        raise ExportError(f"no conda/pixi platform for {plan.target.os} {plan.target.arch}")
+    dependencies = [("python", _q(plan.python + ".*"))]
     if plan.cuda:
-        lines += ["", "[system-requirements]", f"cuda = {_q(plan.cuda.split('.')[0])}"]
-    lines += ["", "[dependencies]", f"python = {_q(plan.python + '.*')}"]
-    if plan.cuda:
-        lines.append(f'pytorch = {{ version = {_q("==" + plan.torch)}, build = "cuda*" }}')
-        lines.append(f"cuda-version = {_q(plan.cuda + '.*')}")
+        dependencies += [("pytorch", pixi_spec("==" + plan.torch, "cuda*")), ("cuda-version", _q(plan.cuda + ".*"))]
     elif plan.variant == "cpu" and plan.target.os != "macos":
-        lines.append(f'pytorch = {{ version = {_q("==" + plan.torch)}, build = "cpu*" }}')
+        dependencies.append(("pytorch", pixi_spec("==" + plan.torch, "cpu*")))
     else:
-        lines.append(f"pytorch = {_q('==' + plan.torch)}")
-    for pkg, version in plan.packages:
-        if pkg != "torch":
-            lines.append(f"{pkg} = {_q('==' + version)}")
-    return "\n".join(lines) + "\n"
+        dependencies.append(("pytorch", pixi_spec("==" + plan.torch)))
+    dependencies += [(pkg, pixi_spec("==" + version)) for pkg, version in plan.packages if pkg != "torch"]
+    return pixi_toml([f"torchenv plan: {_summary(plan)}"], name, ["conda-forge"], platform, plan.cuda, dependencies)
 
 
 # ---------------------------------------------------------------------- Dockerfile
@@ -215,56 +205,17 @@ def official_image(plan: Plan) -> str | None:
 
 
 def cuda_image(plan: Plan, knowledge=None) -> str:
-    """nvidia/cuda:<X.Y.Z>-cudnn-runtime-ubuntu24.04 (22.04 before CUDA 12.5), or a slim Python image for CPU."""
-    if plan.cuda is None:
-        return f"python:{plan.python}-slim"
-    full = f"{plan.cuda}.0"
-    if knowledge is not None and (floor := knowledge.cuda_driver_floor(f"{plan.cuda}.99")) is not None:
+    """The base image of a plan's Dockerfile (formats.docker_base_image): NVIDIA's CUDA runtime image
+    of the release the knowledge base names for the plan's CUDA, or a slim Python image for CPU."""
+    full = None
+    if plan.cuda and knowledge is not None and (floor := knowledge.cuda_driver_floor(f"{plan.cuda}.99")) is not None:
         full = floor.cuda
-    ubuntu = "24.04" if tuple(int(x) for x in plan.cuda.split(".")) >= (12, 5) else "22.04"
-    return f"nvidia/cuda:{full}-cudnn-runtime-ubuntu{ubuntu}"
-
-
-def container_run_lines(image: str = DEFAULT_NAME, *, gpus: bool = True) -> list[str]:
-    """`docker run`, `podman run` and compose lines (as Dockerfile comments) that start an image the way
-    PyTorch needs: the GPUs, the host's IPC namespace (DataLoader workers share batches through /dev/shm,
-    64 MiB by default) and the user's own uid, so files written to the mounted folder stay theirs."""
-    docker = ["docker", "run", "--rm", "-it"] + (["--gpus", "all"] if gpus else [])
-    docker += ["--ipc=host", "--ulimit", "memlock=-1", "--ulimit", "stack=67108864"]
-    docker += ["--user", "$(id -u):$(id -g)", "-e", "HOME=/tmp", "-v", "$PWD:/workspace", "-w", "/workspace", image]
-    podman = ["podman", "run", "--rm", "-it"] + (["--device", "nvidia.com/gpu=all"] if gpus else [])
-    podman += ["--ipc=host", "--userns=keep-id", "-v", "$PWD:/workspace:Z", "-w", "/workspace", image]
-    lines = [
-        "# Build and run it (GPUs, shared memory for DataLoader workers, your uid for files in the mounted folder):",
-        f"#   docker build -t {image} .",
-        "#   " + " ".join(docker).replace("$(id -u):$(id -g)", '"$(id -u):$(id -g)"').replace("$PWD:", '"$PWD":'),
-        "#   " + " ".join(podman).replace("$PWD:", '"$PWD":'),
-        "# compose.yaml (`UID=$(id -u) GID=$(id -g) docker compose run train`):",
-        "#   services:",
-        "#     train:",
-        "#       build: .",
-        "#       ipc: host",
-        '#       user: "${UID:-1000}:${GID:-1000}"',
-        "#       environment: [HOME=/tmp]",
-        '#       volumes: [".:/workspace"]',
-        "#       working_dir: /workspace",
-    ]
-    if gpus:
-        lines += [
-            "#       deploy:",
-            "#         resources:",
-            "#           reservations:",
-            "#             devices: [{driver: nvidia, count: all, capabilities: [gpu]}]",
-        ]
-    return lines
+    return docker_base_image(python=plan.python, cuda=plan.cuda, cuda_full=full)[0]
 
 
 def _driver_floor_line(plan: Plan, image: str) -> list[str]:
     """The host driver the image's CUDA needs: the plan's floor, which the planner took from the compat engine."""
-    if not plan.cuda or not plan.min_driver:
-        return []
-    needs = f"the host needs an NVIDIA driver >= {plan.min_driver} (and the NVIDIA Container Toolkit)"
-    return [f"# {image} runs CUDA {plan.cuda}: {needs}."]
+    return driver_line(image, plan.cuda, plan.min_driver)
 
 
 def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
@@ -285,17 +236,15 @@ def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
         ]
         lines += _driver_floor_line(plan, official) + container_run_lines(gpus=True)
         return "\n".join(lines) + "\n"
+    image = cuda_image(plan, knowledge)
     if plan.cuda:
         lines.append("# NVIDIA's CUDA runtime image; the torch wheel brings its own CUDA libraries and cuDNN.")
+    lines += [f"FROM {image}", *nvidia_settings(plan.cuda), *uv_python_lines(plan.python)]
     lines += [
-        f"FROM {cuda_image(plan, knowledge)}",
-        "COPY --from=ghcr.io/astral-sh/uv:latest /uv /usr/local/bin/uv",
-        "RUN " + shlex.join(["uv", "venv", "--python", plan.python, "/opt/venv"]),
         "RUN " + shlex.join(uv_pip_install_argv(plan, "/opt/venv/bin/python")),
-        "ENV PATH=/opt/venv/bin:$PATH",
         "RUN " + shlex.join(["python", "-c", "import torch; print(torch.__version__, torch.version.cuda)"]),
     ]
-    lines += _driver_floor_line(plan, cuda_image(plan, knowledge)) + container_run_lines(gpus=bool(plan.cuda))
+    lines += _driver_floor_line(plan, image) + container_run_lines(gpus=bool(plan.cuda))
     return "\n".join(lines) + "\n"
 
 

@@ -11,30 +11,36 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..formats import (
+    DOCKER_PLATFORMS,
+    conda_platform,
+    container_run_lines,
+    docker_base_image,
+    driver_line,
+    environment_yml,
+    nvidia_settings,
+    pixi_spec,
+    pixi_toml,
+    requirements_txt,
+    toml_string,
+    toml_value,
+    uv_python_lines,
+    yaml_string,
+)
 from ..model import known
 from ..model.snapshot import Snapshot, SnapshotPackage
-from ..planners.export import container_run_lines
 from ..reports.conda_meta import conda_spec_parts, spec_name
 from .build import LOCAL_TAG, PYTORCH_INDEX, describe, installed_by
-from .toml import toml_key, toml_string, toml_value
 
 EXPORT_FORMATS = ("requirements", "environment.yml", "pixi.toml", "dockerfile")
 TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
-PLATFORMS = {
-    ("linux", "x86_64"): "linux-64",
-    ("linux", "aarch64"): "linux-aarch64",
-    ("linux", "ppc64le"): "linux-ppc64le",
-    ("macos", "arm64"): "osx-arm64",
-    ("macos", "x86_64"): "osx-64",
-    ("windows", "amd64"): "win-64",
-    ("windows", "x86_64"): "win-64",
-}
 
 
 class ExportError(ValueError):
@@ -204,19 +210,16 @@ def export_requirements(
 ) -> str:
     lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
     python = snapshot.python.version if known(snapshot.python) else None
-    out = [f"# {line}" for line in _header(snapshot, "pip requirements", minimal)]
+    header = _header(snapshot, "pip requirements", minimal)
     if python:
-        out.append(
-            f"# Install with Python {'.'.join(python.split('.')[:2])}: python -m pip install -r requirements.txt"
-        )
+        header.append(f"Install with Python {'.'.join(python.split('.')[:2])}: python -m pip install -r requirements.txt")
     if known(snapshot.conda_packages) and snapshot.conda_packages:
-        out.append("# conda-installed packages are not listed here: export --format environment.yml for them.")
-    out += _torch_note(snapshot, lines)
+        header.append("conda-installed packages are not listed here: export --format environment.yml for them.")
+    header += _torch_note(snapshot, lines)
     if local_paths and any(line.local for line in lines):
-        out.append("# Local paths (-e PATH, name @ file:///…) install from this machine's files: they must exist.")
-    out += [f"--extra-index-url {index}" for index in _indexes(lines)]
-    out += _requirement_lines(lines, local_paths=local_paths)
-    return "\n".join(out) + "\n"
+        header.append("Local paths (-e PATH, name @ file:///…) install from this machine's files: they must exist.")
+    options = [f"--extra-index-url {index}" for index in _indexes(lines)]
+    return requirements_txt(header, options, _requirement_lines(lines, local_paths=local_paths))
 
 
 def _torch_note(snapshot: Snapshot, lines: list[PipLine]) -> list[str]:
@@ -232,15 +235,14 @@ def _torch_note(snapshot: Snapshot, lines: list[PipLine]) -> list[str]:
             and known(torch.variant)
             and torch.variant
         ):
-            return [f"# torch=={line.package.version} came from PyPI, whose wheel was the {torch.variant} build here."]
+            return [f"torch=={line.package.version} came from PyPI, whose wheel was the {torch.variant} build here."]
     return []
 
 
 # --- environment.yml ---------------------------------------------------------------------------------
 
 
-def _yaml(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+_yaml = yaml_string
 
 
 def conda_channels(snapshot: Snapshot) -> list[str]:
@@ -280,31 +282,22 @@ def export_environment_yml(
     local_paths: bool = True,
 ) -> str:
     lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
-    out = [f"# {line}" for line in _header(snapshot, "conda environment", minimal)]
+    header = _header(snapshot, "conda environment", minimal)
     if (
         minimal
         and known(snapshot.conda_packages)
         and snapshot.conda_packages
         and not (known(snapshot.conda_requested) and snapshot.conda_requested)
     ):
-        out.append("# conda-meta/history was missing or empty: the conda part is the full pinned list.")
-    out.append(f"name: {_yaml(name or _env_name(snapshot))}")
-    out.append("channels:")
-    out += [f"  - {_yaml(c)}" for c in conda_channels(snapshot)]
-    out.append("dependencies:")
+        header.append("conda-meta/history was missing or empty: the conda part is the full pinned list.")
+    pip = ["--extra-index-url " + index for index in _indexes(lines)] if lines else []
+    for line in lines:
+        if line.local and not local_paths:
+            pip += _requirement_lines([line], local_paths=False)  # a comment: left out
+        else:
+            pip.append(line.requirement)
     specs = conda_specs(snapshot, minimal=minimal)
-    out += [f"  - {_yaml(s)}" for s in specs]
-    if lines:
-        if "pip" not in {spec_name(s) for s in specs}:
-            out.append('  - "pip"')
-        out.append("  - pip:")
-        out += [f"    - {_yaml('--extra-index-url ' + index)}" for index in _indexes(lines)]
-        for line in lines:
-            if line.local and not local_paths:
-                out += [f"    {text}" for text in _requirement_lines([line], local_paths=False)]
-            else:
-                out.append(f"    - {_yaml(line.requirement)}")
-    return "\n".join(out) + "\n"
+    return environment_yml(header, name or _env_name(snapshot), conda_channels(snapshot), specs, pip)
 
 
 def _env_name(snapshot: Snapshot) -> str:
@@ -337,60 +330,50 @@ def export_pixi_toml(
     snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, name: str | None = None
 ) -> str:
     lines = pip_lines(snapshot, minimal=minimal, torch_index=torch_index)
-    platform = PLATFORMS.get((snapshot.host.os, snapshot.host.arch.lower()))
+    platform = conda_platform(snapshot.host.os, snapshot.host.arch)
     if platform is None:
         raise ExportError(f"no pixi platform for {snapshot.host.os} {snapshot.host.arch}")
-    out = [f"# {line}" for line in _header(snapshot, "pixi workspace", minimal)]
-    out += ["", "[workspace]", f"name = {toml_string(name or _env_name(snapshot))}"]
-    out.append(f"channels = {toml_value(conda_channels(snapshot))}")
-    out.append(f"platforms = {toml_value([platform])}")
-    cuda = _cuda_requirement(snapshot)
-    if cuda:
-        out += ["", "[system-requirements]", f"cuda = {toml_string(cuda)}"]
-    out += ["", "[dependencies]"]
     conda = list(snapshot.conda_packages) if known(snapshot.conda_packages) else []
+    dependencies: list[tuple[str, str]]
     if minimal and conda and known(snapshot.conda_requested) and snapshot.conda_requested:
-        entries = [_pixi_version(s) for s in snapshot.conda_requested]
-        written = [f"{toml_key(n)} = {toml_string(v)}" for n, v in entries]
-        names = {n for n, _ in entries}
+        dependencies = [(n, toml_string(v)) for n, v in (_pixi_version(s) for s in snapshot.conda_requested)]
     elif conda:
-        written = [
-            f"{toml_key(p.name)} = {{ version = {toml_string('==' + p.version)}, build = {toml_string(p.build)} }}"
-            for p in sorted(conda, key=lambda p: p.name)
-        ]
-        names = {p.name for p in conda}
+        dependencies = [(p.name, pixi_spec("==" + p.version, p.build)) for p in sorted(conda, key=lambda p: p.name)]
     else:
-        written, names = [], set()
-    if "python" not in names and known(snapshot.python):
+        dependencies = []
+    if "python" not in {n for n, _ in dependencies} and known(snapshot.python):
         version = snapshot.python.version
-        written.insert(
-            0, f"python = {toml_string(('==' + version) if not minimal else '.'.join(version.split('.')[:2]) + '.*')}"
-        )
-    out += written
-    if lines:
-        out += ["", "[pypi-dependencies]"]
-        for line in lines:
-            out.append(_pixi_pypi(line))
-    return "\n".join(out) + "\n"
+        pin = ("==" + version) if not minimal else ".".join(version.split(".")[:2]) + ".*"
+        dependencies.insert(0, ("python", toml_string(pin)))
+    pypi = [_pixi_pypi(line) for line in lines]
+    return pixi_toml(
+        _header(snapshot, "pixi workspace", minimal),
+        name or _env_name(snapshot),
+        conda_channels(snapshot),
+        platform,
+        _cuda_requirement(snapshot),
+        dependencies,
+        pypi,
+    )
 
 
-def _pixi_pypi(line: PipLine) -> str:
+def _pixi_pypi(line: PipLine) -> tuple[str, str]:
     package = line.package
     assert package is not None
-    key = toml_key(package.name)
+    key = package.name
     source = package.source or ""
     if line.local and line.editable:
-        return f"{key} = {{ path = {toml_string(line.local)}, editable = true }}"
+        return key, toml_value({"path": line.local, "editable": True})
     if line.local and source.startswith("file://"):
-        return f"{key} = {{ path = {toml_string(line.local)} }}"
+        return key, toml_value({"path": line.local})
     if line.index:
-        return f"{key} = {{ version = {toml_string('==' + package.version)}, index = {toml_string(line.index)} }}"
+        return key, toml_value({"version": "==" + package.version, "index": line.index})
     if re.match(r"^git\+", source):
         url, _, commit = source[len("git+") :].rpartition("@")
-        return f"{key} = {{ git = {toml_string(url)}, rev = {toml_string(commit)} }}"
+        return key, toml_value({"git": url, "rev": commit})
     if " @ " in line.requirement:
-        return f"{key} = {{ url = {toml_string(line.requirement.split(' @ ', 1)[1])} }}"
-    return f"{key} = {toml_string('==' + package.version)}"
+        return key, toml_value({"url": line.requirement.split(" @ ", 1)[1]})
+    return key, toml_string("==" + package.version)
 
 
 def _cuda_requirement(snapshot: Snapshot) -> str | None:
@@ -407,25 +390,33 @@ def _cuda_requirement(snapshot: Snapshot) -> str | None:
 # --- Dockerfile -----------------------------------------------------------------------------------------
 
 
-def base_image(snapshot: Snapshot) -> tuple[str, str]:
-    """(image, why). pip wheels of torch bundle the CUDA runtime, cuDNN and NCCL (nvidia-* wheels),
-    so a plain Python image of the snapshot's exact version fits; the driver comes from the host
-    through the NVIDIA container toolkit and NVIDIA_REQUIRE_CUDA makes it refuse a too-old one."""
+def base_image(snapshot: Snapshot, knowledge=None) -> tuple[str, str]:
+    """(image, why), from the one table of base images (formats.docker_base_image): miniforge for a
+    conda env, NVIDIA's CUDA runtime image for a CUDA build (its release from the knowledge base's
+    driver floors when given), the slim image of the snapshot's exact Python for a CPU build."""
     conda = known(snapshot.conda_packages) and bool(snapshot.conda_packages)
-    if conda:
-        return "condaforge/miniforge3:latest", "a conda env: conda brings Python, CUDA libraries and torch itself"
-    if not known(snapshot.python):
+    if not conda and not known(snapshot.python):
         raise ExportError("the snapshot does not say which Python it used")
-    version = snapshot.python.version
-    return (
-        f"python:{version}-slim",
-        f"Python {version} as in the snapshot; torch's wheels bring their own CUDA libraries",
-    )
+    python = snapshot.python.version if known(snapshot.python) else "3"
+    cuda = _cuda_requirement(snapshot)
+    return docker_base_image(python=python, cuda=cuda, cuda_full=_cuda_release(cuda, knowledge), conda=conda)
 
 
-def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX) -> str:
-    image, why = base_image(snapshot)
-    platform = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}.get(snapshot.host.arch)
+def _cuda_release(cuda: str | None, knowledge) -> str | None:
+    floor = knowledge.cuda_driver_floor(f"{cuda}.99") if cuda and knowledge is not None else None
+    return floor.cuda if floor is not None else None
+
+
+def _min_driver(cuda: str | None, knowledge) -> str | None:
+    floor = knowledge.cuda_driver_floor(cuda) if cuda and knowledge is not None else None
+    return (floor.minor_compat or floor.full_support) if floor is not None else None
+
+
+def export_dockerfile(
+    snapshot: Snapshot, *, minimal: bool = False, torch_index: str | None = PYTORCH_INDEX, knowledge=None
+) -> str:
+    image, why = base_image(snapshot, knowledge)
+    platform = DOCKER_PLATFORMS.get(snapshot.host.arch.lower())
     cuda = _cuda_requirement(snapshot)
     out = ["# syntax=docker/dockerfile:1"]
     out += [f"# {line}" for line in _header(snapshot, "Dockerfile", minimal)]
@@ -433,11 +424,9 @@ def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index:
     if cuda:
         driver = snapshot.driver.version if known(snapshot.driver.version) else "unknown"
         out.append(f"# Runs torch's CUDA {cuda}; the snapshot's host had driver {driver}. Run lines at the end.")
+        out += driver_line(image, cuda, _min_driver(cuda, knowledge))
     out.append(f"FROM {'--platform=' + platform + ' ' if platform else ''}{image}")
-    if cuda:
-        out.append(
-            f'ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility NVIDIA_REQUIRE_CUDA="cuda>={cuda}"'
-        )
+    out += nvidia_settings(cuda)
     out.append("ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1")
     if image.startswith("condaforge/"):
         environment = export_environment_yml(
@@ -451,7 +440,11 @@ def export_dockerfile(snapshot: Snapshot, *, minimal: bool = False, torch_index:
     else:
         requirements = export_requirements(snapshot, minimal=minimal, torch_index=torch_index, local_paths=False)
         out += ["COPY <<'EOF' /tmp/requirements.txt", requirements.rstrip("\n"), "EOF"]
-        out.append("RUN python -m pip install -r /tmp/requirements.txt")
+        if cuda:  # NVIDIA's image has no Python: uv brings exactly the snapshot's
+            out += uv_python_lines(snapshot.python.version)
+            out.append("RUN " + shlex.join(["uv", "pip", "install", "--python", "/opt/venv/bin/python", "-r", "/tmp/requirements.txt"]))
+        else:
+            out.append("RUN python -m pip install -r /tmp/requirements.txt")
     settings = {k: v for k, v in snapshot.environment.items() if k != "CUDA_VISIBLE_DEVICES"}
     if settings:
         out.append("# The snapshot's numerics/speed settings:")
@@ -475,7 +468,9 @@ def export_snapshot(
     minimal: bool = False,
     torch_index: str | None = PYTORCH_INDEX,
     name: str | None = None,
+    knowledge=None,
 ) -> str:
+    """`knowledge`: the knowledge base (the Dockerfile's CUDA image release and driver floor)."""
     if fmt == "requirements":
         return export_requirements(snapshot, minimal=minimal, torch_index=torch_index)
     if fmt == "environment.yml":
@@ -483,5 +478,5 @@ def export_snapshot(
     if fmt == "pixi.toml":
         return export_pixi_toml(snapshot, minimal=minimal, torch_index=torch_index, name=name)
     if fmt == "dockerfile":
-        return export_dockerfile(snapshot, minimal=minimal, torch_index=torch_index)
+        return export_dockerfile(snapshot, minimal=minimal, torch_index=torch_index, knowledge=knowledge)
     raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

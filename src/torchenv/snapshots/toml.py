@@ -7,44 +7,12 @@ nullable field a default of None, so the value survives the round trip).
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from typing import Any
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+from ..formats import toml_key, toml_string, toml_value
 
-
-def toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
-
-
-def toml_string(text: str) -> str:
-    # A JSON string is a valid TOML basic string once DEL is escaped too (TOML forbids it raw).
-    # ensure_ascii=False keeps non-ASCII as UTF-8: TOML rejects the surrogate pairs JSON would write.
-    encoded = json.dumps(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), ensure_ascii=False)
-    return encoded.replace("\x7f", "\\u007f")
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value if v is not None) + "]"
-    if isinstance(value, dict):
-        items = [f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items() if v is not None]
-        return "{ " + ", ".join(items) + " }" if items else "{}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+# The scalar writers are the file formats' own (torchenv/formats.py): one quoting for every TOML torchenv writes.
+__all__ = ["dumps", "toml_key", "toml_string", "toml_value"]
 
 
 def _is_marker(value: Any) -> bool:
