@@ -6,11 +6,26 @@ CHECKS = ROOT / "src" / "torchenv" / "checks"
 DOCS = ROOT / "docs" / "findings"
 
 
-def finding_ids() -> set[str]:
+def check_ids() -> set[str]:
     ids = set()
     for path in CHECKS.glob("*.py"):
         ids |= set(re.findall(r'\bid="([a-z0-9-]+)"', path.read_text()))
     return ids
+
+
+def finding_ids() -> set[str]:
+    """Every finding id torchenv emits: the checks' and bench's causes (perf/causes.py)."""
+    from torchenv.perf.causes import KINDS
+
+    return check_ids() | set(KINDS)
+
+
+def test_bench_causes_documented_severity_matches_the_code():
+    from torchenv.perf.causes import KINDS
+
+    for finding_id, (_category, layer, severity) in KINDS.items():
+        header = (DOCS / f"{finding_id}.md").read_text().splitlines()[2]
+        assert severity.value in header.lower() and layer in header, f"{finding_id}: {header!r}"
 
 
 def test_every_finding_id_has_a_docs_page_and_index_row():
@@ -28,7 +43,7 @@ def test_no_page_for_an_id_that_no_check_emits():
 
 
 def test_documented_severity_matches_the_code():
-    for finding_id in finding_ids():
+    for finding_id in check_ids():
         header = (DOCS / f"{finding_id}.md").read_text().splitlines()[2]
         source = "".join(p.read_text() for p in CHECKS.glob("*.py"))
         block = source[source.index(f'id="{finding_id}"') :][:400]

@@ -106,7 +106,7 @@ KINDS = {
     "cpu-only-build": ("cpu-only-build", "torch", Severity.ERROR),
     "cuda-unavailable": ("torch-broken", "torch", Severity.ERROR),
     "torch-debug-build": ("performance", "torch", Severity.WARNING),
-    "gpu-memory-held-by-others": ("performance", "compute", Severity.WARNING),
+    "gpu-memory-held-by-others": ("out-of-memory", "compute", Severity.WARNING),
     "cpu-threads-limited": ("performance", "environment", Severity.WARNING),
     "pageable-host-memory": ("performance", "compute", Severity.WARNING),
     "pcie-link-degraded": ("performance", "hardware", Severity.WARNING),
