@@ -240,3 +240,17 @@ print(max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameter
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert float(out.stdout.split()[-1]) < 1e-6
+
+
+def test_the_search_process_starts_only_after_the_micro_benchmarks():
+    first, second = _split(h100_records())
+    runner = _Scripted(_text(first), _text(second))
+    began: list[str] = []
+
+    def watch(record):
+        if record.get("event") == "result" and len(runner.argvs) == 1:
+            began.append(record["section"])  # sections the first process measured while alone
+
+    run_suite(runner, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0, on_record=watch)
+    assert len(runner.argvs) == 2
+    assert {"matmul", "memory", "transfer"} <= set(began)

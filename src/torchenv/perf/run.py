@@ -130,7 +130,9 @@ def _failure(result) -> str:
 
 # What runs with cudnn.benchmark on, measured again in a fresh process (see the worker's PHASES).
 SEARCH_SECTIONS = ("conv", "ladder-resnet50")
-SEARCH_PREFIX = "search:"  # section timings of the second process
+SEARCH_PREFIX = "search:"
+# Sections measured with no second process alive (import, CUDA start-up and the micro-benchmarks).
+QUIET_SECTIONS = ("import", "cuda-init", "matmul", "memory", "transfer")  # section timings of the second process
 
 
 def _searched(sections: Sequence[str] | None, quick: bool, device: str | None) -> list[str]:
@@ -200,16 +202,24 @@ def run_suite(
 ) -> WorkerRun:
     """The whole `bench` suite: one worker, and on CUDA (full suite) a second, fresh one for what
     runs with cudnn.benchmark on, so that its search is really done (not served from the first's
-    plan cache). The second starts as soon as the first reports a CUDA device, imports torch
-    while the first measures on the GPU, then waits for the word: its import costs no suite time
-    (never on the CPU path, whose figures a concurrent import would disturb)."""
+    plan cache). The second starts once the first has finished its micro-benchmarks on a CUDA
+    device (so nothing else runs while matmul and the copies are timed), imports torch while the first
+    measures the training sections, then waits for the word: its import costs no suite time (never on
+    the CPU path, whose figures a concurrent import would disturb)."""
     began = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=2)
     early: list[_EarlySearch] = []
 
+    device_of: dict[str, str | None] = {}
+
     def first_record(record: dict) -> None:
-        wanted = _searched(sections, quick, (record.get("data") or {}).get("device"))
-        if record.get("event") == "env" and wanted and not early:
+        if record.get("event") == "env":
+            device_of["first"] = (record.get("data") or {}).get("device")
+        wanted = _searched(sections, quick, device_of.get("first"))
+        # Started only once the micro-benchmarks are done: nothing but the measuring process runs
+        # while matmul, the device copy and the host↔device copies are timed.
+        starting = record.get("event") in ("begin", "result") and record.get("section") not in QUIET_SECTIONS
+        if starting and wanted and not early:
             try:
                 early.append(_EarlySearch(runner, python, wanted, compile, timeout, on_record, pool))
             except OSError:
