@@ -42,3 +42,15 @@ def test_tune_json_validates():
     from torchenv.tune.report import build_report
 
     validate(tune_to_dict(build_report(tune_records(), budget_s=300, tolerance=0.05, wall_s=12.0)))
+
+
+def test_profile_json_validates_on_the_h200_planted_trace():
+    from pathlib import Path
+
+    from torchenv.profile.analysis import analyse
+    from torchenv.render.profile_json import profile_to_dict
+
+    trace = Path(__file__).parent.parent.parent / "benchmarks/results/h200-round4/run3/profile-planted.pt.trace.json.gz"
+    document = profile_to_dict(analyse(trace, torchenv_version="test"))
+    validate(document)
+    assert document["findings"] and document["knowledge_version"]

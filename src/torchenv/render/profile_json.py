@@ -7,17 +7,20 @@ import json
 
 from ..model.codec import to_json
 from ..model.profile import PROFILE_KIND, PROFILE_SCHEMA_VERSION, ProfileReport
+from .envelope import envelope
 
 
 def profile_to_dict(report: ProfileReport) -> dict:
     body = to_json(report)
-    return {
-        "schema_version": PROFILE_SCHEMA_VERSION,
-        "kind": PROFILE_KIND,
-        "torchenv_version": report.torchenv_version,
-        **{k: v for k, v in body.items() if k != "torchenv_version"},
-        "ms_lost_per_step": round(report.total_ms_lost(), 4),
-    }
+    body["ms_lost_per_step"] = round(report.total_ms_lost(), 4)
+    # the rules file is the knowledge a profile report is judged by
+    return envelope(
+        PROFILE_KIND,
+        body,
+        schema_version=PROFILE_SCHEMA_VERSION,
+        knowledge_version=report.rules_version or None,
+        torchenv_version=report.torchenv_version,
+    )
 
 
 def render_profile_json(report: ProfileReport) -> str:
