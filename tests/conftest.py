@@ -14,6 +14,15 @@ SCRUBBED_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "PYTORCH_", "TORCH_", "CUDNN_"
 SCRUBBED = ("LD_LIBRARY_PATH", "LD_PRELOAD", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/files from the current renders (then review `git diff`)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def scrub_environment(monkeypatch):
     for key in list(os.environ):

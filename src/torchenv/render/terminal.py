@@ -21,15 +21,25 @@ def render_finding_section(console, heading: str, findings, verbose: bool) -> No
     console.print(Text(f"\n{heading}", style="bold underline"))
     for finding in findings:
         style = STYLE[finding.severity]
-        console.print(Text.assemble((f" {MARK[finding.severity]} ", style), (finding.title, style)))
+        # A grid, not one Text: a title that wraps hangs under its first word, not under the mark.
+        console.print(_hanging(f" {MARK[finding.severity]}", finding.title, style))
         body = [Text(f"[{finding.id}]", style="dim")]
-        body += [Text(f"· {line}", style="dim") for line in finding.evidence]
+        body += [_hanging("·", line, "dim") for line in finding.evidence]
         if verbose or finding.severity is not Severity.INFO:
             body.append(Text(finding.explanation))
         if finding.fix:
             body.append(Text.assemble(("fix: ", "bold"), finding.fix))
         # Indent the whole block so wrapped lines stay under their finding.
         console.print(Padding(Group(*body), (0, 0, 0, 5)))
+
+
+def _hanging(mark: str, text: str, style: str = "") -> Table:
+    """`mark text`, with the text's wrapped lines under its first character (a hanging indent)."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(mark, style), Text(text, style))  # Text: a title's "[...]" is never rich markup
+    return grid
 
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -185,8 +195,58 @@ def render_markdown_page(text: str, console: Console) -> None:
     console.print(Markdown(text, hyperlinks=False))
 
 
-def make_console(stream, *, color: bool | None = None) -> Console:
-    return Console(file=stream, highlight=False, force_terminal=color, soft_wrap=False)
+PIPED_WIDTH = 100  # columns when the output is not a terminal and COLUMNS is unset (rich would take 80)
+
+
+def piped_width(stream, environ=None) -> int | None:
+    """None on a terminal (rich asks it); else COLUMNS when it is a sane number, else PIPED_WIDTH."""
+    import os
+
+    try:
+        if stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        pass
+    columns = (os.environ if environ is None else environ).get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and 40 <= int(columns) <= 1000 else PIPED_WIDTH
+
+
+class _LineTrimmer:
+    """A file that writes whole lines without their trailing spaces (rich pads every line to the
+    console's width: noise in a CI log, a diff or a golden file)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        if "\n" in self.pending:
+            *lines, self.pending = self.pending.split("\n")
+            self.stream.write("".join(line.rstrip(" ") + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write(self.pending.rstrip(" "))
+            self.pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8")
+
+
+def make_console(stream, *, color: bool | None = None, width: int | None = None) -> Console:
+    """The console of a report: on a terminal its width; piped or saved, `width` or piped_width()
+    columns, lines without trailing padding (hanging indents stay: wrapped text keeps its column)."""
+    width = width or piped_width(stream)
+    if width is None:
+        return Console(file=stream, highlight=False, force_terminal=color, soft_wrap=False)
+    return Console(file=_LineTrimmer(stream), highlight=False, force_terminal=color, soft_wrap=False, width=width)
 
 
 __all__ = [
