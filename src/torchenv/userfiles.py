@@ -25,12 +25,14 @@ import stat
 import tempfile
 from typing import Any
 
+from .model.errors import InputError
+
 MAX_JSON_DEPTH = 64  # torchenv's own files nest ~8 deep; Python's parser would recurse ~1000
 READ_CHUNK = 1 << 20
 
 
-class UserFileError(Exception):
-    """A file the user named that cannot be read or written: one line."""
+class UserFileError(InputError):
+    """A file the user named that cannot be read or written: one line, exit 2."""
 
 
 def _strerror(exc: OSError) -> str:

@@ -44,3 +44,38 @@ def test_each_error_is_one_line_and_its_code(monkeypatch, capsys, raised, code, 
 def test_argparse_usage_errors_are_2(capsys):
     assert main(["doctor", "--format", "html"]) == 2
     assert main([]) == 2
+
+
+def test_every_own_exception_derives_from_the_root_with_its_code():
+    from torchenv.actions.create import CreateError
+    from torchenv.model.codec import DecodeError
+    from torchenv.monitor.launch import LaunchError
+    from torchenv.monitor.nvml import NvmlUnavailable
+    from torchenv.planners.export import ExportError as PlanExportError
+    from torchenv.planners.target import PlanInputError
+    from torchenv.snapshots.export import ExportError as SnapshotExportError
+    from torchenv.snapshots.files import SnapshotFileError
+    from torchenv.userfiles import UserFileError
+
+    inputs = (UserFileError, DecodeError, CreateError, PlanExportError, SnapshotExportError, SnapshotFileError,
+              NvmlUnavailable, PlanInputError)
+    for cls in inputs:
+        assert issubclass(cls, InputError) and cls("x").exit_code == 2, cls
+    for cls in (DecodeError, PlanExportError, SnapshotExportError, PlanInputError):
+        assert issubclass(cls, ValueError), cls  # callers that catch ValueError keep working
+    assert issubclass(LaunchError, TorchenvError) and LaunchError("x: command not found", 127).exit_code == 127
+
+
+def test_an_own_error_reaching_main_is_one_line_with_its_code(monkeypatch, capsys):
+    from torchenv.monitor.launch import LaunchError
+    from torchenv.snapshots.files import SnapshotFileError
+
+    for raised, code in ((SnapshotFileError("a.json: not a torchenv snapshot"), 2), (LaunchError("x: not found", 127), 127)):
+
+        def run(args, raised=raised):
+            raise raised
+
+        monkeypatch.setattr(doctor_cli, "run_doctor", run)
+        assert main(["doctor", "--no-torch"]) == code
+        err = capsys.readouterr().err
+        assert err.strip() == f"torchenv: {raised}"

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.errors import InputError
 from ..model.plan import Plan
 from ..planners.export import conda_create_argv, pip_install_argv, uv_pip_install_argv
 
@@ -34,7 +35,7 @@ INSTALLERS = ("pip", "uv", "conda", "mamba", "micromamba")
 CONDA_LIKE = ("conda", "mamba", "micromamba")
 
 
-class CreateError(Exception):
+class CreateError(InputError):
     """A request `create` refuses (existing path, missing installer or interpreter): exit code 2."""
 
 

@@ -92,7 +92,7 @@ def _main(argv: list[str] | None, early=None) -> int:
         return int(args.run(args))
     except TorchenvError as exc:  # UsageError (2), GateFailure (1), ...: one line, its own exit code
         print(f"torchenv: {exc}", file=sys.stderr)
-        return ExitCode(exc.exit_code)
+        return int(exc.exit_code)  # LaunchError carries the shell's 126/127
     except KeyboardInterrupt as exc:
         return _interrupted(exc, argv is None)
     except BrokenPipeError:

@@ -13,10 +13,11 @@ import typing
 from functools import cache
 from typing import Any
 
+from .errors import InputError
 from .facts import Unknown
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError, ValueError):
     """The JSON does not have the shape of the model (a foreign or corrupt file)."""
 
 

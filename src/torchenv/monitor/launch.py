@@ -24,12 +24,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
+from ..model.errors import TorchenvError
 from ..probes.runner import Interrupted
 
 SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
-class LaunchError(Exception):
+class LaunchError(TorchenvError):
     """The command could not be started; `exit_code` is the shell's (127 not found, 126 not executable)."""
 
     def __init__(self, message: str, exit_code: int):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..model.errors import InputError
 from .model import Event, GpuInfo, GpuSample
 
 MIB = 1024 * 1024
@@ -52,7 +53,7 @@ GPM_RATES = {
 GPM_FIELDS = tuple(GPM_UTIL.values())  # the metrics that exist only through GPM
 
 
-class NvmlUnavailable(Exception):
+class NvmlUnavailable(InputError):
     """NVML cannot be used at all (no binding, no driver, no GPU): one line for the user."""
 
 

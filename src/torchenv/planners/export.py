@@ -26,6 +26,7 @@ from ..formats import (
     uv_python_lines,
 )
 from ..model.codec import to_json
+from ..model.errors import InputError
 from ..model.plan import PYPI_INDEX, Plan
 
 FORMATS = ("text", "pip", "uv", "conda", "pixi", "requirements", "environment.yml", "dockerfile")
@@ -34,7 +35,7 @@ DEFAULT_NAME = "torch-env"
 LAST_PYTORCH_CHANNEL_RELEASE = Version("2.5.1")
 
 
-class ExportError(ValueError):
+class ExportError(InputError, ValueError):
     """The plan cannot be expressed in that format (an impossible plan, a Dockerfile for macOS, ...)."""
 
 

@@ -6,10 +6,11 @@ import re
 
 from ..compat.platform import is_jetson, normalize_arch, normalize_os
 from ..model import Facts, known
+from ..model.errors import InputError
 from ..model.plan import GpuTarget, Target
 
 
-class PlanInputError(ValueError):
+class PlanInputError(InputError, ValueError):
     """A described target or a pin that cannot be understood (the CLI shows it as a usage error)."""
 
 

@@ -35,6 +35,7 @@ from ..formats import (
     yaml_string,
 )
 from ..model import known
+from ..model.errors import InputError
 from ..model.snapshot import Snapshot, SnapshotPackage
 from ..reports.conda_meta import conda_spec_parts, spec_name
 from .build import LOCAL_TAG, PYTORCH_INDEX, describe, installed_by
@@ -43,7 +44,7 @@ EXPORT_FORMATS = ("requirements", "environment.yml", "pixi.toml", "dockerfile")
 TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
-class ExportError(ValueError):
+class ExportError(InputError, ValueError):
     """The snapshot lacks what this export needs (one line)."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..model import Facts
 from ..model.codec import DecodeError, from_json, to_json
+from ..model.errors import InputError
 from ..model.snapshot import SNAPSHOT_KIND, SNAPSHOT_SCHEMA_VERSION, Snapshot
 from ..userfiles import (
     MAX_JSON_DEPTH,
@@ -32,7 +33,7 @@ FORMATS = ("json", "toml")
 MAX_BYTES = 64 * 1024 * 1024
 
 
-class SnapshotFileError(Exception):
+class SnapshotFileError(InputError):
     """A snapshot file that cannot be read or written: one line for the user."""
 
 
