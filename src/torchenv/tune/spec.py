@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..model.errors import InputError
+
 BUILTIN_WORKLOADS = ("resnet50", "transformer")
 
 
@@ -19,8 +21,8 @@ class WorkloadSpec:
         return self.builtin if self.builtin else f"{self.path}:{self.factory}"
 
 
-class SpecError(ValueError):
-    pass
+class SpecError(InputError, ValueError):
+    """A workload that names nothing runnable: the user's input (exit 2)."""
 
 
 def parse_workload(text: str, cwd: str | None = None, exists=os.path.isfile) -> WorkloadSpec:
