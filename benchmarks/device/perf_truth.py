@@ -1,4 +1,3 @@
-# ruff: noqa: T201
 """Why bench reads below a bare script (issue 19), on the device: one process per call.
 
   python perf_truth.py matmul   bare (3 warm-ups, mean of 10 event-timed products) vs the runtime's
@@ -19,7 +18,7 @@ import time
 import torch
 
 sys.path.insert(0, "src/torchenv/perf/_worker")
-from timing import Clock, measure  # noqa: E402
+from timing import Clock, measure
 
 DEVICE = torch.device("cuda", 0)
 
@@ -39,8 +38,9 @@ def nvml_reader():
             }
 
         return read
-    except Exception as exc:  # noqa: BLE001
-        return lambda: {"nvml": str(exc)}
+    except Exception as exc:
+        reason = str(exc)
+        return lambda: {"nvml": reason}
 
 
 READ = nvml_reader()
@@ -161,7 +161,7 @@ def compile_study(workload):
         step()
         torch.cuda.synchronize()
         out(part="compile", workload=workload, how="first-step", attempt=attempt, s=time.perf_counter() - began)
-        windows("compiled-%d" % attempt, step)
+        windows(f"compiled-{attempt}", step)
 
 
 if __name__ == "__main__":

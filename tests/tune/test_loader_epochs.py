@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.torch]
 torch = pytest.importorskip("torch")
 
 from torchenv.perf._worker import dataloading as DL  # noqa: E402  (needs torch)
-from torchenv.perf._worker import engine as EN
-from torchenv.perf._worker import workload as WL
+from torchenv.perf._worker import engine as EN  # noqa: E402
+from torchenv.perf._worker import workload as WL  # noqa: E402
 
 
 class SlowItems(torch.utils.data.Dataset):
