@@ -12,7 +12,8 @@ import yaml
 from testsupport import load_h100_facts
 from torchenv.compat.driver import driver_support
 from torchenv.planners import describe_target, plan_for
-from torchenv.planners.export import container_run_lines, export, export_dockerfile, official_image
+from torchenv.planners.export import container_run_lines, export_dockerfile, official_image, plan_parts
+from torchenv.render.plan_text import render_plan_text
 from torchenv.snapshots.build import snapshot_from_facts
 from torchenv.snapshots.export import export_dockerfile as export_snapshot_dockerfile
 
@@ -67,7 +68,7 @@ def test_plan_dockerfile_matches_the_host_driver_and_says_how_to_run_it(gpu, dri
 
 def test_plan_text_names_the_official_image_with_its_floor(knowledge):
     plan = plan_for(describe_target(knowledge, gpus=["RTX 4090"], driver="550.54.14", python="3.12"), knowledge)
-    line = next(line for line in export(plan, "text").splitlines() if line.startswith("Image: "))
+    line = next(line for line in render_plan_text(plan, plan_parts(plan)).splitlines() if line.startswith("Image: "))
     assert line.startswith(f"Image: {official_image(plan)} (needs driver >= {plan.min_driver})")
     assert official_image(plan).startswith(f"pytorch/pytorch:{plan.torch}-cuda{plan.cuda}-cudnn")
 
@@ -77,7 +78,7 @@ def test_cpu_plan_runs_without_gpus(knowledge):
     text = export_dockerfile(plan, knowledge)
     assert "--gpus" not in text and "nvidia.com/gpu" not in text and "deploy:" not in text
     assert "--ipc=host" in commands(text)["docker run"]
-    assert not any(line.startswith("Image: ") for line in export(plan, "text").splitlines())
+    assert not any(line.startswith("Image: ") for line in render_plan_text(plan, plan_parts(plan)).splitlines())
 
 
 def test_snapshot_dockerfile_has_the_same_run_lines():

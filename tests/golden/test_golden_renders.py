@@ -113,10 +113,11 @@ TARGETS = {
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_plan(golden, knowledge, name):
     from torchenv.planners import describe_target, plan_for
-    from torchenv.planners.export import export
+    from torchenv.planners.export import export, plan_parts
+    from torchenv.render.plan_text import render_plan_text
 
     plan = plan_for(describe_target(knowledge, **TARGETS[name]), knowledge)
-    golden(f"plan-{name}.txt", export(plan, "text"))
+    golden(f"plan-{name}.txt", render_plan_text(plan, plan_parts(plan)))
     if plan.ok:
         for fmt, ext in (("requirements", "txt"), ("environment.yml", "yml"), ("pixi", "toml"), ("dockerfile", "Dockerfile")):
             golden(f"plan-{name}.{fmt.split('.')[0]}.{ext}", export(plan, fmt, knowledge=knowledge))
@@ -130,7 +131,7 @@ def h100_snapshot():
 
 
 def test_snapshot_diff(golden, h100_snapshot):
-    from torchenv.cli.snapshot import render_diff
+    from torchenv.render.snapshot_text import render_diff
     from torchenv.snapshots.build import describe
     from torchenv.snapshots.diff import diff_snapshots
 

@@ -22,8 +22,10 @@ from torchenv.planners.export import (
     official_image,
     pip_install_argv,
     plan_json,
+    plan_parts,
     uv_pip_install_argv,
 )
+from torchenv.render.plan_text import render_plan_text
 
 CASES = {
     "h100": lambda k: plan_for(load_h100_facts(), k),
@@ -181,7 +183,7 @@ def test_impossible_plan_does_not_export(knowledge):
     plan = plan_for(describe_target(knowledge, gpus=["RTX 5090"], driver="470.82.01"), knowledge)
     with pytest.raises(ExportError, match="cannot be met"):
         export(plan, "pip")
-    assert "Cannot be met" in export(plan, "text")
+    assert "Cannot be met" in render_plan_text(plan, plan_parts(plan))
     assert plan_document(plan)["ok"] is False
     with pytest.raises(ExportError, match="one envelope"):
         export(plan, "json")
@@ -189,5 +191,6 @@ def test_impossible_plan_does_not_export(knowledge):
 
 
 def test_text_explains(knowledge):
-    text = export(CASES["h100"](knowledge), "text")
+    plan = CASES["h100"](knowledge)
+    text = render_plan_text(plan, plan_parts(plan))
     assert "Why:" in text and "sm_90" in text and "Alternatives:" in text and "A driver >= 595.45.04" in text

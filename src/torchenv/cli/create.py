@@ -49,9 +49,8 @@ def run_create(args: argparse.Namespace) -> int:
         find_base_python,
         recipe_for,
     )
-    from ..planners.export import render_plan_text
     from ..probes.runner import Runner
-    from .plan import build_plan
+    from .plan import build_plan, plan_text
 
     require_seconds(args.timeout, "--timeout")
     if args.gpu or args.cc or args.os or args.arch:
@@ -61,7 +60,7 @@ def run_create(args: argparse.Namespace) -> int:
     plan, _ = build_plan(args)
     out = sys.stdout
     if not plan.ok:
-        out.write(render_plan_text(plan))
+        out.write(plan_text(plan))
         return ExitCode.PROBLEMS
     path = os.path.abspath(args.path)
     try:

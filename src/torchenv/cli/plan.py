@@ -85,14 +85,22 @@ def register(commands) -> None:
     plan.set_defaults(run=run_plan)
 
 
+def plan_text(plan) -> str:
+    """The plan explained (render/plan_text.py) with the commands the planner decided."""
+    from ..planners.export import plan_parts
+    from ..render.plan_text import render_plan_text
+
+    return render_plan_text(plan, plan_parts(plan))
+
+
 def run_plan(args: argparse.Namespace) -> int:
     from ..planners.export import ExportError, export
 
     plan, knowledge = build_plan(args)
     fmt = "json" if args.json else args.format
-    if not plan.ok and fmt not in ("text", "json"):
-        sys.stdout.write(export(plan, "text"))
-        return ExitCode.PROBLEMS
+    if fmt == "text" or (not plan.ok and fmt != "json"):
+        sys.stdout.write(plan_text(plan))
+        return ExitCode.OK if plan.ok else ExitCode.PROBLEMS
     if fmt == "json":
         from .. import __version__
         from ..planners.export import plan_json

@@ -102,7 +102,6 @@ def _json(kind: str, payload: dict, knowledge_version: str | None) -> str:
     return render_command_json(kind, payload, torchenv_version=__version__, knowledge_version=knowledge_version)
 
 
-
 def _load(path: str):
     from ..snapshots.files import SnapshotFileError, load_snapshot
 
@@ -199,26 +198,10 @@ def run_diff(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(_json(DIFF_KIND, payload, None))
     else:
+        from ..render.snapshot_text import render_diff
+
         sys.stdout.write(render_diff(result, args.a, describe(a), b_name, describe(b)))
     return ExitCode.PROBLEMS if failing else ExitCode.OK
-
-
-def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> str:
-    lines = [f"A  {a_name}: {a_text}", f"B  {b_name}: {b_text}", ""]
-    if not result.differences:
-        lines.append("No relevant differences.")
-    for d in result.differences:
-        lines.append(
-            f"{d.level.upper():<9} {d.subject}: {d.a if d.a is not None else '(absent)'} → {d.b if d.b is not None else '(absent)'}"
-        )
-        lines.append(f"{'':<9} can cause: {d.impact}  [{d.id}]")
-    counts = result.counts()
-    summary = ", ".join(f"{n} {level}" for level, n in counts.items() if n)
-    lines.append("")
-    lines.append(f"{len(result.differences)} differences" + (f" ({summary})" if summary else ""))
-    if result.ignored:
-        lines.append("ignored as noise: " + ", ".join(result.ignored))
-    return "\n".join(lines) + "\n"
 
 
 # --- export ----------------------------------------------------------------------------------------------
@@ -256,9 +239,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 # --- verify ----------------------------------------------------------------------------------------------
 
-MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
-
-
 def run_verify(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
     from ..model.codec import to_json
@@ -293,11 +273,7 @@ def run_verify(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(_json(VERIFY_KIND, payload, knowledge.version))
     else:
-        for c in checks:
-            print(f"{MARKS.get(c.status, c.status)}  {c.stage:<4}  {c.subject}: {c.detail}")
-        verdict = "does not match" if failed else "matches"
-        what = "this host can run it" if args.host_only and not failed else f"this environment {verdict} the snapshot"
-        if args.host_only and failed:
-            what = "this host cannot run it"
-        print(f"\n{args.snapshot}: {what}")
+        from ..render.snapshot_text import render_verify
+
+        sys.stdout.write(render_verify(checks, args.snapshot, host_only=args.host_only))
     return ExitCode.PROBLEMS if failed else ExitCode.OK

@@ -97,9 +97,10 @@ def render_doctor_html(report: DoctorReport, *, verbose: bool = False) -> str:
 def render_plan_html(plan, *, python: str) -> str:
     """The plan as `torchenv plan` explains it, with the command for this kernel (`%pip install` goes to
     the kernel's own interpreter)."""
-    from ..planners.export import pip_install_argv, render_plan_text
+    from ..planners.export import pip_install_argv, plan_parts
+    from ..render.plan_text import render_plan_text
 
-    text = render_plan_text(plan)
+    text = render_plan_text(plan, plan_parts(plan))
     parts = [f'<div class="torchenv-plan" style="{BOX}">']
     if plan.ok:
         argv = pip_install_argv(plan, python)

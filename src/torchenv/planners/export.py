@@ -1,4 +1,5 @@
-"""Exporters (pure): one Plan -> pip/uv/conda/pixi commands and files, a Dockerfile, JSON, or text.
+"""Exporters (pure): one Plan -> pip/uv/conda/pixi commands and files, a Dockerfile, the JSON payload,
+and the commands its text shows (the text itself is render/plan_text.py's).
 
 Every command is built as an argv list and shown with `shlex.join`, so what is printed is exactly
 what `torchenv create` runs. Files are written as text with every string value JSON-escaped (a valid
@@ -9,6 +10,7 @@ and PyYAML.
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 from packaging.version import Version
 
@@ -249,13 +251,20 @@ def export_dockerfile(plan: Plan, knowledge=None, base: str = "auto") -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------- JSON and text
+# ---------------------------------------------------------------------- JSON and the text's commands
 def plan_json(plan: Plan) -> dict:
     """The payload of `torchenv plan --json`; the envelope is render/json_commands.py's."""
     data = to_json(plan)
     if plan.ok:
         data["commands"] = {"pip": shlex.join(pip_install_argv(plan))}
     return data
+
+
+def _option_argv(option) -> list[str]:
+    if option.index_url.endswith(".whl"):  # a build published as one wheel file
+        return ["python", "-m", "pip", "install", option.index_url]
+    index = [] if option.index_url == PYPI_INDEX else ["--index-url", option.index_url]
+    return ["python", "-m", "pip", "install", f"torch=={option.torch}", *index]
 
 
 def build_label(torch: str, variant: str) -> str:
@@ -265,13 +274,6 @@ def build_label(torch: str, variant: str) -> str:
     if variant.startswith("jp"):
         return f"{torch} (JetPack {variant[2:].split('-')[0]}, {variant})"
     return f"{torch}+{variant}"
-
-
-def _option_argv(option) -> list[str]:
-    if option.index_url.endswith(".whl"):  # a build published as one wheel file
-        return ["python", "-m", "pip", "install", option.index_url]
-    index = [] if option.index_url == PYPI_INDEX else ["--index-url", option.index_url]
-    return ["python", "-m", "pip", "install", f"torch=={option.torch}", *index]
 
 
 def _summary(plan: Plan) -> str:
@@ -284,44 +286,33 @@ def _summary(plan: Plan) -> str:
     return f"torch {build} for {where}"
 
 
-def render_plan_text(plan: Plan) -> str:
-    out: list[str] = []
-    if plan.ok:
-        out.append(f"Plan: {_summary(plan)}")
-        out.append("  " + shlex.join(pip_install_argv(plan)))
-        if plan.torchvision or plan.torchaudio:
-            comps = ", ".join(f"{n} {v}" for n, v in plan.packages if n != "torch")
-            out.append(f"  with {comps}")
-        out.append("Why:")
-        out += [f"  - {r}" for r in plan.reasons]
-    else:
-        out.append("Cannot be met:")
-        out += [f"  - {u}" for u in plan.unmet]
-        if plan.nearest:
-            out.append("Nearest plans that can:")
-            for n in plan.nearest:
-                out.append(f"  - {n.trade_off}  [Python {n.python}]")
-                out.append(f"      {shlex.join(_option_argv(n))}")
-    if plan.warnings:
-        out.append("Warnings:")
-        out += [f"  ! {w}" for w in plan.warnings]
-    if plan.alternatives:
-        out.append("Alternatives:")
-        for a in plan.alternatives:
-            out.append(f"  - torch {build_label(a.torch, a.variant)} (Python {a.python}): {a.trade_off}")
-    if (image := official_image(plan)) is not None:
-        floor = f" (needs driver >= {plan.min_driver})" if plan.min_driver else ""
-        out.append(f"Image: {image}{floor}; `--format dockerfile` for a Dockerfile and its docker run line")
-    if plan.driver_upgrade:
-        u = plan.driver_upgrade
-        out.append(f"A driver >= {u.min_driver} would give: torch {u.torch}+{u.variant} ({u.gain})")
-    out.append(f"(target: {plan.target.origin}; knowledge {plan.knowledge_version})")
-    return "\n".join(out) + "\n"
+@dataclass(frozen=True)
+class PlanParts:
+    """What the plan's text shows besides the plan's own fields, decided once here (the files'
+    headers use the same summary) and formatted by render/plan_text.py: the one-line summary, the
+    install argv (empty for a plan that cannot be met), one argv per nearest plan, one build label
+    per alternative, the official image (or None)."""
+
+    summary: str
+    pip: list[str]
+    nearest: list[list[str]]
+    alternatives: list[str]
+    image: str | None
+
+
+def plan_parts(plan: Plan) -> PlanParts:
+    return PlanParts(
+        summary=_summary(plan),
+        pip=pip_install_argv(plan) if plan.ok else [],
+        nearest=[_option_argv(n) for n in plan.nearest],
+        alternatives=[build_label(a.torch, a.variant) for a in plan.alternatives],
+        image=official_image(plan),
+    )
 
 
 def export(plan: Plan, fmt: str, *, name: str = DEFAULT_NAME, knowledge=None, python: str = "python") -> str:
     if fmt == "text":
-        return render_plan_text(plan)
+        raise ExportError("the text is rendered by render/plan_text.py from plan_parts (torchenv plan)")
     if fmt == "json":
         raise ExportError("JSON is written through the one envelope: render/json_commands.py (torchenv plan --json)")
     _require(plan)
@@ -349,6 +340,7 @@ def export(plan: Plan, fmt: str, *, name: str = DEFAULT_NAME, knowledge=None, py
 __all__ = [
     "FORMATS",
     "ExportError",
+    "PlanParts",
     "conda_create_argv",
     "conda_specs",
     "container_run_lines",
@@ -363,6 +355,6 @@ __all__ = [
     "official_image",
     "pip_install_argv",
     "plan_json",
-    "render_plan_text",
+    "plan_parts",
     "uv_pip_install_argv",
 ]
