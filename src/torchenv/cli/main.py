@@ -49,8 +49,45 @@ def main(argv: list[str] | None = None) -> int:
             code = _main(argv, early)
     except KeyboardInterrupt as exc:  # raised before _main's own handler was reached
         return _interrupted(exc, as_script)
+    except BrokenPipeError:  # argparse's --help or usage text into a closed pipe
+        code = _reader_left()
     if early is not None:
         _exit_now(code)
+    return _flush_stdout(code)
+
+
+def _reader_left() -> int:
+    """stdout's reader is gone (`torchenv doctor | head`): point stdout at /dev/null, so that neither
+    rich nor the interpreter's final flush writes to the closed pipe again (no "Exception ignored"
+    on stderr, no exit 120), and exit 0, quietly, whatever the command was printing."""
+    from .exit_codes import ExitCode
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests' capture, embedding)
+        pass
+    return ExitCode.OK
+
+
+def _stdout_is_devnull() -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _flush_stdout(code: int) -> int:
+    """Flush while a broken pipe can still be handled here, not at interpreter exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_left()
+    except (OSError, ValueError):
+        pass
     return code
 
 
@@ -60,7 +97,7 @@ def _exit_now(code: int) -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass  # the reader left (`| head`): exit as if it had read everything
+        code = _reader_left()  # the reader left (`| head`): quietly, exit 0 like every command
     except (OSError, ValueError):
         code = code or 1
     try:
@@ -88,6 +125,7 @@ def _main(argv: list[str] | None, early=None) -> int:
         args.early = early
     elif early is not None:
         early.runner.discard()
+    devnull_before = _stdout_is_devnull()
     try:
         return int(args.run(args))
     except TorchenvError as exc:  # UsageError (2), GateFailure (1), ...: one line, its own exit code
@@ -96,7 +134,13 @@ def _main(argv: list[str] | None, early=None) -> int:
     except KeyboardInterrupt as exc:
         return _interrupted(exc, argv is None)
     except BrokenPipeError:
-        return ExitCode.OK
+        return _reader_left()
+    except SystemExit:
+        # rich's Console.on_broken_pipe: stdout already pointed at /dev/null, then SystemExit(1).
+        # No command of ours raises SystemExit, so anything else goes on as it came.
+        if _stdout_is_devnull() and not devnull_before:
+            return _reader_left()
+        raise
     except Exception as exc:  # a bug in torchenv, never a problem of the user's machine
         if os.environ.get("TORCHENV_DEBUG"):
             traceback.print_exc()
