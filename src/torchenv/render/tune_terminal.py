@@ -84,3 +84,10 @@ def render_tune_terminal(report: TuneReport, console) -> None:
         from rich.syntax import Syntax
 
         console.print(Syntax(report.snippet, "python", theme="ansi_dark", background_color="default"))
+
+
+def print_tune_report(report: TuneReport, stream) -> None:
+    """The terminal view on `stream` (torchenv.tune(show=True) prints it on stderr)."""
+    from rich.console import Console
+
+    render_tune_terminal(report, Console(file=stream, highlight=False))

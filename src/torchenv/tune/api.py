@@ -126,9 +126,7 @@ def tune(
         records, budget_s=budget, tolerance=tolerance, wall_s=time.monotonic() - started, torchenv_version=__version__
     )
     if show:
-        from rich.console import Console
+        from ..render.tune_terminal import print_tune_report
 
-        from ..render.tune_terminal import render_tune_terminal
-
-        render_tune_terminal(report, Console(file=sys.stderr, highlight=False))
+        print_tune_report(report, sys.stderr)
     return report
