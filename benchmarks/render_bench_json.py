@@ -10,19 +10,14 @@ import sys
 
 from rich.console import Console
 
-from torchenv.model.bench import BenchReport
-from torchenv.model.codec import from_json
+from torchenv.render.json_bench import bench_from_dict
 from torchenv.render.terminal_bench import render_bench_terminal
 
 
 def main() -> int:
     with open(sys.argv[1], encoding="utf-8") as handle:
-        body = json.load(handle)
-    for key in ("schema_version", "kind", "suite_s"):
-        body.pop(key, None)
-    for m in body["measurements"]:
-        (m.get("time") or {}).pop("spread", None)
-    render_bench_terminal(from_json(BenchReport, body), Console(width=150, highlight=False))
+        document = json.load(handle)
+    render_bench_terminal(bench_from_dict(document), Console(width=150, highlight=False))
     return 0
 
 

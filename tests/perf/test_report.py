@@ -14,7 +14,7 @@ from torchenv.perf.report import Hardware, build_report
 from torchenv.perf.run import MARK, records_of, run_worker, worker_argv
 from torchenv.probes.runner import RunResult
 from torchenv.render.html_bench import LADDER_COLOUR, RATIO_COLOUR, render_html
-from torchenv.render.json_bench import bench_to_dict
+from torchenv.render.json_bench import bench_from_dict, bench_to_dict
 from torchenv.render.terminal_bench import render_bench_terminal
 
 CPU_QUICK = Path(__file__).parent / "fixtures" / "cpu-quick.jsonl"
@@ -86,6 +86,7 @@ def test_json_round_trips_through_the_model():
         if m.get("time"):
             m["time"].pop("spread")
     assert from_json(BenchReport, body) == report
+    assert bench_from_dict(data) == report  # the one decoder of bench JSON says the same
 
 
 def test_terminal_table_shows_ratios_ladder_and_causes():

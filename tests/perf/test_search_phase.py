@@ -21,6 +21,7 @@ import json, sys
 sys.path.insert(0, {str(WORKER_SCRIPT.parent)!r})
 import main
 main.load_runtime()  # the runtime as the target interpreter loads it: no torchenv on the path
+import torchenv_perf_worker.micro as micro
 import torchenv_perf_worker.plan_bench as w
 rungs = {{}}
 for phase in w.PHASES:
@@ -34,9 +35,9 @@ for phase in w.PHASES:
             state = before
     rungs[phase] = measured
 print(json.dumps({{
-    "conv": {{p: w.conv_flags(True, "full", p) for p in w.PHASES}},
-    "conv_quick": w.conv_flags(True, "quick", "both"),
-    "conv_cpu": w.conv_flags(False, "full", "heuristics"),
+    "conv": {{p: micro.conv_flags(True, "full", p) for p in w.PHASES}},
+    "conv_quick": micro.conv_flags(True, "quick", "both"),
+    "conv_cpu": micro.conv_flags(False, "full", "heuristics"),
     "rungs": rungs,
 }}))
 """

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 uses the tomli backport
-    import tomli as tomllib  # type: ignore[no-redef]
+from ..knowledge._store import DATA_DIR, tomllib
 
 RULES_FILE = "profile_rules.toml"
 
@@ -58,5 +54,4 @@ def parse_rules(doc: dict[str, Any]) -> Rules:
 
 @cache
 def load_rules() -> Rules:
-    text = resources.files("torchenv").joinpath("knowledge", "data", RULES_FILE).read_text(encoding="utf-8")
-    return parse_rules(tomllib.loads(text))
+    return parse_rules(tomllib.loads((DATA_DIR / RULES_FILE).read_text(encoding="utf-8")))

@@ -24,5 +24,18 @@ def bench_to_dict(report: BenchReport) -> dict:
     )
 
 
+def bench_from_dict(document: dict) -> BenchReport:
+    """A BenchReport back from its JSON document (bench_to_dict's inverse): the envelope's own fields and
+    the derived figures (suite_s, each spread) are dropped, the rest decoded by the model codec."""
+    from ..model.codec import from_json
+
+    body = {k: v for k, v in document.items() if k not in ("schema_version", "kind", "suite_s")}
+    body["measurements"] = [
+        dict(m, time={k: v for k, v in m["time"].items() if k != "spread"}) if m.get("time") else m
+        for m in body.get("measurements", [])
+    ]
+    return from_json(BenchReport, body)
+
+
 def render_bench_json(report: BenchReport) -> str:
     return json.dumps(bench_to_dict(report), indent=2)

@@ -83,13 +83,7 @@ def embedded_reports(page: str) -> dict[str, dict]:
 
 def bench_report_from_page(page: str) -> BenchReport | None:
     """The bench report embedded in a perf page, decoded with the model codec; None when absent."""
-    from ..model.codec import from_json
+    from .json_bench import bench_from_dict
 
     document = embedded_reports(page).get("bench")
-    if document is None:
-        return None
-    body = {k: v for k, v in document.items() if k not in ("schema_version", "kind", "suite_s")}
-    for m in body.get("measurements", []):
-        if m.get("time"):
-            m["time"].pop("spread", None)
-    return from_json(BenchReport, body)
+    return None if document is None else bench_from_dict(document)

@@ -9,6 +9,14 @@ from . import step as S
 NO_BF16 = "this CPU has no native bf16 (no AVX512-BF16/AMX)"
 
 
+def conv_flags(cuda, mode, phase="both"):
+    """(benchmark, deterministic) pairs the conv test measures in this phase."""
+    if not cuda or mode == "quick":
+        return [(False, False)]  # the full CUDA run compares cudnn.benchmark and determinism
+    flags = [(False, False), (True, False), (False, True), (True, True)]
+    return [f for f in flags if phase == "both" or f[0] == (phase == "search")]
+
+
 def _operands(torch, device, name, n):
     if name == "fp8":
         a = torch.randn(n, n, device=device).to(torch.float8_e4m3fn)
@@ -218,6 +226,4 @@ def conv(bench):
 
 
 def _conv_flags(bench):
-    from .plan_bench import conv_flags
-
     return conv_flags(bench.cuda, bench.mode, bench.phase)

@@ -6,13 +6,15 @@ applied one after another and measured by the same engine as tune's trials.
 Streams `result` records (raw per-call seconds; the parent computes the statistics). Python 3.8+.
 """
 
+import gc
 import time
 
+from . import micro
 from . import step as S
 from .engine import Engine
 from .knobs import describe_change
 from .protocol import describe, emit
-from .timing import Clock, measure
+from .timing import Clock, measure, measure_burst
 from .workloads import builtin
 
 SECTIONS = ("matmul", "memory", "transfer", "conv", "amp", "ladder-resnet50", "ladder-gpt")
@@ -110,14 +112,6 @@ def rung_id(section, change):
     return "%s.%s" % (section, rung_label(change).lstrip("+").replace(" ", "-").replace(".", "-").lower())
 
 
-def conv_flags(cuda, mode, phase="both"):
-    """(benchmark, deterministic) pairs the conv test measures in this phase."""
-    if not cuda or mode == "quick":
-        return [(False, False)]  # the full CUDA run compares cudnn.benchmark and determinism
-    flags = [(False, False), (True, False), (False, True), (True, True)]
-    return [f for f in flags if phase == "both" or f[0] == (phase == "search")]
-
-
 def measured_in_phase(state, phase):
     """Whether a ladder rung with settings `state` is measured in this phase (a rung with
     cudnn.benchmark on belongs to the search phase)."""
@@ -161,8 +155,6 @@ class Bench:
         self.free()
 
     def free(self):
-        import gc
-
         gc.collect()
         if self.cuda:
             self.torch.cuda.empty_cache()
@@ -171,46 +163,23 @@ class Bench:
         return measure(self.clock, fn, warmup_s=min(0.2, seconds / 2.0), sample_s=seconds, during=during)
 
     def burst(self, fn):
-        """What a bare script measures: after an idle pause (the clocks recover from the previous
-        load), 3 warm-ups, then BURST_PRODUCTS calls each timed alone. On a power-capped GPU this is
-        the boost clock's figure; the sustained figure (`micro`) is what a long training job sees."""
-        time.sleep(self.budget["idle_s"])
-        for _ in range(3):
-            fn()
-        samples = []
-        for _ in range(BURST_PRODUCTS):
-            t0 = self.clock.event() if self.cuda else None
-            began = time.perf_counter()
-            fn()
-            if self.cuda:
-                t1 = self.clock.event()
-                t1.synchronize()
-                samples.append(t0.elapsed_time(t1) / 1000.0)
-            else:
-                samples.append(time.perf_counter() - began)
-        return samples
+        """What a bare script measures (timing.measure_burst); on a power-capped GPU the boost clock's
+        figure, where `micro` gives the sustained one a long training job sees."""
+        return measure_burst(self.clock, fn, BURST_PRODUCTS, idle_s=self.budget["idle_s"])
 
     # --- sections --------------------------------------------------------------------------
 
     def matmul(self):
-        from .micro import matmul
-
-        matmul(self)
+        micro.matmul(self)
 
     def memory(self):
-        from .micro import memory
-
-        memory(self)
+        micro.memory(self)
 
     def transfer(self):
-        from .micro import transfer
-
-        transfer(self)
+        micro.transfer(self)
 
     def conv(self):
-        from .micro import conv
-
-        conv(self)
+        micro.conv(self)
 
     def _engine(self, workload, timing):
         name = {"convnet": "convnet", "gpt": "gpt", "resnet50": "resnet50"}[workload]

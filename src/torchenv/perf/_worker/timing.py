@@ -134,3 +134,24 @@ def _safe(fn):
         return fn()
     except Exception as exc:  # an observation must never break a measurement
         return {"error": "%s: %s" % (type(exc).__name__, exc)}
+
+
+def measure_burst(clock, fn, calls, idle_s=0.0, warmup=3):
+    """Per-call seconds of `calls` calls each timed alone (synchronised), after an idle pause of
+    `idle_s` (the clocks recover from the previous load) and `warmup` calls: what a bare script does."""
+    time.sleep(idle_s)
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(calls):
+        if clock.cuda:
+            start = clock.event()
+            fn()
+            end = clock.event()
+            end.synchronize()
+            samples.append(start.elapsed_time(end) / 1000.0)
+        else:
+            began = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - began)
+    return samples
