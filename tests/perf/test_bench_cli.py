@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from testsupport import cli_env, run_cli
 
 torch_missing = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0
