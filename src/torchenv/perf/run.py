@@ -30,6 +30,14 @@ class WorkerRun:
     stderr_tail: str
 
 
+def say_word(path: Path, text: str) -> None:
+    """The parent's word to a waiting worker (protocol.wait_for_word), written whole: the worker
+    never reads half a word."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
 def describe_worker_failure(run: WorkerRun) -> str | None:
     """Why the worker stopped, with its last meaningful stderr line; None when it finished."""
     if not run.error:
@@ -284,9 +292,7 @@ class _EarlySearch:
 
     def _say(self, word: str) -> None:
         if not self.word.exists():
-            temporary = self.folder / "word.tmp"
-            temporary.write_text(word)
-            temporary.replace(self.word)  # atomic: the worker never reads half a word
+            say_word(self.word, word)
 
     def release(self) -> WorkerRun:
         with self.lock:

@@ -201,7 +201,7 @@ def profile_argv(python: str, spec: CaptureSpec, trace: Path, word: Path) -> lis
 def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner=None) -> ProfileReport:
     """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply (for a
     WORKLOAD; a script's step is the user's code: nothing is re-measured)."""
-    from ..perf.run import describe_worker_failure, run_worker, worker_environment
+    from ..perf.run import describe_worker_failure, run_worker, say_word, worker_environment
     from ..probes.runner import Runner
     from .analysis import analyse
 
@@ -227,10 +227,10 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
             )
         except Exception as exc:
             state["error"] = f"the captured trace could not be analysed: {exc}"
-            _say(word, "stop")
+            say_word(word, "stop")
             return
         state["report"], state["fixes"] = report, fixes_for(report, caps)
-        _say(word, json.dumps({"configs": [c for c, _ in state["fixes"]]}))
+        say_word(word, json.dumps({"configs": [c for c, _ in state["fixes"]]}))
 
     if script is not None:
         argv = script_argv(script.python, spec, script, trace)
@@ -272,11 +272,5 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
             report, remeasured=remeasured(list(run.records), state["fixes"]), extra=extra, notes=tuple(notes)
         )
     finally:
-        for leftover in (word, word.with_suffix(".tmp")):
+        for leftover in (word, word.with_name(word.name + ".tmp")):
             leftover.unlink(missing_ok=True)  # the trace itself stays, for Perfetto
-
-
-def _say(path: Path, text: str) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)  # atomic: the worker never reads half a list

@@ -12,7 +12,7 @@ import sys
 import time
 
 from . import device as D
-from .protocol import describe, emit
+from .protocol import describe, emit, wait_for_word
 
 STARTED = time.monotonic()
 
@@ -187,17 +187,7 @@ def wait_for_go(path, timeout):
     parent gone, or the time up)."""
     emit("begin", section="wait")
     began = time.perf_counter()
-    parent = os.getppid()
-    word = None
-    while time.perf_counter() - began < timeout and os.getppid() == parent:
-        try:
-            with open(path) as handle:
-                word = handle.read().strip()
-        except OSError:
-            word = None
-        if word in ("go", "stop"):
-            break
-        time.sleep(0.01)
+    word = wait_for_word(path, timeout)
     emit("end", section="wait", seconds=round(time.perf_counter() - began, 3), word=word)
     return word == "go"
 

@@ -8,13 +8,11 @@ Python 3.8+ syntax.
 """
 
 import json
-import os
-import time
 
 from .engine import Engine
 from .knobs import label
 from .profiling import capture
-from .protocol import emit
+from .protocol import emit, wait_for_word
 
 
 def run(torch, device, workload, emit_, args):
@@ -53,21 +51,11 @@ def run(torch, device, workload, emit_, args):
 
 def wait_for_fixes(path, timeout):
     """The parent writes {"configs": [...]} (or "stop") into `path` once it has analysed the trace."""
-    began = time.perf_counter()
-    parent = os.getppid()
-    while time.perf_counter() - began < timeout and os.getppid() == parent:
-        try:
-            with open(path) as handle:
-                text = handle.read().strip()
-        except OSError:
-            text = ""
-        if text == "stop":
-            return []
-        if text:
-            try:
-                return list(json.loads(text).get("configs") or [])
-            except (ValueError, AttributeError):
-                emit("error", section="remeasure", error="unreadable fix list from the parent")
-                return []
-        time.sleep(0.02)
-    return []
+    text = wait_for_word(path, timeout, poll_s=0.02)
+    if not text or text == "stop":
+        return []
+    try:
+        return list(json.loads(text).get("configs") or [])
+    except (ValueError, AttributeError):
+        emit("error", section="remeasure", error="unreadable fix list from the parent")
+        return []

@@ -6,6 +6,7 @@ beyond its own package). Python 3.8+ syntax.
 """
 
 import json
+import os
 import sys
 import time
 
@@ -27,3 +28,20 @@ def describe(exc):
     if "out of memory" in first.lower():
         return "out of memory (%s)" % type(exc).__name__
     return "%s: %s" % (type(exc).__name__, first)
+
+
+def wait_for_word(path, timeout, poll_s=0.01):
+    """The parent's word in the file `path` (written whole by perf/run.py:say_word), stripped; None
+    when the time is up or the parent is gone first. How a worker waits for its parent's decision."""
+    began = time.perf_counter()
+    parent = os.getppid()
+    while time.perf_counter() - began < timeout and os.getppid() == parent:
+        try:
+            with open(path) as handle:
+                text = handle.read().strip()
+        except OSError:
+            text = ""
+        if text:
+            return text
+        time.sleep(poll_s)
+    return None
