@@ -1,4 +1,9 @@
-"""Findings: what a check concluded, with stable IDs that are part of the public API."""
+"""Findings: what a check concluded, with stable IDs that are part of the public API.
+
+`Finding` is the one diagnostic type: doctor's checks, bench's causes, profile's rules, diff's
+differences, verify's checks and explain's matches each carry one (the last three in a record with
+their command's own context: `model.snapshot.Difference`, `model.snapshot.VerifyCheck`,
+`checks.explain.ExplainMatch`), so every command's JSON has the same finding object."""
 
 from __future__ import annotations
 
@@ -56,6 +61,8 @@ class Finding:
     evidence: tuple[str, ...]
     explanation: str
     fix: str | None  # the exact command or step for this machine; None when nothing to do
+    # Where the knowledge behind it came from (a URL or a document); None for the doctor's own rules.
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
