@@ -12,10 +12,10 @@ from torchenv.knowledge import load_knowledge
 from torchenv.knowledge.fabrics import load_fabrics
 from torchenv.model import Finding, Severity, Unknown
 from torchenv.model.preflight import EXIT_CODES, SECTION_OF, MissingRank, NetInterface
-from torchenv.model.snapshot import Difference
 from torchenv.preflight import binding, health, inventory
 from torchenv.preflight.findings import check_missing, failure_finding, finding, ranks_text
 from torchenv.preflight.judge import build_report, summary_of, verdict_of
+from torchenv.snapshots.diff import difference
 
 KNOWLEDGE = load_knowledge()
 FABRICS = load_fabrics()
@@ -44,18 +44,18 @@ def test_an_undocumented_finding_id_is_refused():
 @pytest.mark.parametrize(
     ("id", "level", "subject", "severity"),
     [
-        ("nccl-version", "speed", "NCCL in torch", Severity.ERROR),  # hangs across versions (nccl#1267)
-        ("loaded-library", "speed", "libnccl loaded", Severity.ERROR),
-        ("package-version", "speed", "package nvidia-nccl-cu13", Severity.ERROR),
-        ("torch-version", "cuda", "torch version", Severity.ERROR),
-        ("loaded-library", "numerics", "libcublas loaded", Severity.WARNING),
-        ("env-var", "speed", "env NCCL_ALGO", Severity.WARNING),
-        ("package-version", "other", "package numpy", Severity.INFO),
-        ("kernel", "other", "kernel", Severity.INFO),
+        ("nccl-version-differs", "speed", "NCCL in torch", Severity.ERROR),  # hangs across versions (nccl#1267)
+        ("loaded-library-differs", "speed", "libnccl loaded", Severity.ERROR),
+        ("package-version-differs", "speed", "package nvidia-nccl-cu13", Severity.ERROR),
+        ("torch-version-differs", "cuda", "torch version", Severity.ERROR),
+        ("loaded-library-differs", "numerics", "libcublas loaded", Severity.WARNING),
+        ("env-var-differs", "speed", "env NCCL_ALGO", Severity.WARNING),
+        ("package-version-differs", "other", "package numpy", Severity.INFO),
+        ("kernel-differs", "other", "kernel", Severity.INFO),
     ],
 )
 def test_skew_severity(id, level, subject, severity):
-    assert inventory.skew_severity(Difference(id, level, "env", subject, "a", "b", "impact")) is severity
+    assert inventory.skew_severity(difference(id, level, "env", subject, "a", "b", "impact")) is severity
 
 
 def _with_env(snapshot, **env):

@@ -33,16 +33,22 @@ def test_h100_vs_cpu_is_ranked_cuda_first(h100, cpu):
     result = diff_snapshots(h100, cpu)
     ranks = [level_rank(d.level) for d in result.differences]
     assert ranks == sorted(ranks)
-    ids = [d.id for d in result.differences]
-    assert ids[0] == "driver-presence"
-    cuda = [d.id for d in result.differences if d.level == "cuda"]
-    assert {"driver-presence", "cuda-available", "torch-variant", "gpu-model", "arch-list"} <= set(cuda)
-    assert "gpu-not-covered" not in cuda  # a cpu build: the variant already says it all
+    ids = [d.finding.id for d in result.differences]
+    assert ids[0] == "driver-presence-differs"
+    cuda = [d.finding.id for d in result.differences if d.level == "cuda"]
+    assert {
+        "driver-presence-differs",
+        "cuda-available-differs",
+        "torch-variant-differs",
+        "gpu-model-differs",
+        "arch-list-differs",
+    } <= set(cuda)
+    assert not {"gpu-arch-not-in-wheel", "gpu-arch-ptx-jit"} & set(cuda)  # a cpu build: the variant says it all
     numerics = {d.subject for d in result.differences if d.level == "numerics"}
     assert "cuDNN loaded by torch" in numerics
-    missing = {d.subject for d in result.differences if d.id == "package-missing"}
+    missing = {d.subject for d in result.differences if d.finding.id == "package-presence-differs"}
     assert "package nvidia-cudnn-cu13" in missing
-    assert all(d.impact for d in result.differences)
+    assert all(d.finding.explanation for d in result.differences)
 
 
 def test_one_env_var_or_package_change_is_named_first(h100):
@@ -53,7 +59,7 @@ def test_one_env_var_or_package_change_is_named_first(h100):
         h100, packages=tuple(replace(p, version="0.0.1") if p.name == "filelock" else p for p in h100.packages)
     )
     [d] = diff_snapshots(h100, bumped).differences
-    assert (d.id, d.subject, d.b) == ("package-version", "package filelock", "0.0.1")
+    assert (d.finding.id, d.subject, d.b) == ("package-version-differs", "package filelock", "0.0.1")
 
 
 def test_a_gpu_missing_from_the_other_arch_list_is_named(h100):
@@ -61,7 +67,7 @@ def test_a_gpu_missing_from_the_other_arch_list_is_named(h100):
 
     p100 = replace(h100, gpus=(SnapshotGpu(0, "Tesla P100-PCIE-16GB", (6, 0), 16280),))
     result = diff_snapshots(h100, p100)
-    assert [d.id for d in result.differences][:2] == ["gpu-not-covered", "gpu-model"]
+    assert [d.finding.id for d in result.differences][:2] == ["gpu-arch-not-in-wheel", "gpu-model-differs"]
     assert "P100" in result.differences[0].b and "sm_60" in result.differences[0].b
 
 
@@ -129,14 +135,21 @@ def test_a_local_tagged_torch_gets_its_index(cpu):
 def test_verify_on_its_own_host_passes(h100, knowledge):
     checks = verify_host(h100, h100, knowledge) + verify_env(h100, h100)
     assert {c.status for c in checks} <= {"ok", "skip"}, [c for c in checks if c.status not in ("ok", "skip")]
-    assert {c.id for c in checks} >= {"platform", "python", "driver-floor", "gpu-arch", "env-match"}
+    assert {c.finding.id for c in checks} >= {
+        "verify-platform",
+        "verify-python",
+        "verify-driver",
+        "verify-gpu-arch",
+        "verify-env",
+    }
 
 
 def test_verify_h100_env_on_a_cpu_host_fails_before_installing(h100, cpu, knowledge):
-    checks = {c.id: c for c in verify_host(h100, cpu, knowledge)}
-    assert checks["driver-floor"].status == "fail" and "CUDA 13.0" in checks["driver-floor"].detail
-    assert checks["gpu-present"].status == "fail"
-    assert checks["python"].status == "ok"
+    checks = {c.finding.id: c for c in verify_host(h100, cpu, knowledge)}
+    assert checks["verify-driver"].status == "fail" and "CUDA 13.0" in checks["verify-driver"].finding.title
+    assert checks["verify-driver"].finding.category == "no-driver"
+    assert checks["no-nvidia-gpu"].status == "fail"
+    assert checks["verify-python"].status == "ok"
 
 
 def test_verify_old_driver_and_wrong_arch(h100, knowledge):
@@ -147,15 +160,16 @@ def test_verify_old_driver_and_wrong_arch(h100, knowledge):
         driver=replace(h100.driver, version="535.104.05"),
         gpus=(SnapshotGpu(0, "Tesla P100-PCIE-16GB", (6, 0), 16280),),
     )
-    checks = {c.id: c for c in verify_host(h100, old, knowledge)}
-    assert checks["driver-floor"].status == "fail"
-    assert checks["gpu-arch"].status == "fail" and "sm_60" in checks["gpu-arch"].detail
+    checks = {c.finding.id: c for c in verify_host(h100, old, knowledge)}
+    assert checks["driver-too-old"].status == "fail" and checks["driver-too-old"].finding.source
+    arch = checks["gpu-arch-not-in-wheel"]
+    assert arch.status == "fail" and "sm_60" in arch.finding.title
 
 
 def test_verify_env_mismatch_fails(h100):
     other = replace(h100, packages=tuple(p for p in h100.packages if p.name != "filelock"))
     checks = verify_env(h100, other)
-    assert [c.status for c in checks if c.id == "package-missing"] == ["fail"]
+    assert [c.status for c in checks if c.finding.id == "package-presence-differs"] == ["fail"]
 
 
 H100_SNAPSHOT = FIXTURES / "h100-snapshot.json"
@@ -175,9 +189,13 @@ def test_real_h100_snapshot_vs_this_cpu_machine(tmp_path):
     cpu = load_snapshot(here_path)
     result = diff_snapshots(h100, cpu)
     first = result.differences[0]
-    assert first.level == "cuda" and first.id in ("driver-presence", "cuda-available", "platform")
-    assert {"torch-variant", "gpu-model"} & {
-        d.id for d in result.differences
+    assert first.level == "cuda" and first.finding.id in (
+        "driver-presence-differs",
+        "cuda-available-differs",
+        "platform-differs",
+    )
+    assert {"torch-variant-differs", "gpu-model-differs"} & {
+        d.finding.id for d in result.differences
     } or h100.torch.variant == cpu.torch.variant
     ranks = [level_rank(d.level) for d in result.differences]
     assert ranks == sorted(ranks)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from torchenv.model.snapshot import VerifyCheck
 from torchenv.render.snapshot_text import render_verify
+from torchenv.snapshots.verify import verify_check
 
-OK = VerifyCheck("python", "host", "ok", "Python", "3.12.3 as recorded")
-FAIL = VerifyCheck("driver-floor", "host", "fail", "driver", "535.104.05 < 580.65.06 (CUDA 13.0)")
-ENV = VerifyCheck("env-match", "env", "warn", "package numpy", "2.1.0, recorded 2.0.2")
+OK = verify_check("verify-python", "host", "ok", "Python", "3.12.3 as recorded")
+FAIL = verify_check("driver-too-old", "host", "fail", "driver", "535.104.05 < 580.65.06 (CUDA 13.0)")
+ENV = verify_check("package-installed-twice", "env", "warn", "package numpy", "2.1.0, recorded 2.0.2")
 
 
 @pytest.mark.parametrize(

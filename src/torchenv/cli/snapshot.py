@@ -90,16 +90,15 @@ def register(commands) -> None:
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-DIFF_KIND = "torchenv.diff"
-VERIFY_KIND = "torchenv.verify"
 
-
-def _json(kind: str, payload: dict, knowledge_version: str | None) -> str:
+def _json(kind: str, payload: dict, knowledge_version: str | None, *, schema_version: int) -> str:
     """diff and verify JSON through the one envelope (render/json_commands.py)."""
     from .. import __version__
     from ..render.json_commands import render_command_json
 
-    return render_command_json(kind, payload, torchenv_version=__version__, knowledge_version=knowledge_version)
+    return render_command_json(
+        kind, payload, torchenv_version=__version__, knowledge_version=knowledge_version, schema_version=schema_version
+    )
 
 
 def _load(path: str):
@@ -173,7 +172,6 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from ..model.codec import to_json
     from ..snapshots.build import describe
     from ..snapshots.diff import diff_snapshots
 
@@ -187,16 +185,16 @@ def run_diff(args: argparse.Namespace) -> int:
     result = diff_snapshots(a, b)
     failing = result.at_or_above(args.fail_on) if args.fail_on else []
     if args.json:
-        payload = {
-            "a": {"name": args.a, "describe": describe(a)},
-            "b": {"name": b_name, "describe": describe(b)},
-            "counts": result.counts(),
-            "differences": [to_json(d) for d in result.differences],
-            "ignored": list(result.ignored),
-            "fail_on": args.fail_on,
-            "failed": bool(failing),
-        }
-        sys.stdout.write(_json(DIFF_KIND, payload, None))
+        from ..render.json_commands import DIFF_KIND, DIFF_SCHEMA_VERSION, diff_payload
+
+        payload = diff_payload(
+            result,
+            {"name": args.a, "describe": describe(a)},
+            {"name": b_name, "describe": describe(b)},
+            fail_on=args.fail_on,
+            failed=bool(failing),
+        )
+        sys.stdout.write(_json(DIFF_KIND, payload, None, schema_version=DIFF_SCHEMA_VERSION))
     else:
         from ..render.snapshot_text import render_diff
 
@@ -239,39 +237,33 @@ def run_export(args: argparse.Namespace) -> int:
 
 # --- verify ----------------------------------------------------------------------------------------------
 
+
 def run_verify(args: argparse.Namespace) -> int:
     from ..knowledge import load_knowledge
-    from ..model.codec import to_json
-    from ..snapshots.verify import verify_env, verify_host
+    from ..snapshots.verify import verify_env, verify_failed, verify_host
 
     snapshot = _load(args.snapshot)
+    stages = ["host"] if args.host_only else ["host", "env"]
     here = _take(args.python, args.timeout, with_torch=not args.host_only)
     try:
         _readable(here, args.python)
     except GateFailure as exc:
         if args.json:
-            payload = {
-                "snapshot": args.snapshot,
-                "stages": ["host"] if args.host_only else ["host", "env"],
-                "ok": False,
-                "error": str(exc),
-                "checks": [],
-            }
-            sys.stdout.write(_json(VERIFY_KIND, payload, None))
+            from ..render.json_commands import VERIFY_KIND, VERIFY_SCHEMA_VERSION, verify_payload
+
+            payload = verify_payload([], snapshot=args.snapshot, stages=stages, ok=False, error=str(exc))
+            sys.stdout.write(_json(VERIFY_KIND, payload, None, schema_version=VERIFY_SCHEMA_VERSION))
         raise
     knowledge = load_knowledge()
     checks = verify_host(snapshot, here, knowledge)
     if not args.host_only:
         checks += verify_env(snapshot, here)
-    failed = any(c.status == "fail" for c in checks)
+    failed = verify_failed(checks)
     if args.json:
-        payload = {
-            "snapshot": args.snapshot,
-            "stages": ["host"] if args.host_only else ["host", "env"],
-            "ok": not failed,
-            "checks": [to_json(c) for c in checks],
-        }
-        sys.stdout.write(_json(VERIFY_KIND, payload, knowledge.version))
+        from ..render.json_commands import VERIFY_KIND, VERIFY_SCHEMA_VERSION, verify_payload
+
+        payload = verify_payload(checks, snapshot=args.snapshot, stages=stages, ok=not failed)
+        sys.stdout.write(_json(VERIFY_KIND, payload, knowledge.version, schema_version=VERIFY_SCHEMA_VERSION))
     else:
         from ..render.snapshot_text import render_verify
 

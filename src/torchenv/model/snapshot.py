@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .facts import Unknown
+from .finding import Finding, Severity
 
 SNAPSHOT_KIND = "torchenv.snapshot"
 SNAPSHOT_SCHEMA_VERSION = 1
@@ -130,29 +131,48 @@ class Snapshot:
     probe_seconds: dict[str, float] = field(default_factory=dict)  # noise: how long each probe took
 
 
+# A difference as a severity: a `cuda` difference decides whether CUDA works at all on one side (an
+# error there), `numerics` and `speed` ones leave it working but differently (a warning), `other` ones
+# rarely matter (info). Preflight's skew between ranks reads the same severity.
+LEVEL_SEVERITY = {
+    "cuda": Severity.ERROR,
+    "numerics": Severity.WARNING,
+    "speed": Severity.WARNING,
+    "other": Severity.INFO,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """One way two snapshots differ, with what it can cause."""
+    """One way two snapshots differ: a Finding (its id, what it can cause as the explanation, the two
+    values as evidence) with where it is and the two values."""
 
-    id: str  # stable kebab-case: "torch-variant", "driver-branch", "package-version", ...
+    finding: Finding  # id "torch-variant-differs", ...; severity from the level (LEVEL_SEVERITY)
     level: str  # one of LEVELS
     scope: str  # "host" (the machine), "env" (what is installed), "settings" (env vars, torch defaults)
     subject: str  # what differs: "torch build", "package numpy", "env CUBLAS_WORKSPACE_CONFIG"
     a: str | None  # the value in A; None: absent there
     b: str | None
-    impact: str  # what this difference can cause
     weight: int = 0  # order within a level: higher first
+
+
+VERIFY_STATUSES = ("ok", "warn", "fail", "skip")
+# A check's status as a severity: `fail` means the environment cannot be reproduced here as it is (an
+# error), `warn` that it runs but differently or slowly (a warning); `ok` and `skip` are worth knowing
+# and need nothing (info). The gate reads the status, never the severity alone: a skipped check is info
+# but not a pass.
+STATUS_SEVERITY = {"ok": Severity.INFO, "warn": Severity.WARNING, "fail": Severity.ERROR, "skip": Severity.INFO}
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyCheck:
-    """One check of `torchenv verify`."""
+    """One check of `torchenv verify`: a Finding (its title says what was found) with its stage,
+    status and subject."""
 
-    id: str  # "python", "driver-floor", "gpu-arch", "env-match", ...
+    finding: Finding  # the doctor's or the diff's id where the outcome means the same, else "verify-<check>"
     stage: str  # "host" (can this host run it) or "env" (does the installed env match)
-    status: str  # "ok", "warn", "fail", "skip"
+    status: str  # one of VERIFY_STATUSES; the finding's severity is STATUS_SEVERITY[status]
     subject: str
-    detail: str
 
 
 def level_rank(level: str) -> int:

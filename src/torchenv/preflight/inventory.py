@@ -14,7 +14,6 @@ from ..snapshots.diff import diff_snapshots
 from .bandwidth import nodes_of
 from .findings import finding, hosts_of, rank_word
 
-SKEW_SEVERITY = {"cuda": Severity.ERROR, "numerics": Severity.WARNING, "speed": Severity.WARNING, "other": Severity.INFO}
 SKEW_IGNORED = frozenset({"env CUDA_VISIBLE_DEVICES"})  # one GPU per rank is the point: judged by binding
 
 
@@ -22,12 +21,14 @@ SKEW_IGNORED = frozenset({"env CUDA_VISIBLE_DEVICES"})  # one GPU per rank is th
 
 
 def skew_severity(d: Difference) -> Severity:
-    """A difference between ranks, as a severity: NCCL version skew hangs collectives (nccl#1267, #354)."""
-    if d.id == "nccl-version" or (d.id == "loaded-library" and d.subject.startswith("libnccl")):
+    """A difference between ranks, as a severity: the diff's own (from its level), but NCCL version skew
+    hangs collectives (nccl#1267, #354), so any NCCL difference is an error."""
+    id = d.finding.id
+    if id == "nccl-version-differs" or (id == "loaded-library-differs" and d.subject.startswith("libnccl")):
         return Severity.ERROR
-    if d.id in ("package-version", "package-missing") and d.subject.startswith("package nvidia-nccl"):
+    if id in ("package-version-differs", "package-presence-differs") and d.subject.startswith("package nvidia-nccl"):
         return Severity.ERROR
-    return SKEW_SEVERITY[d.level]
+    return d.finding.severity
 
 
 def _skew_differences(a, b) -> list[Difference]:
@@ -75,7 +76,7 @@ def check_skew(ranks: Sequence[RankData]) -> list[Finding]:
         severity = min((skew_severity(d) for d in differences), key=lambda s: s.rank)
         evidence = [
             f"{d.subject}: {d.a if d.a is not None else 'absent'} on {rank_word(ref_ranks)}, "
-            f"{d.b if d.b is not None else 'absent'} on {rank_word(members)} — {d.impact}"
+            f"{d.b if d.b is not None else 'absent'} on {rank_word(members)} — {d.finding.explanation}"
             for d in differences[:12]
         ]
         if len(differences) > 12:

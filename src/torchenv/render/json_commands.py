@@ -2,7 +2,9 @@
 
 The payloads are built by their own layers (planners/export.py:plan_json, the snapshot model, the
 diff and verify results); this module only puts them in the envelope and writes them out, so every
-command's JSON starts with the same four fields and has a schema in torchenv/schemas/.
+command's JSON starts with the same four fields and has a schema in torchenv/schemas/. A diff's
+differences and verify's checks are written by the model codec: each carries its finding, the same
+object doctor's `findings[]` holds.
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..model.codec import to_json
 from .envelope import envelope
 
 PLAN_KIND = "torchenv.plan"
 DIFF_KIND = "torchenv.diff"
 VERIFY_KIND = "torchenv.verify"
+# 2: each difference and each check is {"finding": <doctor's finding object>, ...its context}
+DIFF_SCHEMA_VERSION = 2
+VERIFY_SCHEMA_VERSION = 2
 
 
 def render_command_json(
@@ -46,3 +52,25 @@ def snapshot_document(data: dict[str, Any]) -> dict[str, Any]:
         knowledge_version=None,
         torchenv_version=str(data["torchenv_version"]),
     )
+
+
+def diff_payload(result, a: dict[str, str], b: dict[str, str], *, fail_on: str | None, failed: bool) -> dict[str, Any]:
+    """`diff --json`'s payload: the sides ({"name", "describe"}), counts, the differences in rank order."""
+    return {
+        "a": a,
+        "b": b,
+        "counts": result.counts(),
+        "differences": [to_json(d) for d in result.differences],
+        "ignored": list(result.ignored),
+        "fail_on": fail_on,
+        "failed": failed,
+    }
+
+
+def verify_payload(checks, *, snapshot: str, stages: list[str], ok: bool, error: str | None = None) -> dict[str, Any]:
+    """`verify --json`'s payload; `error` when this interpreter could not be read (no check ran)."""
+    payload: dict[str, Any] = {"snapshot": snapshot, "stages": stages, "ok": ok}
+    if error is not None:
+        payload["error"] = error
+    payload["checks"] = [to_json(c) for c in checks]
+    return payload

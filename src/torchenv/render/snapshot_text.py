@@ -19,7 +19,7 @@ def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> s
         lines.append(
             f"{d.level.upper():<9} {d.subject}: {d.a if d.a is not None else '(absent)'} → {d.b if d.b is not None else '(absent)'}"
         )
-        lines.append(f"{'':<9} can cause: {d.impact}  [{d.id}]")
+        lines.append(f"{'':<9} can cause: {d.finding.explanation}  [{d.finding.id}]")
     counts = result.counts()
     summary = ", ".join(f"{n} {level}" for level, n in counts.items() if n)
     lines.append("")
@@ -30,8 +30,9 @@ def render_diff(result, a_name: str, a_text: str, b_name: str, b_text: str) -> s
 
 
 def render_verify(checks, snapshot_name: str, *, host_only: bool) -> str:
-    """verify's checks (snapshots.verify.VerifyCheck) as text, one line each, then the verdict."""
-    lines = [f"{VERIFY_MARKS.get(c.status, c.status)}  {c.stage:<4}  {c.subject}: {c.detail}" for c in checks]
+    """verify's checks (model.snapshot.VerifyCheck) as text, one line each (the finding's title says
+    what was found), then the verdict."""
+    lines = [f"{VERIFY_MARKS.get(c.status, c.status)}  {c.stage:<4}  {c.subject}: {c.finding.title}" for c in checks]
     failed = any(c.status == "fail" for c in checks)
     verdict = "does not match" if failed else "matches"
     what = "this host can run it" if host_only and not failed else f"this environment {verdict} the snapshot"

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..knowledge.arch import arch_runs_on
-from ..model import Unknown, known
-from ..model.snapshot import Difference, Snapshot, SnapshotPackage, level_rank
+from ..model import Finding, Unknown, known
+from ..model.snapshot import LEVEL_SEVERITY, Difference, Snapshot, SnapshotPackage, level_rank
 from ..model.versions import cudnn_text
 from ..reports.conda_meta import pypi_name
 from .build import installed_by
@@ -38,6 +38,77 @@ class DiffResult:
 
 
 Add = Callable[..., None]
+
+
+# Every difference's finding id -> (category, layer); each id has a page in docs/findings/. Where a
+# difference means what a doctor finding means, it carries the doctor's id (gpu-arch-not-in-wheel).
+KINDS: dict[str, tuple[str, str]] = {
+    "snapshot-part-unreadable": ("other", "environment"),
+    "platform-differs": ("other", "environment"),
+    "wsl-differs": ("wsl", "driver"),
+    "glibc-differs": ("other", "environment"),
+    "os-release-differs": ("other", "environment"),
+    "container-differs": ("other", "environment"),
+    "kernel-differs": ("other", "driver"),
+    "cpu-count-differs": ("performance", "hardware"),
+    "driver-presence-differs": ("no-driver", "driver"),
+    "driver-branch-differs": ("driver-too-old", "driver"),
+    "driver-version-differs": ("other", "driver"),
+    "driver-cuda-differs": ("driver-too-old", "driver"),
+    "driver-module-differs": ("other", "driver"),
+    "gpu-model-differs": ("gpu-arch-unsupported", "hardware"),
+    "gpu-count-differs": ("performance", "hardware"),
+    "torch-status-differs": ("torch-broken", "torch"),
+    "cuda-available-differs": ("other", "torch"),
+    "torch-variant-differs": ("other", "torch"),
+    "torch-cuda-differs": ("other", "torch"),
+    "torch-version-differs": ("other", "torch"),
+    "torch-build-differs": ("other", "torch"),
+    "arch-list-differs": ("gpu-arch-unsupported", "torch"),
+    "gpu-arch-not-in-wheel": ("gpu-arch-unsupported", "torch"),
+    "gpu-arch-ptx-jit": ("gpu-arch-unsupported", "torch"),
+    "cudnn-version-differs": ("other", "cudnn"),
+    "nccl-version-differs": ("distributed", "cuda"),
+    "torch-debug-differs": ("performance", "torch"),
+    "loaded-library-differs": ("library-conflict", "cuda"),
+    "torch-setting-differs": ("other", "compute"),
+    "env-var-differs": ("other", "environment"),
+    "python-implementation-differs": ("python-unsupported", "environment"),
+    "python-version-differs": ("python-unsupported", "environment"),
+    "python-patch-differs": ("other", "environment"),
+    "env-kind-differs": ("other", "environment"),
+    "package-presence-differs": ("other", "environment"),
+    "package-version-differs": ("other", "environment"),
+    "package-installer-differs": ("duplicate-install", "environment"),
+    "package-source-differs": ("other", "environment"),
+    "conda-package-presence-differs": ("other", "environment"),
+    "conda-version-differs": ("other", "environment"),
+    "conda-build-differs": ("other", "environment"),
+    "conda-channel-differs": ("other", "environment"),
+}
+
+
+def _shown(value: str | None) -> str:
+    return value if value is not None else "(absent)"
+
+
+def difference(
+    id: str, level: str, scope: str, subject: str, a: str | None, b: str | None, impact: str, weight: int = 0
+) -> Difference:
+    """A difference with its finding: severity from the level (model.snapshot.LEVEL_SEVERITY), what
+    it can cause as the explanation, the two sides as evidence."""
+    category, layer = KINDS[id]
+    finding = Finding(
+        id=id,
+        category=category,
+        severity=LEVEL_SEVERITY[level],
+        layer=layer,
+        title=f"{subject}: {_shown(a)} → {_shown(b)}",
+        evidence=(f"A: {_shown(a)}", f"B: {_shown(b)}"),
+        explanation=impact,
+        fix=None,  # which side is right is the user's call; `torchenv export` rebuilds one from the other
+    )
+    return Difference(finding, level, scope, subject, a, b, weight)
 
 
 def _text(value: object) -> str | None:
@@ -68,7 +139,7 @@ def diff_snapshots(a: Snapshot, b: Snapshot) -> DiffResult:
     found: list[Difference] = []
 
     def add(id: str, level: str, scope: str, subject: str, va, vb, impact: str, weight: int = 0) -> None:
-        found.append(Difference(id, level, scope, subject, _text(va), _text(vb), impact, weight))
+        found.append(difference(id, level, scope, subject, _text(va), _text(vb), impact, weight))
 
     _unreadable(a, b, add)
     _host(a, b, add)
@@ -153,7 +224,7 @@ def _unreadable(a: Snapshot, b: Snapshot, add: Add) -> None:
         if name == "settings" and not torch_ok:
             continue
         shown = [describe(v) if known(v) else _unread(v) for v in (va, vb)]
-        add("unreadable", level, scope, subject, shown[0], shown[1], impact, weight)
+        add("snapshot-part-unreadable", level, scope, subject, shown[0], shown[1], impact, weight)
 
 
 # --- the machine -----------------------------------------------------------------------------------
@@ -163,7 +234,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
     ha, hb = a.host, b.host
     if (ha.os, ha.arch) != (hb.os, hb.arch):
         add(
-            "platform",
+            "platform-differs",
             "cuda",
             "host",
             "platform",
@@ -174,7 +245,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(ha.wsl) and known(hb.wsl) and ha.wsl != hb.wsl:
         add(
-            "wsl",
+            "wsl-differs",
             "cuda",
             "host",
             "WSL",
@@ -185,7 +256,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(ha.glibc) and known(hb.glibc) and ha.glibc != hb.glibc:
         add(
-            "glibc",
+            "glibc-differs",
             "other",
             "host",
             "glibc",
@@ -196,7 +267,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(ha.os_release) and known(hb.os_release) and ha.os_release != hb.os_release:
         add(
-            "os-release",
+            "os-release-differs",
             "other",
             "host",
             "operating system",
@@ -207,7 +278,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if ha.container != hb.container and not (isinstance(ha.container, Unknown) or isinstance(hb.container, Unknown)):
         add(
-            "container",
+            "container-differs",
             "other",
             "host",
             "container",
@@ -218,7 +289,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(ha.kernel) and known(hb.kernel) and ha.kernel != hb.kernel:
         add(
-            "kernel",
+            "kernel-differs",
             "other",
             "host",
             "kernel",
@@ -229,7 +300,7 @@ def _host(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(ha.cpu_count) and known(hb.cpu_count) and ha.cpu_count != hb.cpu_count:
         add(
-            "cpu-count",
+            "cpu-count-differs",
             "speed",
             "host",
             "CPU count",
@@ -244,7 +315,7 @@ def _driver(a: Snapshot, b: Snapshot, add: Add) -> None:
     da, db = a.driver, b.driver
     if known(da.version) != known(db.version):
         add(
-            "driver-presence",
+            "driver-presence-differs",
             "cuda",
             "host",
             "NVIDIA driver",
@@ -258,7 +329,7 @@ def _driver(a: Snapshot, b: Snapshot, add: Add) -> None:
         return
     if _major(da.version) != _major(db.version):
         add(
-            "driver-branch",
+            "driver-branch-differs",
             "cuda",
             "host",
             "driver branch",
@@ -269,7 +340,7 @@ def _driver(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     elif da.version != db.version:
         add(
-            "driver-version",
+            "driver-version-differs",
             "other",
             "host",
             "driver version",
@@ -284,7 +355,7 @@ def _driver(a: Snapshot, b: Snapshot, add: Add) -> None:
         and da.cuda_driver_version != db.cuda_driver_version
     ):
         add(
-            "driver-cuda",
+            "driver-cuda-differs",
             "cuda",
             "host",
             "driver's CUDA version",
@@ -295,7 +366,7 @@ def _driver(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if known(da.kernel_module) and known(db.kernel_module) and da.kernel_module != db.kernel_module:
         add(
-            "driver-module",
+            "driver-module-differs",
             "other",
             "host",
             "driver kernel module",
@@ -312,7 +383,7 @@ def _gpus(a: Snapshot, b: Snapshot, add: Add) -> None:
     names_a, names_b = Counter(g.name for g in a.gpus), Counter(g.name for g in b.gpus)
     if set(names_a) != set(names_b):
         add(
-            "gpu-model",
+            "gpu-model-differs",
             "cuda",
             "host",
             "GPU model",
@@ -323,7 +394,7 @@ def _gpus(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     elif names_a != names_b:
         add(
-            "gpu-count",
+            "gpu-count-differs",
             "speed",
             "host",
             "GPU count",
@@ -367,7 +438,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
     if ta.status != "ok" or tb.status != "ok":
         if ta.status != tb.status:
             add(
-                "torch-status",
+                "torch-status-differs",
                 "cuda",
                 "env",
                 "torch import",
@@ -379,7 +450,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         return False
     if known(ta.cuda_available) and known(tb.cuda_available) and ta.cuda_available != tb.cuda_available:
         add(
-            "cuda-available",
+            "cuda-available-differs",
             "cuda",
             "env",
             "torch.cuda.is_available()",
@@ -390,7 +461,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     if known(ta.variant) and known(tb.variant) and ta.variant != tb.variant:
         add(
-            "torch-variant",
+            "torch-variant-differs",
             "cuda",
             "env",
             "torch build variant",
@@ -401,7 +472,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     elif known(ta.cuda) and known(tb.cuda) and ta.cuda != tb.cuda:
         add(
-            "torch-cuda",
+            "torch-cuda-differs",
             "cuda",
             "env",
             "torch CUDA version",
@@ -412,7 +483,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     if known(ta.version) and known(tb.version) and _public(ta.version) != _public(tb.version):
         add(
-            "torch-version",
+            "torch-version-differs",
             "cuda",
             "env",
             "torch version",
@@ -423,7 +494,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     elif known(ta.git_version) and known(tb.git_version) and ta.git_version != tb.git_version:
         add(
-            "torch-build",
+            "torch-build-differs",
             "other",
             "env",
             "torch git version",
@@ -435,7 +506,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
     _arch_lists(a, b, add)
     if known(ta.cudnn_version) and known(tb.cudnn_version) and ta.cudnn_version != tb.cudnn_version:
         add(
-            "cudnn-version",
+            "cudnn-version-differs",
             "numerics",
             "env",
             "cuDNN loaded by torch",
@@ -446,7 +517,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     if known(ta.nccl_version) and known(tb.nccl_version) and ta.nccl_version != tb.nccl_version:
         add(
-            "nccl-version",
+            "nccl-version-differs",
             "speed",
             "env",
             "NCCL in torch",
@@ -457,7 +528,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
         )
     if known(ta.debug) and known(tb.debug) and ta.debug != tb.debug:
         add(
-            "torch-debug",
+            "torch-debug-differs",
             "speed",
             "env",
             "torch debug build",
@@ -479,7 +550,7 @@ def _torch(a: Snapshot, b: Snapshot, add: Add) -> bool:
                 if known(la.version) and known(lb.version) and la.version == lb.version:
                     impact = "the same version loaded from another place: a second copy of the library on the machine"
                     weight -= 10
-                add("loaded-library", level, "env", f"{name} loaded", va, vb, impact, weight)
+                add("loaded-library-differs", level, "env", f"{name} loaded", va, vb, impact, weight)
     return True
 
 
@@ -489,7 +560,7 @@ def _arch_lists(a: Snapshot, b: Snapshot, add: Add) -> None:
         return
     if ta.arch_list != tb.arch_list:
         add(
-            "arch-list",
+            "arch-list-differs",
             "cuda",
             "env",
             "torch arch list",
@@ -509,7 +580,7 @@ def _arch_lists(a: Snapshot, b: Snapshot, add: Add) -> None:
             match = arch_runs_on(arches, gpu.cc)
             if match is None or match.how == "ptx-jit":
                 add(
-                    "gpu-not-covered",
+                    "gpu-arch-not-in-wheel" if match is None else "gpu-arch-ptx-jit",  # the doctor's ids
                     "cuda",
                     "env",
                     label,
@@ -590,7 +661,7 @@ def _settings(a: Snapshot, b: Snapshot, add: Add) -> None:
         if va == vb:
             continue
         level, weight, impact = SETTINGS.get(name, ("speed", 10, "a torch default that changes numerics or speed"))
-        add("setting", level, "settings", f"torch {name}", va, vb, impact, weight)
+        add("torch-setting-differs", level, "settings", f"torch {name}", va, vb, impact, weight)
 
 
 def _environment(a: Snapshot, b: Snapshot, add: Add) -> None:
@@ -609,7 +680,7 @@ def _environment(a: Snapshot, b: Snapshot, add: Add) -> None:
         else:
             level, weight, impact = "speed", 20, "a CUDA/torch setting read from the environment"
         add(
-            "env-var",
+            "env-var-differs",
             level,
             "settings",
             f"env {name}",
@@ -629,7 +700,7 @@ def _python(a: Snapshot, b: Snapshot, add: Add) -> None:
         return
     if pa.implementation != pb.implementation:
         add(
-            "python-implementation",
+            "python-implementation-differs",
             "other",
             "env",
             "Python implementation",
@@ -640,7 +711,7 @@ def _python(a: Snapshot, b: Snapshot, add: Add) -> None:
         )
     if _minor(pa.version) != _minor(pb.version):
         add(
-            "python-version",
+            "python-version-differs",
             "other",
             "env",
             "Python version",
@@ -650,10 +721,12 @@ def _python(a: Snapshot, b: Snapshot, add: Add) -> None:
             90,
         )
     elif pa.version != pb.version:
-        add("python-patch", "other", "env", "Python patch version", pa.version, pb.version, "bug fixes only", 15)
+        add(
+            "python-patch-differs", "other", "env", "Python patch version", pa.version, pb.version, "bug fixes only", 15
+        )
     if pa.is_conda != pb.is_conda:
         add(
-            "env-kind",
+            "env-kind-differs",
             "other",
             "env",
             "conda environment",
@@ -721,7 +794,7 @@ def _packages(a: Snapshot, b: Snapshot, add: Add, *, skip_torch_version: bool) -
         if not pa or not pb:
             gone = "B" if not pb else "A"
             add(
-                "package-missing",
+                "package-presence-differs",
                 level,
                 "env",
                 f"package {name}",
@@ -732,12 +805,12 @@ def _packages(a: Snapshot, b: Snapshot, add: Add, *, skip_torch_version: bool) -
             )
             continue
         if versions_a != versions_b and not (name == "torch" and skip_torch_version):
-            add("package-version", level, "env", f"package {name}", versions_a, versions_b, impact, weight)
+            add("package-version-differs", level, "env", f"package {name}", versions_a, versions_b, impact, weight)
         installers_a = ", ".join(installed_by(a, p) for p in pa)
         installers_b = ", ".join(installed_by(b, p) for p in pb)
         if installers_a != installers_b and "unknown" not in (installers_a + installers_b):
             add(
-                "package-installer",
+                "package-installer-differs",
                 "other",
                 "env",
                 f"installer of {name}",
@@ -750,7 +823,7 @@ def _packages(a: Snapshot, b: Snapshot, add: Add, *, skip_torch_version: bool) -
         sources_b = ", ".join(p.source or "index" for p in pb)
         if sources_a != sources_b and not (_is_local_file(sources_a) and _is_local_file(sources_b)):
             add(
-                "package-source",
+                "package-source-differs",
                 "other",
                 "env",
                 f"source of {name}",
@@ -783,7 +856,7 @@ def _conda(a: Snapshot, b: Snapshot, add: Add) -> None:
         if ca is None or cb is None:
             if not covered:
                 add(
-                    "conda-missing",
+                    "conda-package-presence-differs",
                     level,
                     "env",
                     f"conda {name}",
@@ -795,7 +868,7 @@ def _conda(a: Snapshot, b: Snapshot, add: Add) -> None:
             continue
         if ca.version != cb.version and not covered:
             add(
-                "conda-version",
+                "conda-version-differs",
                 level,
                 "env",
                 f"conda {name}",
@@ -806,7 +879,7 @@ def _conda(a: Snapshot, b: Snapshot, add: Add) -> None:
             )
         elif ca.build != cb.build:
             add(
-                "conda-build",
+                "conda-build-differs",
                 level,
                 "env",
                 f"conda build of {name}",
@@ -817,7 +890,7 @@ def _conda(a: Snapshot, b: Snapshot, add: Add) -> None:
             )
         if known(ca.channel) and known(cb.channel) and ca.channel != cb.channel:
             add(
-                "conda-channel",
+                "conda-channel-differs",
                 "other",
                 "env",
                 f"channel of {name}",

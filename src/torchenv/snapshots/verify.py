@@ -1,16 +1,117 @@
 """Pure: can this host run a snapshot's environment (before installing), and does the installed
-environment match it (after installing)? Both compare the snapshot with a snapshot of here."""
+environment match it (after installing)? Both compare the snapshot with a snapshot of here.
+
+Each check is a `VerifyCheck`: a Finding with its stage, status and subject. Where an outcome means what
+a doctor finding or a diff difference means, it carries that id (driver-too-old, gpu-arch-not-in-wheel,
+torch-variant-differs, ...); otherwise the check's own `verify-<check>` id (KINDS)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from ..compat.driver import FULL, MINOR_COMPAT, TOO_OLD, driver_support
 from ..compat.gpu import NONE, PTX_JIT, driver_drives_gpu, gpu_code
 from ..compat.platform import normalize_arch
-from ..model import known
-from ..model.snapshot import Snapshot, VerifyCheck
+from ..model import Finding, known
+from ..model.snapshot import STATUS_SEVERITY, Snapshot, VerifyCheck
 from ..model.versions import version_numbers as _numbers
 from .build import double_installs
 from .diff import diff_snapshots
+
+# verify's own ids and the doctor's it reuses -> (category, layer, what it means); the diff's ids come
+# with their own (diff.KINDS). Each id has a page in docs/findings/.
+KINDS: dict[str, tuple[str, str, str]] = {
+    "verify-platform": ("other", "environment", "Wheels and conda packages are built per OS and CPU architecture."),
+    "verify-python": (
+        "python-unsupported",
+        "environment",
+        "Wheels are built per Python minor: the snapshot's packages install only on the same minor.",
+    ),
+    "verify-glibc": ("other", "environment", "manylinux wheels need a glibc at least as new as their tag."),
+    "verify-driver": (
+        "driver-too-old",
+        "driver",
+        "The snapshot's torch is built for one CUDA version, and the driver decides which CUDA versions run.",
+    ),
+    "verify-gpu-arch": (
+        "gpu-arch-unsupported",
+        "torch",
+        "A torch build runs on a GPU only if its architecture list has kernels (or PTX) for that GPU.",
+    ),
+    "verify-env": (
+        "other",
+        "environment",
+        "After installing, every distribution and the torch build should be the snapshot's.",
+    ),
+    "package-installed-twice": (
+        "duplicate-install",
+        "environment",
+        "Two installs of one distribution (conda and pip, or two dist-infos): which one imports depends on "
+        "sys.path order, and later installs mix their files.",
+    ),
+    # the doctor's ids, where verify's outcome means the same
+    "driver-too-old": (
+        "driver-too-old",
+        "driver",
+        "The driver is older than the CUDA of the snapshot's torch needs: CUDA fails to initialise.",
+    ),
+    "driver-minor-version-compat": (
+        "driver-too-old",
+        "driver",
+        "The driver runs the snapshot's CUDA only through minor-version compatibility: no PTX JIT.",
+    ),
+    "no-nvidia-gpu": ("no-gpu", "hardware", "The snapshot's torch is a CUDA build and this host has no NVIDIA GPU."),
+    "driver-predates-gpu": ("driver-too-old", "driver", "The driver branch is older than the GPU's generation."),
+    "driver-dropped-gpu": (
+        "gpu-arch-unsupported",
+        "driver",
+        "The driver branch no longer supports the GPU's generation.",
+    ),
+    "gpu-arch-not-in-wheel": (
+        "gpu-arch-unsupported",
+        "torch",
+        "The snapshot's torch has no kernels for this GPU: 'no kernel image is available for execution on the device'.",
+    ),
+    "gpu-arch-ptx-jit": (
+        "gpu-arch-unsupported",
+        "torch",
+        "The snapshot's torch runs on this GPU only by JIT-compiling PTX: a slow first start, and never under "
+        "minor-version compatibility.",
+    ),
+    "duplicate-torch": (
+        "duplicate-install",
+        "environment",
+        "torch installed twice: which copy imports depends on sys.path order.",
+    ),
+}
+
+
+def verify_check(
+    id: str,
+    stage: str,
+    status: str,
+    subject: str,
+    detail: str,
+    *,
+    evidence: tuple[str, ...] = (),
+    fix: str | None = None,
+    source: str | None = None,
+    category: str | None = None,
+) -> VerifyCheck:
+    """A check with its finding: the detail is the title, the severity the status's (STATUS_SEVERITY)."""
+    kind_category, layer, explanation = KINDS[id]
+    finding = Finding(
+        id=id,
+        category=category or kind_category,
+        severity=STATUS_SEVERITY[status],
+        layer=layer,
+        title=detail,
+        evidence=evidence,
+        explanation=explanation,
+        fix=fix,
+        source=source or None,
+    )
+    return VerifyCheck(finding, stage, status, subject)
 
 
 def _minor(version: str) -> str:
@@ -20,55 +121,66 @@ def _minor(version: str) -> str:
 def verify_host(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyCheck]:
     checks: list[VerifyCheck] = []
 
-    def check(id: str, status: str, subject: str, detail: str) -> None:
-        checks.append(VerifyCheck(id, "host", status, subject, detail))
+    def check(id: str, status: str, subject: str, detail: str, **kw) -> None:
+        checks.append(verify_check(id, "host", status, subject, detail, **kw))
 
     want, have = (snapshot.host.os, snapshot.host.arch), (here.host.os, here.host.arch)
+    sides = (f"snapshot: {want[0]} {want[1]}", f"here: {have[0]} {have[1]}")
     if want == have:
-        check("platform", "ok", "platform", f"{have[0]} {have[1]}")
+        check("verify-platform", "ok", "platform", f"{have[0]} {have[1]}", evidence=sides)
     else:
         check(
-            "platform", "fail", "platform", f"the snapshot is for {want[0]} {want[1]}; this host is {have[0]} {have[1]}"
+            "platform-differs",
+            "fail",
+            "platform",
+            f"the snapshot is for {want[0]} {want[1]}; this host is {have[0]} {have[1]}",
+            evidence=sides,
         )
 
     if known(snapshot.python) and known(here.python):
+        sides = (f"snapshot: Python {snapshot.python.version}", f"here: {here.python.executable} {here.python.version}")
         if _minor(snapshot.python.version) != _minor(here.python.version):
             check(
-                "python",
+                "python-version-differs",
                 "fail",
                 "Python",
                 f"the snapshot needs Python {_minor(snapshot.python.version)} (had {snapshot.python.version}); {here.python.executable} is {here.python.version}",
+                evidence=sides,
+                fix=f"create the environment with Python {_minor(snapshot.python.version)} and verify it with --python",
             )
         elif snapshot.python.version != here.python.version:
             check(
-                "python",
+                "verify-python",
                 "ok",
                 "Python",
                 f"{here.python.version} (snapshot {snapshot.python.version}: same minor, same wheels)",
+                evidence=sides,
             )
         else:
-            check("python", "ok", "Python", here.python.version)
+            check("verify-python", "ok", "Python", here.python.version, evidence=sides)
     else:
-        check("python", "skip", "Python", "the Python version is unknown on one side")
+        check("verify-python", "skip", "Python", "the Python version is unknown on one side")
 
     if known(snapshot.host.glibc) and known(here.host.glibc):
+        sides = (f"snapshot: glibc {snapshot.host.glibc}", f"here: glibc {here.host.glibc}")
         if _numbers(here.host.glibc) < _numbers(snapshot.host.glibc):
             check(
-                "glibc",
+                "glibc-differs",
                 "warn",
                 "glibc",
                 f"{here.host.glibc} is older than the snapshot's {snapshot.host.glibc}: wheels built for it may be refused",
+                evidence=sides,
             )
         else:
-            check("glibc", "ok", "glibc", here.host.glibc)
+            check("verify-glibc", "ok", "glibc", here.host.glibc, evidence=sides)
 
     torch = snapshot.torch
     cuda = torch.cuda if known(torch) and known(torch.cuda) else None
     if not known(torch) or torch.status != "ok":
-        check("driver-floor", "skip", "driver", "the snapshot has no working torch to check against")
+        check("verify-driver", "skip", "driver", "the snapshot has no working torch to check against")
     elif not cuda:
         check(
-            "driver-floor",
+            "verify-driver",
             "skip",
             "driver",
             f"the snapshot's torch ({torch.version}) is not a CUDA build: no driver needed",
@@ -79,23 +191,42 @@ def verify_host(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
     return checks
 
 
+# compat's driver level as verify's outcome: the finding id and the status (an unknown level warns)
+_DRIVER_OUTCOME = {
+    FULL: ("verify-driver", "ok"),
+    MINOR_COMPAT: ("driver-minor-version-compat", "warn"),
+    TOO_OLD: ("driver-too-old", "fail"),
+}
+
+
 def _driver_check(cuda: str, snapshot: Snapshot, here: Snapshot, knowledge) -> VerifyCheck:
     """compat's answer for the snapshot's CUDA on this host's driver: the one doctor and plan give."""
     driver = here.driver.version
     if not known(driver):
-        return VerifyCheck(
-            "driver-floor",
+        return verify_check(
+            "verify-driver",
             "host",
             "fail",
             "driver",
             f"the snapshot's torch needs CUDA {cuda}; no NVIDIA driver found here ({driver.reason})",
+            evidence=(f"snapshot: torch CUDA {cuda}", f"here: no driver ({driver.reason})"),
+            category="no-driver",
         )
     wsl = here.host.wsl if known(here.host.wsl) else False
     support = driver_support(
         knowledge, cuda, driver, os=here.host.os, wsl=wsl, needs_ptx=_needs_ptx(snapshot, here, knowledge)
     )
-    status = {FULL: "ok", MINOR_COMPAT: "warn", TOO_OLD: "fail"}.get(support.level, "warn")
-    return VerifyCheck("driver-floor", "host", status, "driver", support.reason)
+    id, status = _DRIVER_OUTCOME.get(support.level, ("verify-driver", "warn"))
+    return verify_check(
+        id,
+        "host",
+        status,
+        "driver",
+        support.reason,
+        evidence=(f"snapshot: torch CUDA {cuda}", f"here: driver {driver}", f"needs: driver {support.floor_text}"),
+        fix=f"install an NVIDIA driver {support.floor_text}" if status == "fail" else None,
+        source=support.source,
+    )
 
 
 def _snapshot_arches(snapshot: Snapshot, knowledge) -> tuple[str, ...] | None:
@@ -128,8 +259,8 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
             else ""
         )
         return [
-            VerifyCheck(
-                "gpu-present",
+            verify_check(
+                "no-nvidia-gpu",
                 "host",
                 "fail",
                 "GPU",
@@ -142,40 +273,62 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
     for gpu, cc in _host_ccs(here, knowledge):
         subject = f"GPU {gpu.index}"
         if cc is None:
-            checks.append(VerifyCheck("gpu-arch", "host", "skip", subject, f"{gpu.name}: compute capability unknown"))
+            checks.append(
+                verify_check("verify-gpu-arch", "host", "skip", subject, f"{gpu.name}: compute capability unknown")
+            )
             continue
         drives = driver_drives_gpu(knowledge, driver, cc)
         if not drives.drives:
-            checks.append(VerifyCheck("gpu-driver", "host", "fail", subject, f"{gpu.name}: {drives.reason}"))
+            id = "driver-predates-gpu" if drives.level == "too-old" else "driver-dropped-gpu"
+            checks.append(
+                verify_check(id, "host", "fail", subject, f"{gpu.name}: {drives.reason}", source=drives.source)
+            )
         if not arches:
-            checks.append(VerifyCheck("gpu-arch", "host", "skip", subject, "the snapshot's arch list is unknown"))
+            checks.append(
+                verify_check("verify-gpu-arch", "host", "skip", subject, "the snapshot's arch list is unknown")
+            )
             continue
         code = gpu_code(arches, cc)
+        evidence = (f"snapshot: arch list {' '.join(arches)}", f"here: {gpu.name} (sm_{cc[0]}{cc[1]})")
         if code.how == NONE:
             checks.append(
-                VerifyCheck(
-                    "gpu-arch",
+                verify_check(
+                    "gpu-arch-not-in-wheel",
                     "host",
                     "fail",
                     subject,
                     f"{gpu.name} ({code.sm}) is not in the snapshot's arch list ({' '.join(arches)}): 'no kernel image is available'",
+                    evidence=evidence,
                 )
             )
         elif code.how == PTX_JIT:
             checks.append(
-                VerifyCheck(
-                    "gpu-arch",
+                verify_check(
+                    "gpu-arch-ptx-jit",
                     "host",
                     "warn",
                     subject,
                     f"{gpu.name} ({code.sm}) runs only through PTX JIT from {code.arch}: slow first start",
+                    evidence=evidence,
                 )
             )
         else:
             checks.append(
-                VerifyCheck("gpu-arch", "host", "ok", subject, f"{gpu.name} ({code.sm}) runs {code.arch} ({code.how})")
+                verify_check(
+                    "verify-gpu-arch",
+                    "host",
+                    "ok",
+                    subject,
+                    f"{gpu.name} ({code.sm}) runs {code.arch} ({code.how})",
+                    evidence=evidence,
+                )
             )
     return checks
+
+
+# An installed difference fails verify and a settings one warns, whatever the diff's level: the
+# difference's own finding, graded by verify's status (model.snapshot.STATUS_SEVERITY).
+_SCOPE_STATUS = {"env": "fail", "settings": "warn"}
 
 
 def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
@@ -185,33 +338,40 @@ def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
     unread = here.python if not known(here.python) else here.packages if not known(here.packages) else None
     if unread is not None:
         checks.append(
-            VerifyCheck(
-                "env-unreadable", "env", "fail", "environment", f"could not read the environment: {unread.reason}"
-            )
+            verify_check("verify-env", "env", "fail", "environment", f"could not read the environment: {unread.reason}")
         )
     result = diff_snapshots(snapshot, here)
     env = [d for d in result.differences if d.scope == "env"]
     settings = [d for d in result.differences if d.scope == "settings"]
-    for d in env:
-        checks.append(
-            VerifyCheck(
-                d.id, "env", "fail", d.subject, f"snapshot {d.a or 'absent'}, here {d.b or 'absent'}: {d.impact}"
-            )
+    for d in env + settings:
+        status = _SCOPE_STATUS[d.scope]
+        absent = "absent" if d.scope == "env" else "unset"
+        finding = dataclasses.replace(
+            d.finding,
+            severity=STATUS_SEVERITY[status],
+            title=f"snapshot {d.a or absent}, here {d.b or absent}: {d.finding.explanation}",
+            evidence=(f"snapshot: {d.a or absent}", f"here: {d.b or absent}"),
         )
-    for d in settings:
-        checks.append(
-            VerifyCheck(d.id, "env", "warn", d.subject, f"snapshot {d.a or 'unset'}, here {d.b or 'unset'}: {d.impact}")
-        )
+        checks.append(VerifyCheck(finding, "env", status, d.subject))
     for double in double_installs(here):
-        checks.append(
-            VerifyCheck("double-install", "env", "warn", f"package {double.name}", f"installed twice: {double.how}")
-        )
+        id = "duplicate-torch" if double.name == "torch" else "package-installed-twice"
+        checks.append(verify_check(id, "env", "warn", f"package {double.name}", f"installed twice: {double.how}"))
     if not env and unread is None:
         count = len(here.packages)
         checks.insert(
             0,
-            VerifyCheck(
-                "env-match", "env", "ok", "environment", f"{count} distributions and the torch build match the snapshot"
+            verify_check(
+                "verify-env",
+                "env",
+                "ok",
+                "environment",
+                f"{count} distributions and the torch build match the snapshot",
             ),
         )
     return checks
+
+
+def verify_failed(checks: list[VerifyCheck]) -> bool:
+    """The gate: any check that failed (a skipped check is no pass, but not a failure either: the
+    checks that could not run say why)."""
+    return any(c.status == "fail" for c in checks)
