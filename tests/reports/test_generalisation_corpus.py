@@ -30,13 +30,23 @@ PASTES = score.load_pastes()
 MESSAGES = score.load_messages()
 REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+$")
 
-# Measured 2026-12-03 after sweep 6 (24 new threads) and the three error rows written from its tuning half
-# (apex CUDA mismatch, mmcv ops without CUDA, xformers' warning without its first line); see
-# benchmarks/results/corpus-scores.md. Raised from the sweep-5 numbers (validation 44/67 pastes, 99/131 messages,
-# 3 called healthy; tuning 42/46, 101/115, 0), never lowered.
+# Measured 2026-12-03 after sweep 7 (45 new threads) and the rules written from its tuning half (NGC container
+# refusals, MPS out of memory and op fallback, torch 2.3.0's cuDNN-plan warning, cuDNN's sub-library loader line
+# ranked above the generic missing-library row, xFormers' "(you have X)" torch and a CPU build ranked above the
+# CUDA companion it breaks); see benchmarks/results/corpus-scores.md. Raised from the sweep-6 numbers (validation
+# 49/75 pastes, 103/138 messages; tuning 43/48, 106/122). One cap rose: validation called-healthy 3 -> 4, because
+# sweep 7 added one new validation paste that is called healthy both before and after its rules (the 3 of sweeps
+# 1-6 are unchanged); it was not read, and stays open (corpus-scores.md, sweep 7).
 MEASURED = {
-    "validation": {"pastes": 75, "right": 49, "called_healthy": 3, "false_alarms": 0, "messages": 138, "explained": 103},
-    "tuning": {"pastes": 48, "right": 43, "called_healthy": 0, "false_alarms": 0, "messages": 122, "explained": 106},
+    "validation": {
+        "pastes": 83,
+        "right": 55,
+        "called_healthy": 4,
+        "false_alarms": 0,
+        "messages": 152,
+        "explained": 113,
+    },
+    "tuning": {"pastes": 55, "right": 50, "called_healthy": 0, "false_alarms": 0, "messages": 138, "explained": 121},
 }
 MARGIN = 2
 

@@ -593,11 +593,13 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
             if match.category in confident or match.category in seen:
                 continue
             seen.add(match.category)
+            # on a CPU-only torch a CUDA companion's failure is a consequence of the build, not its own cause
+            consequence = match.category == "companion-mismatch" and bool(_cpu_build(facts))
             extra.append(
                 Finding(
                     id=f"reported-{match.id}",
                     category=match.category,
-                    severity=Severity.ERROR if match.severity == "error" else Severity.WARNING,
+                    severity=Severity.ERROR if match.severity == "error" and not consequence else Severity.WARNING,
                     layer=LAYER_OF.get(match.category, "environment"),
                     title=f"The report itself says: {match.title}",
                     evidence=(f"printed with the report: {match.evidence[:300]}",),
@@ -922,6 +924,8 @@ def explains(f: Finding, s: Symptom) -> bool:
         return False
     if s.category is not None and f.category == s.category:
         return True
+    if f.category == "cpu-only-build" and s.category == "companion-mismatch":
+        return True  # a companion built for a CUDA torch cannot load on a CPU-only torch: the build is the cause
     if s.kind == "cuda-unavailable" or (s.kind == "torch-warning" and s.category in (None, *UNAVAILABLE_CAUSES)):
         return f.category in UNAVAILABLE_CAUSES
     return s.category is None and f.category != "other"

@@ -173,6 +173,9 @@ _KEY_OF = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
 
 _VERSION = r"\d+\.\d+(?:\.\d+)*(?:[.\w+-]*)?"
 _TORCH_INLINE = (
+    # xFormers' own "built for:" block (xformers/_cpp_lib.py): "PyTorch 2.1.2+cu121 with CUDA 1201
+    # (you have 2.1.2+cpu)": the installed torch is the one in parentheses, not the one it was built for
+    re.compile(r"\bPyTorch \S+ with CUDA \S+ \(you have (\d+\.\d+\.\d+(?:\.post\d+)?(?:\.dev\d+)?(?:\+[\w.]+)?)\)"),
     re.compile(
         r"\btorch[-= ]{1,2}(\d+\.\d+\.\d+(?:\.post\d+)?(?:a0)?(?:\.dev\d+)?(?:\+[\w.]+)?)"
     ),  # torch-2.4.1+cu121, torch==1.6.0
@@ -255,7 +258,8 @@ _BARE_ASK = re.compile(
 _CUDA_EXPECT = re.compile(
     r"(Torch not compiled with CUDA enabled|CUDA_PATH|NVIDIA GPU Computing Toolkit|nvidia driver was found|"
     r"--index-url https://download\.pytorch\.org/whl/cu|\bcudatoolkit\b|\bpytorch-cuda\b|device='cuda'|\.cuda\(\)|"
-    r"to\(['\"]cuda|CUDA_VISIBLE_DEVICES|NVIDIA GeForce|nvidia-smi)",
+    r"to\(['\"]cuda|CUDA_VISIBLE_DEVICES|NVIDIA GeForce|nvidia-smi|"
+    r"\bPyTorch \S+ with CUDA \d{3,5}\b)",  # xFormers' "built for: PyTorch X with CUDA 1201": a CUDA companion
     re.I,
 )
 
