@@ -13,11 +13,30 @@ def check_ids() -> set[str]:
     return ids
 
 
+def snapshot_ids() -> set[str]:
+    """The finding ids of diff's differences and verify's checks (snapshots/diff.py, snapshots/verify.py)."""
+    from torchenv.snapshots.diff import KINDS as DIFF
+    from torchenv.snapshots.verify import KINDS as VERIFY
+
+    return set(DIFF) | set(VERIFY)
+
+
 def finding_ids() -> set[str]:
-    """Every finding id torchenv emits: the checks' and bench's causes (perf/causes.py)."""
+    """Every finding id torchenv emits with a page here: the checks', bench's causes (perf/causes.py), the
+    diff's and verify's (explain's pages are written from the error knowledge, see test_explain_pages)."""
     from torchenv.perf.causes import KINDS
 
-    return check_ids() | set(KINDS)
+    return check_ids() | set(KINDS) | snapshot_ids()
+
+
+def test_diff_and_verify_documented_category_and_layer_match_the_code():
+    from torchenv.snapshots.diff import KINDS as DIFF
+    from torchenv.snapshots.verify import KINDS as VERIFY
+
+    kinds = {id: (category, layer) for id, (category, layer, _) in VERIFY.items()} | DIFF
+    for finding_id, (category, layer) in kinds.items():
+        header = (DOCS / f"{finding_id}.md").read_text().splitlines()[2]
+        assert f"`{category}`" in header and layer in header, f"{finding_id}: {header!r}"
 
 
 def test_bench_causes_documented_severity_matches_the_code():
