@@ -2,7 +2,10 @@
 in the worker runtime (`main.py bench --phase heuristics`), each process's compile rung and the rung
 below it summarised with bench's own statistics: medians, modes (bimodal samples) and the verdict.
 
-    PYTHONPATH=src python benchmarks/compile_rung.py resnet50|gpt [--processes 5] [--out FILE.json]
+    PYTHONPATH=src python benchmarks/compile_rung.py resnet50|gpt [--processes 5] [--before conv] [--out FILE.json]
+
+--before: sections the full suite measures first in the same process (the conv test runs with
+deterministic algorithms on, then off), to see whether they change the compile rung.
 """
 
 import argparse
@@ -15,8 +18,9 @@ from torchenv.perf.run import WORKER_SCRIPT, records_of
 from torchenv.perf.stats import compare_times, modes, summarize
 
 
-def one(workload: str) -> dict:
-    argv = [sys.executable, str(WORKER_SCRIPT), "bench", "--phase", "heuristics", "--sections", f"ladder-{workload}"]
+def one(workload: str, before: str = "") -> dict:
+    sections = ",".join(filter(None, (before, f"ladder-{workload}")))
+    argv = [sys.executable, str(WORKER_SCRIPT), "bench", "--phase", "heuristics", "--sections", sections]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=400)
     rungs = [r for r in records_of(done.stdout) if r.get("event") == "result" and r.get("status") == "ok"]
     compiled = next((r for r in rungs if r["id"].endswith("torch-compile")), None)
@@ -41,9 +45,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workload", choices=("resnet50", "gpt"))
     parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--before", default="", help="sections measured first in the same process (e.g. conv)")
     parser.add_argument("--out")
     args = parser.parse_args()
-    runs = [one(args.workload) for _ in range(args.processes)]
+    runs = [one(args.workload, args.before) for _ in range(args.processes)]
     for i, r in enumerate(runs, 1):
         if "error" in r:
             print(f"{args.workload} process {i}: {r['error']}")

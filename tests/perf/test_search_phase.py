@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from perf.gpu_records import h100_records
 from perf.test_report import FakeRunner, build
 from torchenv.perf.run import SEARCH_PREFIX, WORKER_SCRIPT, WorkerRun, merge_search, run_suite, search_sections
+from torchenv.render.bench_format import SECTION_ORDER as SECTIONS_SHOWN
 
 
 def _worker_helpers() -> dict:
@@ -39,6 +41,8 @@ print(json.dumps({{
     "conv_quick": micro.conv_flags(True, "quick", "both"),
     "conv_cpu": micro.conv_flags(False, "full", "heuristics"),
     "rungs": rungs,
+    "run_order": w.run_order(list(w.SECTIONS)),
+    "run_order_search": w.run_order(["conv", "ladder-resnet50"]),
 }}))
 """
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
@@ -54,6 +58,29 @@ def test_each_phase_measures_its_half_and_both_measure_everything():
     rungs = helpers["rungs"]
     assert rungs["search"] == ["+cudnn.benchmark"]  # a branch: torch.compile does not build on it
     assert sorted(rungs["heuristics"] + rungs["search"]) == sorted(rungs["both"]) and len(rungs["both"]) == 6
+
+
+def test_the_deterministic_conv_test_is_measured_after_every_other_section():
+    helpers = _worker_helpers()
+    order = helpers["run_order"]
+    assert order[-1] == "conv" and sorted(order) == sorted(SECTIONS_SHOWN)
+    assert order.index("ladder-resnet50") < order.index("conv") and order.index("ladder-gpt") < order.index("conv")
+    assert helpers["run_order_search"] == ["ladder-resnet50", "conv"]
+
+
+def test_the_report_shows_sections_in_their_order_whatever_order_they_ran_in():
+    from torchenv.render.bench_format import sections
+
+    report = build(h100_records())
+    shown = [s for s, _ in sections(report)]
+    assert len(shown) >= 3 and shown == sorted(shown, key=SECTIONS_SHOWN.index)
+    first = shown[0]
+    moved = replace(
+        report,
+        measurements=tuple(m for m in report.measurements if m.section != first)
+        + tuple(m for m in report.measurements if m.section == first),
+    )
+    assert [s for s, _ in sections(moved)] == shown
 
 
 def _split(records):
@@ -90,7 +117,9 @@ def test_a_failed_search_process_is_an_error_of_the_suite_not_a_lost_report():
     crashed = WorkerRun(tuple(second[:3]), 9.0, "the worker was killed by signal SIGSEGV", "")
     merged = merge_search(WorkerRun(tuple(first), 40.0, None, ""), crashed)
     report = build(list(merged.records))
-    assert report.status == "partial" and "SIGSEGV" in (report.error or "")  # one status rule: a section lost is partial
+    assert report.status == "partial" and "SIGSEGV" in (
+        report.error or ""
+    )  # one status rule: a section lost is partial
     assert any(m.id == "ladder-resnet50.channels_last" for m in report.measurements)
 
 

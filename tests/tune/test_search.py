@@ -19,11 +19,12 @@ def run(caps=GPU_CAPS, budget=300.0, **kwargs):
 
 def test_stage_order_follows_the_interactions():
     names = [s.name for s in plan_stages(GPU_CAPS)]
-    assert names == ["tf32", "amp", "channels_last", "benchmark", "optimizer", "determinism", "compile"]
-    # channels_last after AMP, cudnn.benchmark after dtype and layout, compile last
+    assert names == ["tf32", "amp", "channels_last", "benchmark", "optimizer", "compile", "determinism"]
+    # channels_last after AMP, cudnn.benchmark after dtype and layout, compile after every eager knob, and the
+    # determinism offer after everything (on the H200 a deterministic trial slowed every later compiled step)
     assert names.index("channels_last") > names.index("amp")
     assert names.index("benchmark") > names.index("channels_last")
-    assert names[-1] == "compile"
+    assert names[-1] == "determinism"
 
 
 def test_knobs_that_cannot_apply_are_skipped_with_a_reason():
@@ -144,6 +145,19 @@ def test_determinism_is_offered_with_its_cost_never_adopted():
     assert not result["best"]["config"]["deterministic"]
 
 
+def test_determinism_is_measured_after_compile_on_the_best_eager_configuration():
+    result, _, _ = run(budget=300.0, expected_steps=100000, skip=("max-autotune",))
+    assert result["best"]["config"]["compile"] == "default"
+    measured = [t for t in result["trials"] if t["status"] == "ok"]
+    stages = [t["stage"] for t in measured]
+    assert stages.index("determinism") > stages.index("compile")
+    det = measured[stages.index("determinism")]
+    eager = dict(result["best"]["config"], compile=None)
+    assert det["config"] == dict(eager, deterministic=True, benchmark=False)
+    best_eager = next(t for t in measured if t["config"] == eager)
+    assert det["gain"] == det["throughput"] / best_eager["throughput"] - 1.0  # its cost against eager, not compiled
+
+
 def test_a_failed_candidate_is_reported_and_the_search_goes_on():
     result, _, _ = run(fail=lambda c: "out of memory" if c.get("channels_last") else None, skip=("compile",))
     cl = next(t for t in result["trials"] if t["stage"] == "channels_last")
@@ -180,5 +194,8 @@ def test_helpers():
     assert break_even_steps(50.0, 0.04, 0.02) == 2500
     assert break_even_steps(50.0, 0.02, 0.03) is None
     assert label(BASE) == "FP32 (reference)" and config_id(BASE) == "fp32"
-    assert label(dict(BASE, tf32=True, amp="bf16", compile="max-autotune")) == "TF32 + AMP bf16 + torch.compile max-autotune"
+    assert (
+        label(dict(BASE, tf32=True, amp="bf16", compile="max-autotune"))
+        == "TF32 + AMP bf16 + torch.compile max-autotune"
+    )
     assert config_id(dict(BASE, channels_last=True, optimizer="fused")) == "cl.opt-fused"

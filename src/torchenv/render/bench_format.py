@@ -93,9 +93,15 @@ def timing_line(report: BenchReport) -> str:
     return text
 
 
+# The order sections are shown in (the worker measures the deterministic conv test last).
+SECTION_ORDER = ("matmul", "memory", "transfer", "conv", "amp", "ladder-resnet50", "ladder-gpt")
+
+
 def sections(report: BenchReport) -> list[tuple[str, list[Measurement]]]:
     order: list[str] = []
     for m in report.measurements:
         if m.section not in order:
             order.append(m.section)
+    known = {s: i for i, s in enumerate(SECTION_ORDER)}
+    order.sort(key=lambda s: known.get(s, len(known)))  # stable: unknown sections keep their place at the end
     return [(s, [m for m in report.measurements if m.section == s]) for s in order]

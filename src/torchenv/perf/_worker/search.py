@@ -208,13 +208,15 @@ class Search:
         ref = self._reference()
         if ref["status"] != "ok":
             return self.result(ref, error="the FP32 reference failed: %s" % (ref.get("reason") or "unknown error"))
-        incumbent = ref
+        incumbent = eager = ref
         for stage in self.stages:
             record = stage.as_record()
+            if stage.name == "compile":
+                eager = incumbent  # the best eager configuration, which the determinism offer is measured on
             if stage.skip_reason:
                 record["outcome"] = "skipped"
             elif stage.name == "determinism":
-                self._determinism(stage, incumbent)
+                self._determinism(stage, eager if incumbent["config"].get("compile") else incumbent)
                 record["outcome"] = "offered"
             else:
                 incumbent = self._stage(stage, incumbent, record)
