@@ -97,3 +97,9 @@ def test_companion_mismatch_on_a_cuda_torch_stays_an_error(knowledge):
     report = diagnose_report(read_report(text), knowledge, torchenv_version="test")
     problems = [f for f in report.findings if f.severity is not Severity.INFO]
     assert problems[0].category == "companion-mismatch" and problems[0].severity is Severity.ERROR
+
+
+def test_markdown_hardware_key_names_the_gpu():
+    # p105 (tuning): "* **Hardware:** NVIDIA Jetson AGX Orin"; a value without a GPU word is not a GPU
+    assert classify_text("* **Hardware:** NVIDIA Jetson AGX Orin\n").facts.gpus == ["NVIDIA Jetson AGX Orin"]
+    assert classify_text("- Hardware: Intel Core i7-12700, 32 GB RAM\n").facts.gpus == []

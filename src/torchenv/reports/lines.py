@@ -145,6 +145,7 @@ _ALIASES = {
         "video card",
         "device name",
         "hardware: gpu",
+        "hardware",
     ),
     "driver": (
         "nvidia driver version",
