@@ -19,7 +19,7 @@ PLANTED = str(FIXTURES / "planted_cpu.pt.trace.json.gz")
 def test_terminal(capsys):
     assert main(["profile", "--trace", PLANTED]) == 0
     out = capsys.readouterr().out
-    assert "profile-dataloader-wait" in out and "next_batch() at planted.py:61" in out and "fix:" in out
+    assert "profile-dataloader-wait" in out and "next_batch() at planted.py:63" in out and "fix:" in out
 
 
 def test_json(capsys):

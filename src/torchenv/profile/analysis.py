@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from ..model.finding import Finding, Severity, Skipped
 from ..model.profile import (
@@ -34,7 +35,22 @@ from .shared import (
     _user_path,
     _Window,
 )
+from .sources import SourceFiles, call_names
 from .trace import Annotation, CpuOp, PythonFrame, Trace, TraceSet, read_trace
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where an op came from in the user's code: the user's frame, the source text a finding shows
+    (`train_step() at train.py:28`: the exact call's line when the source file could be read, else
+    the function's def line), and, for an op that ran inside a library call the user made (torch's
+    optimizer, autograd, a module's forward), that call's name (`AdamW.step`)."""
+
+    frame: PythonFrame
+    text: str
+    inside: str | None = None
+    exact: bool = False
+
 
 # --------------------------------------------------------------------------- public entry points
 
@@ -47,13 +63,19 @@ def analyse(
     tf32: bool | None = None,
     rules: Rules | None = None,
     torchenv_version: str = "",
+    source_roots: Sequence[str] = (),
 ) -> ProfileReport:
     """Read `trace_path` (a trace file or a folder of per-rank traces) and analyse it.
 
     `device_memory_bytes` and `cc` ("8.0") stand in for the trace's deviceProperties when it has none
     (a capture on a machine torchenv probed); `tf32` is the capture's
-    torch.backends.cuda.matmul.allow_tf32 when known. Raises torchenv.profile.trace.TraceError."""
+    torch.backends.cuda.matmul.allow_tf32 when known. `source_roots` are the folders the trace's
+    python file names are relative to (a capture knows the script's folder and working directory);
+    the trace's own folder and the working directory are tried after them. Raises
+    torchenv.profile.trace.TraceError."""
     traces = read_trace(trace_path)
+    folder = os.path.abspath(os.fspath(trace_path))
+    folder = folder if os.path.isdir(folder) else os.path.dirname(folder)
     return analyse_traces(
         traces,
         device_memory_bytes=device_memory_bytes,
@@ -61,6 +83,7 @@ def analyse(
         tf32=tf32,
         rules=rules,
         torchenv_version=torchenv_version,
+        source_roots=(*source_roots, folder, os.getcwd()),
     )
 
 
@@ -72,9 +95,13 @@ def analyse_traces(
     tf32: bool | None = None,
     rules: Rules | None = None,
     torchenv_version: str = "",
+    source_roots: Sequence[str] = (),
 ) -> ProfileReport:
+    """Analyse decoded traces. `source_roots`: the folders to find the user's source files in
+    (for exact lines); none given, findings name the functions' def lines."""
     rules = rules or load_rules()
-    per_rank = [_RankAnalysis(t, rules, device_memory_bytes, cc, tf32) for t in traces.traces]
+    sources = SourceFiles(source_roots)
+    per_rank = [_RankAnalysis(t, rules, device_memory_bytes, cc, tf32, sources) for t in traces.traces]
     steps = tuple(s for r in per_rank for s in r.steps)
     findings = _merge_findings([f for r in per_rank for f in r.findings])
     skipped: dict[str, Skipped] = {}
@@ -110,8 +137,18 @@ def analyse_traces(
 
 
 class _RankAnalysis(HostRules, GpuRules, DistributedRules):
-    def __init__(self, trace: Trace, rules: Rules, memory: int | None, cc: str | None, tf32: bool | None):
+    def __init__(
+        self,
+        trace: Trace,
+        rules: Rules,
+        memory: int | None,
+        cc: str | None,
+        tf32: bool | None,
+        sources: SourceFiles | None = None,
+    ):
         self.trace = trace
+        self.sources = sources or SourceFiles()
+        self._where_cache: dict = {}
         self.rules = rules
         self.rank = trace.rank
         self.tf32 = tf32
@@ -161,6 +198,10 @@ class _RankAnalysis(HostRules, GpuRules, DistributedRules):
             by_tid[f.tid].append(f)
         self.frames = {tid: Containment(v) for tid, v in by_tid.items()}
         self.frame_by_id = {f.id: f for f in t.python if f.id is not None}
+        self.children: dict = defaultdict(list)
+        for f in t.python:
+            if f.parent is not None:
+                self.children[f.parent].append(f)
         ops: dict = defaultdict(list)
         for o in t.cpu_ops:
             ops[o.tid].append(o)
@@ -218,26 +259,103 @@ class _RankAnalysis(HostRules, GpuRules, DistributedRules):
         return [_Window("trace", 0, min(starts), max(ends), tid)]
 
     # ------------------------------------------------------------------ lookups
-    def user_frame(self, tid, t: float, end: float | None = None) -> PythonFrame | None:
+    def _parent(self, frames: Containment, frame: PythonFrame) -> PythonFrame | None:
+        if frame.parent is not None:
+            return self.frame_by_id.get(frame.parent)
+        return frames.innermost(frame.ts - 1e-6, frame.end + 1e-6)
+
+    def _chain(self, tid, t: float, end: float | None) -> tuple[PythonFrame | None, list[PythonFrame]]:
+        """The innermost user frame around [t, end] and the frames below it, innermost first."""
         frames = self.frames.get(tid)
         if frames is None:
-            return None
+            return None, []
         frame = frames.innermost(t, end)
-        seen = 0
-        while frame is not None and seen < 512:
+        below: list[PythonFrame] = []
+        while frame is not None and len(below) < 512:
             if _user_path(frame.file):
-                return frame
-            frame = (
-                self.frame_by_id.get(frame.parent)
-                if frame.parent is not None
-                else frames.innermost(frame.ts - 1e-6, frame.end + 1e-6)
-            )
-            seen += 1
-        return None
+                return frame, below
+            below.append(frame)
+            frame = self._parent(frames, frame)
+        return None, below
+
+    def user_frame(self, tid, t: float, end: float | None = None) -> PythonFrame | None:
+        return self._chain(tid, t, end)[0]
 
     def source(self, tid, t: float, end: float | None = None) -> str | None:
-        frame = self.user_frame(tid, t, end)
-        return frame.where if frame is not None else None
+        where = self.where(tid, t, end)
+        return where.text if where is not None else None
+
+    def where(self, tid, t: float, end: float | None = None) -> Where | None:
+        """The user's source site of what runs at [t, end] on thread `tid` (see Where)."""
+        frame, below = self._chain(tid, t, end)
+        if frame is None:
+            return None
+        child = below[-1] if below else None
+        hint = self._library_range(tid, t, t if end is None else end, frame)
+        key = (frame.id if frame.id is not None else (frame.name, frame.ts), child.name if child else None,
+               child.ts if child else None, hint)  # fmt: skip
+        if key not in self._where_cache:
+            self._where_cache[key] = self._resolve(frame, below, child, hint)
+        return self._where_cache[key]
+
+    def _library_range(self, tid, t: float, end: float, frame: PythonFrame) -> str | None:
+        """The outermost record_function range a library opened inside the user's frame around
+        [t, end]: `Optimizer.step#AdamW.step` (the user called optimizer.step())."""
+        best = None
+        for a in self.annotations.get(tid, ()):
+            if a.ts > t:
+                break
+            # (a range cut short by the trace's end may outlast the frame: no check of a.end there)
+            if a.ts >= frame.ts and end <= a.end and "#" in a.name and (best is None or a.ts < best.ts):
+                best = a
+        return best.name if best is not None else None
+
+    def _resolve(self, frame: PythonFrame, below: list, child: PythonFrame | None, hint: str | None) -> Where:
+        library = [f for f in below if f.file is not None or f.name.startswith("nn.Module:")]
+        inside = None
+        if library:
+            if hint:
+                inside = hint.split("#", 1)[1]
+            elif child is not None and child.name.startswith("nn.Module:"):
+                inside = child.name.split(":", 1)[1].strip().rsplit("_", 1)[0] + ".forward"
+            elif child is not None and child.function:
+                inside = f"{child.function}() in {child.file}"
+        fs = self.sources.function(frame.file, frame.function, frame.line)
+        if fs is None:
+            return Where(frame, frame.where, inside)
+        builtin = child is not None and child.file is None and child.name.startswith("<built-in")
+        tries: list[tuple[str, ...]] = []
+        if builtin:
+            tries.append(call_names(child.name))
+        if hint:
+            tries.append(call_names(None, hint.rsplit(".", 1)[-1]))
+        if child is not None and child.file is not None:
+            tries.append(call_names(None, child.function))
+        for names in tries:
+            lines = sorted({line for n in names for line in fs.calls.get(n, ())})
+            if not lines:
+                continue
+            if len(lines) > 1 and builtin:
+                lines = self._by_order(frame, child, fs, names, lines)
+            text = f"{fs.name}() at {frame.file}:{', '.join(map(str, lines))}"
+            return Where(frame, text, inside, exact=True)
+        return Where(frame, f"{fs.name}() at {frame.file}:{fs.def_line}", inside)
+
+    def _by_order(self, frame: PythonFrame, child: PythonFrame, fs, names, lines: list[int]) -> list[int]:
+        """Several calls of that name in the function: when each runs once per call of the function
+        (no loop or branch around it) and the frame was entered inside the trace, the k-th such call
+        in the frame is the k-th line."""
+        if frame.id is None or frame.line not in (fs.def_line, fs.first_line) or not set(lines) <= fs.straight:
+            return lines
+        wanted = set(names)
+        siblings = [
+            f
+            for f in sorted(self.children.get(frame.id, ()), key=lambda f: f.ts)
+            if f.file is None and set(call_names(f.name)) & wanted
+        ]
+        if len(siblings) != len(lines) or child not in siblings:
+            return lines
+        return [lines[siblings.index(child)]]
 
     def top_ops(self, tid) -> list[CpuOp]:
         """Ops of a thread that no other op of that thread contains."""

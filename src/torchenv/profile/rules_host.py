@@ -10,6 +10,7 @@ from .intervals import covered
 from .shared import (
     DATALOADER_PREFIX,
     _copy_fix,
+    _library_sync_fix,
     _ms,
     _Site,
     _sync_fix,
@@ -29,6 +30,8 @@ class HostRules:
         sites: dict[tuple, _Site] = {}
         counted_calls: set[int] = set()
         gpu = self.trace.has_gpu
+        runtime = bool(self.trace.runtime)  # CUDA runtime events: a sync is seen, not assumed
+        quiet: dict[tuple, int] = {}
         for tid in self._step_tids():
             ops = [
                 o
@@ -46,12 +49,16 @@ class HostRules:
                     r for r in self.trace.runtime if r.tid == tid and op.ts <= r.ts <= op.end and r.name in sync_calls
                 ]
                 counted_calls.update(id(r) for r in calls)
-                blocked = sum(r.dur for r in calls) if calls else op.dur
+                where = self.where(tid, op.ts, op.end)
                 what = _sync_label(op.name)
-                key = (what, self.source(tid, op.ts, op.end))
-                site = sites.setdefault(key, _Site(what, key[1]))
-                site.us += blocked
-                site.count += 1
+                if runtime and not calls:
+                    # a CUDA trace shows every real sync as a runtime call under the op: none here, so
+                    # the op read a CPU tensor (torch's own optimizer step counter, say)
+                    place = (where.inside or where.text) if where is not None else "the trace"
+                    quiet[(what, place)] = quiet.get((what, place), 0) + 1
+                    continue
+                blocked = sum(r.dur for r in calls) if calls else op.dur
+                self._sync_site(sites, what, where, blocked)
             for r in self.trace.runtime:
                 if r.tid != tid or r.name not in sync_calls or id(r) in counted_calls or not self._in_steps(r.ts):
                     continue
@@ -71,15 +78,21 @@ class HostRules:
                 else:
                     what = f"{outermost.name} → {r.name}"
                 anchor = outermost or r
-                key = (what, self.source(tid, anchor.ts, anchor.end))
-                site = sites.setdefault(key, _Site(what, key[1]))
-                site.us += r.dur
-                site.count += 1
+                self._sync_site(sites, what, self.where(tid, anchor.ts, anchor.end), r.dur)
+        steps = max(1, len(self.windows))
+        for what in sorted({w for w, _ in quiet}):
+            places = sorted(((n, p) for (w, p), n in quiet.items() if w == what), key=lambda np: (-np[0], np[1]))
+            n = sum(c for c, _ in places)
+            self.notes.append(
+                f"{what}: {n / steps:g} per step with no CUDA sync under it (it read a CPU tensor), in "
+                + ", ".join(p for _, p in places)
+                + ": not a host↔device sync, not reported"
+            )
         if not sites:
             return
-        steps = max(1, len(self.windows))
         for site in sorted(sites.values(), key=lambda s: -s.us):
             ms = self._per_step(site.us)
+            inside = site.extra.get("inside")
             if gpu:
                 estimate = (
                     f"{ms:.3f} ms/step = host time blocked in the sync ({site.count} calls over {steps} steps): "
@@ -93,6 +106,8 @@ class HostRules:
                 )
                 severity = Severity.INFO
             where = f" in {site.source}" if site.source else ""
+            if inside:
+                where = f" inside {inside}, called from {site.source}"
             self._emit(
                 "profile-host-sync",
                 "performance",
@@ -100,17 +115,25 @@ class HostRules:
                 ms,
                 estimate,
                 [
-                    f"{site.what}: {site.count / steps:g} per step, {ms:.3f} ms/step blocked",
+                    f"{site.what}: {site.count / steps:g} per step, {ms:.3f} ms/step blocked"
+                    + (f", inside {inside} (library code)" if inside else ""),
                     f"source: {site.source}" if site.source else "source: not in the trace (no python stack)",
                 ],
                 "A sync makes the host wait until the GPU has finished everything queued, so it cannot run ahead and "
                 "launch the next work; the GPU then idles while the host catches up. Typical causes: .item() or "
                 "float(tensor) for logging, `if tensor:` (aten::is_nonzero), .cpu()/.tolist()/.numpy(), nonzero() "
                 "and boolean-mask indexing (data-dependent output size).",
-                _sync_fix(site.what, site.source),
+                _library_sync_fix(inside, site.source) if inside else _sync_fix(site.what, site.source),
                 site.source,
                 severity,
             )
+
+    def _sync_site(self, sites: dict, what: str, where, blocked: float) -> None:
+        source = where.text if where is not None else None
+        inside = where.inside if where is not None else None
+        site = sites.setdefault((what, source, inside), _Site(what, source, extra={"inside": inside}))
+        site.us += blocked
+        site.count += 1
 
     def _copies_inside(self, tid, op: CpuOp) -> list[GpuEvent]:
         out = []

@@ -176,6 +176,17 @@ def parse_command(
     return ScriptCommand(interpreter, script, None, tuple(rest), cwd)
 
 
+def source_roots(spec: CaptureSpec, script: ScriptCommand | None) -> tuple[str, ...]:
+    """The folders the capture's python file names are relative to (Kineto strips the sys.path
+    entry a file was found under): the script's folder and the working directory, or the
+    factory file's folder for `file.py:factory`."""
+    if script is not None:
+        return tuple(r for r in (os.path.dirname(script.script) if script.script else None, script.cwd) if r)
+    workload = spec.workload or ""
+    path = workload.rsplit(":", 1)[0] if ":" in workload else ""
+    return (os.path.dirname(os.path.abspath(path)),) if path.endswith(".py") else ()
+
+
 def script_argv(python: str, spec: CaptureSpec, script: ScriptCommand, trace: Path) -> list[str]:
     from ..perf.run import WORKER_SCRIPT
 
@@ -224,6 +235,7 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
                 device.get("cc"),
                 tf32=precision.get("cuda_matmul_allow_tf32"),
                 torchenv_version=torchenv_version,
+                source_roots=source_roots(spec, script),
             )
         except Exception as exc:
             state["error"] = f"the captured trace could not be analysed: {exc}"

@@ -114,6 +114,15 @@ def _sync_fix(what: str, source: str | None) -> str:
     return f"remove the host-side read of GPU data{where} from the loop, or do it every N steps"
 
 
+def _library_sync_fix(inside: str, source: str | None) -> str:
+    where = f" (called from {source})" if source else ""
+    return (
+        f"the sync is inside {inside}{where}, library code: not a line of yours to change. Look for an option of "
+        "that call that keeps the value on the GPU (torch.optim: capturable=True or fused=True), or make the call "
+        "less often"
+    )
+
+
 def _copy_fix(direction: str | None, source: str | None) -> str:
     where = f" in {source}" if source else ""
     if direction == "DtoH":

@@ -132,8 +132,10 @@ class GpuEvent:
 
 @dataclass(frozen=True, slots=True)
 class PythonFrame:
-    """A `python_function` event (with_stack=True): `file(line): function`. The line is the
-    function's first line (Kineto records the code object, not the line of the call)."""
+    """A `python_function` event (with_stack=True): `file(line): function`. The line is the frame's
+    line when the event was recorded: the def line for a frame entered while the profiler ran, the
+    line then running for one already running when it started; never the line of a call (the exact
+    line comes from the source file: torchenv.profile.sources)."""
 
     name: str
     ts: float
