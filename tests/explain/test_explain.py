@@ -45,12 +45,12 @@ def test_no_kernel_image_with_facts_names_the_missing_arch(knowledge):
     )
     assert top.id == "no-kernel-image" and top.category == "gpu-arch-unsupported"
     assert "sm_120" in top.cause and "sm_90" in top.cause
-    assert top.basis != "most common cause"
+    assert top.cause_basis != "most common cause"
 
 
 def test_no_kernel_image_without_facts_gives_the_most_common_cause(knowledge):
     (top, *_) = explain("CUDA error: no kernel image is available for execution on the device", None, knowledge)
-    assert top.basis == "most common cause" and "{" not in top.cause
+    assert top.cause_basis == "most common cause" and "{" not in top.cause
 
 
 def test_sm_warning_reads_gpu_and_arch_list_from_the_message(knowledge):
@@ -73,7 +73,7 @@ def test_oom_numbers_new_format_and_expandable_segments(knowledge):
     (top, *_) = explain(text, None, knowledge)
     assert top.details["requested"] == "2.00 GiB" and top.details["reserved_unallocated"] == "6.80 GiB"
     assert "Fragmentation" in top.cause
-    assert "expandable_segments:True" in top.fix
+    assert "expandable_segments:True" in top.finding.fix
 
 
 def test_oom_numbers_old_format():
@@ -92,7 +92,7 @@ def test_oom_without_fragmentation_does_not_advise_expandable_segments(knowledge
         "but unallocated."
     )
     (top, *_) = explain(text, None, knowledge)
-    assert "expandable_segments" not in top.fix
+    assert "expandable_segments" not in top.finding.fix
     assert "needs more than this GPU" in top.cause
 
 
@@ -131,8 +131,27 @@ def test_cli_json(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert code == 0
     (match,) = payload["matches"]
-    assert {"id", "category", "title", "cause", "fix"} <= set(match)
-    assert match["category"] == "gpu-hidden"
+    assert {"finding", "cause", "cause_basis", "causes", "details", "retrieved", "rank"} == set(match)
+    assert {"id", "category", "severity", "layer", "title", "evidence", "explanation", "fix", "source"} == set(
+        match["finding"]
+    )
+    assert match["finding"]["category"] == "gpu-hidden" and match["finding"]["source"]
+
+
+def test_a_match_is_a_finding_with_explains_context(knowledge):
+    """One diagnostic type: a match carries a Finding (the row's id, category, severity and source; the
+    matched text as evidence; its meaning as the explanation), explain's causes beside it."""
+    from torchenv.knowledge.errors import load_errors
+    from torchenv.model import Finding, Severity
+    from torchenv.model.finding import CATEGORIES, LAYERS
+
+    [top, *_] = explain("CUDA error: no kernel image is available for execution on the device", None, knowledge)
+    row = load_errors().by_id("no-kernel-image")
+    assert isinstance(top.finding, Finding)
+    assert (top.finding.id, top.finding.severity, top.finding.source) == (row.id, Severity.ERROR, row.source)
+    assert top.finding.category in CATEGORIES and top.finding.layer in LAYERS
+    assert "no kernel image" in top.finding.evidence[0] and top.finding.explanation == row.meaning
+    assert (top.id, top.category) == (top.finding.id, top.finding.category)
 
 
 def test_cli_unrecognised_is_one_line_and_exit_1(capsys):

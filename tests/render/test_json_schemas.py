@@ -93,7 +93,45 @@ def test_schemas_name_the_model_categories_and_layers():
     finding = load_schema("torchenv.doctor")["$defs"]["finding"]["properties"]
     assert finding["category"]["enum"] == list(CATEGORIES)
     assert finding["layer"]["enum"] == list(LAYERS)
-    assert load_schema("torchenv.explain")["$defs"]["match"]["properties"]["category"]["enum"] == list(CATEGORIES)
+    assert load_schema("torchenv.explain")["$defs"]["finding"]["properties"]["category"]["enum"] == list(CATEGORIES)
+
+
+FINDING_KINDS = ("doctor", "bench", "profile", "preflight", "diff", "verify", "explain")
+
+
+@pytest.mark.parametrize("kind", FINDING_KINDS)
+def test_every_schema_has_the_one_finding_object(kind):
+    """One diagnostic type: every command's schema defines `finding` exactly as doctor's does, and the
+    doctor's is the model's Finding, field for field."""
+    import dataclasses
+
+    from torchenv.model.finding import Finding
+
+    doctor = load_schema("torchenv.doctor")["$defs"]["finding"]
+    assert load_schema(f"torchenv.{kind}")["$defs"]["finding"] == doctor
+    assert list(doctor["properties"]) == [f.name for f in dataclasses.fields(Finding)]
+
+
+def _findings_of(kind: str, document: dict) -> list[dict]:
+    entries = {"diff": "differences", "verify": "checks", "explain": "matches"}[kind]
+    return [entry["finding"] for entry in document[entries]]
+
+
+def _finding_schema_validator():
+    schema = load_schema("torchenv.doctor")
+    return jsonschema.Draft202012Validator({**schema["$defs"]["finding"], "$defs": schema["$defs"]})
+
+
+def test_explain_json_matches_carry_doctors_finding_object():
+    done = run_cli(
+        "explain", "--json", "--no-probe", "CUDA error: no kernel image is available for execution on the device"
+    )
+    document = json.loads(done.stdout)
+    assert document["schema_version"] == 2
+    findings = _findings_of("explain", document)
+    assert findings and findings[0]["id"] == "no-kernel-image" and findings[0]["source"].startswith("http")
+    for finding in findings:
+        _finding_schema_validator().validate(finding)
 
 
 def test_envelope_puts_its_fields_first_and_refuses_a_contradiction():
@@ -148,6 +186,10 @@ def test_diff_json_validates(snapshot_file, tmp_path):
     document = json.loads(done.stdout)
     validate(document)
     assert document["differences"] and done.returncode == (1 if document["failed"] else 0)
+    assert document["schema_version"] == 2
+    [finding] = _findings_of("diff", document)
+    _finding_schema_validator().validate(finding)
+    assert (finding["id"], finding["severity"]) == ("env-var-differs", "warning")
 
 
 @pytest.mark.parametrize("host_only", [False, True])
@@ -156,6 +198,11 @@ def test_verify_json_validates(snapshot_file, host_only):
     document = json.loads(done.stdout)
     validate(document)
     assert done.returncode == (0 if document["ok"] else 1), done.stderr
+    assert document["schema_version"] == 2
+    findings = _findings_of("verify", document)
+    assert findings and "verify-platform" in {f["id"] for f in findings}
+    for finding in findings:
+        _finding_schema_validator().validate(finding)
 
 
 def test_verify_json_of_an_unreadable_interpreter_validates(snapshot_file):

@@ -201,3 +201,56 @@ def test_real_h100_snapshot_vs_this_cpu_machine(tmp_path):
     assert ranks == sorted(ranks)
     proc = run_cli("diff", str(H100_SNAPSHOT), str(here_path), "--fail-on", "cuda")
     assert proc.returncode == 1 and proc.stdout.splitlines()[3].startswith("CUDA")
+
+
+# --- one diagnostic type (issue 14.2) -------------------------------------------------------------------
+
+
+def test_every_difference_is_a_finding_graded_by_its_level(h100, cpu):
+    from torchenv.model import Finding
+    from torchenv.model.finding import CATEGORIES, LAYERS
+    from torchenv.model.snapshot import LEVEL_SEVERITY
+    from torchenv.snapshots.diff import KINDS
+
+    result = diff_snapshots(h100, cpu)
+    assert result.differences
+    for d in result.differences:
+        assert isinstance(d.finding, Finding), d
+        assert d.finding.id in KINDS and d.finding.severity is LEVEL_SEVERITY[d.level]
+        assert d.finding.category in CATEGORIES and d.finding.layer in LAYERS
+        assert d.finding.explanation and d.finding.evidence == (f"A: {d.a or '(absent)'}", f"B: {d.b or '(absent)'}")
+
+
+def test_every_verify_check_is_a_finding_graded_by_its_status(h100, cpu, knowledge):
+    from torchenv.model import Finding
+    from torchenv.model.snapshot import STATUS_SEVERITY, VERIFY_CHECKS, VERIFY_STATUSES
+    from torchenv.snapshots.diff import KINDS as DIFF
+    from torchenv.snapshots.verify import KINDS as VERIFY
+
+    checks = verify_host(h100, cpu, knowledge) + verify_env(h100, cpu) + verify_host(h100, h100, knowledge)
+    assert {c.status for c in checks} >= {"ok", "fail"}
+    for c in checks:
+        assert isinstance(c.finding, Finding), c
+        assert c.status in VERIFY_STATUSES and c.finding.severity is STATUS_SEVERITY[c.status]
+        assert c.finding.id in VERIFY or c.finding.id in DIFF
+        assert c.check in VERIFY_CHECKS
+    by_check = {c.check: c for c in verify_host(h100, cpu, knowledge)}
+    assert by_check["driver-floor"].finding.id == "verify-driver"  # no driver here: the check's own id
+
+
+def test_verify_reuses_the_doctors_ids_for_the_same_meaning(h100, cpu, knowledge):
+    ids = {c.finding.id for c in verify_host(h100, cpu, knowledge)}
+    assert "no-nvidia-gpu" in ids  # a CUDA snapshot on a host without an NVIDIA GPU
+    env = {c.finding.id: c for c in verify_env(h100, cpu)}
+    assert env["torch-variant-differs"].status == "fail"  # the diff's own id, failed by verify
+
+
+def test_the_verify_gate_fails_closed(h100):
+    from torchenv.model import Unknown
+    from torchenv.snapshots.verify import verify_check, verify_failed
+
+    unreadable = replace(h100, packages=Unknown("pip list failed"))
+    checks = verify_env(h100, unreadable)
+    assert verify_failed(checks) and checks[0].finding.id == "verify-env" and checks[0].status == "fail"
+    skipped = verify_check("verify-python", "host", "skip", "Python", "unknown on one side", check="python")
+    assert not verify_failed([skipped])

@@ -69,3 +69,18 @@ def test_documented_severity_matches_the_code():
         severities = set(re.findall(r"Severity\.(ERROR|WARNING|INFO)", block))
         for severity in severities:
             assert severity.lower() in header.lower(), f"{finding_id}: {severity} not in {header!r}"
+
+
+def test_explain_pages():
+    """Every explain ID (and its reported-<id> in doctor --from) has a page, written from its row unless a
+    doctor page of the same id exists; the row's source is on it."""
+    from torchenv.cli.findings import page_ids, read_page
+    from torchenv.knowledge.errors import load_errors
+
+    listed = set(page_ids())
+    for row in load_errors().patterns:
+        page = read_page(row.id)
+        assert page and page.startswith(f"# {row.id}\n") and row.id in listed, row.id
+        if not (DOCS / f"{row.id}.md").exists():
+            assert row.source in page and row.retrieved in page
+            assert read_page(f"reported-{row.id}") == page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..compat.driver import TOO_OLD
 from ..compat.gpu import gpu_code
@@ -44,38 +44,33 @@ LAYER_OF = {
 }
 
 
+# The row's severity (knowledge/data/errors.toml, default "error": the message reports a failure) as the
+# finding's; a row marked "warning" says something runs, but wrongly or slowly.
+SEVERITY_OF = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
 @dataclass(frozen=True, slots=True)
 class ExplainMatch:
-    id: str
-    category: str
-    title: str
-    meaning: str
-    cause: str  # the likely cause: decided by the message or the machine's facts, else the most common
-    causes: tuple[str, ...]  # all known causes, most likely first
-    fix: str
-    evidence: str  # the part of the input that matched
-    basis: str  # "the message", "this machine's facts" or "most common cause"
-    source: str
-    retrieved: str
-    rank: int
-    severity: str = "error"
-    details: dict[str, str] = field(default_factory=dict)
+    """One known error found in the text: a Finding (the row's id, category, severity and title; the
+    matched text as evidence, the row's meaning as the explanation, the fix, the row's source) with what
+    explain adds: the likely cause and why it was picked, every known cause, what the message (or the
+    machine) told, the row's rank and the date its source was retrieved."""
 
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "category": self.category,
-            "title": self.title,
-            "meaning": self.meaning,
-            "cause": self.cause,
-            "cause_basis": self.basis,
-            "causes": list(self.causes),
-            "fix": self.fix,
-            "evidence": self.evidence,
-            "details": dict(self.details),
-            "source": self.source,
-            "retrieved": self.retrieved,
-        }
+    finding: Finding
+    cause: str  # the likely cause: decided by the message or the machine's facts, else the most common
+    cause_basis: str  # "the message", "this machine's facts" or "most common cause"
+    causes: tuple[str, ...]  # all known causes, most likely first
+    details: dict[str, str]  # what the message (and the machine's facts) told: gpu, sm, arch_list, ...
+    retrieved: str  # when the row's source was read
+    rank: int  # the row's specificity: a higher rank wins when several rows match
+
+    @property
+    def id(self) -> str:  # shortcuts to the finding's identity, for the callers that rank matches
+        return self.finding.id
+
+    @property
+    def category(self) -> str:
+        return self.finding.category
 
 
 # --- input preparation -----------------------------------------------------------------------------
@@ -477,21 +472,26 @@ def _match(row: ErrorPattern, match: _Hit, details: dict[str, str], facts, flat:
     start = max(0, match.start - 80)
     evidence = flat[start : match.end + 160].strip()
     public = {k: v for k, v in details.items() if not k.startswith("_") and _relevant(k, row)}
-    return ExplainMatch(
+    category = chosen.category if chosen is not None and chosen.category else row.category
+    finding = Finding(
         id=row.id,
-        category=(chosen.category if chosen is not None and chosen.category else row.category),
+        category=category,
+        severity=SEVERITY_OF.get(row.severity, Severity.ERROR),
+        layer=LAYER_OF.get(category, "environment"),
         title=row.title,
-        meaning=_drop_unfilled(_fill(row.meaning, details)),
-        cause=_fill(chosen.text, details) if chosen is not None else "",
-        causes=tuple(_fill(c.text, details) for c in ordered),
+        evidence=(evidence if len(evidence) <= 400 else evidence[:397] + "...",),
+        explanation=_drop_unfilled(_fill(row.meaning, details)),
         fix=_fill(fix, details) + advice,
-        evidence=evidence if len(evidence) <= 400 else evidence[:397] + "...",
-        basis=basis,
         source=row.source,
+    )
+    return ExplainMatch(
+        finding=finding,
+        cause=_fill(chosen.text, details) if chosen is not None else "",
+        cause_basis=basis,
+        causes=tuple(_fill(c.text, details) for c in ordered),
+        details=public,
         retrieved=row.retrieved,
         rank=row.rank,
-        severity=row.severity,
-        details=public,
     )
 
 
@@ -590,21 +590,22 @@ def report_findings(parsed, knowledge, check_findings: tuple[Finding, ...]) -> l
     matches = explain(parsed.messages, facts, knowledge) if parsed.messages else []
     if parsed.messages:
         for match in matches:
-            if match.category in confident or match.category in seen:
+            said = match.finding
+            if said.category in confident or said.category in seen:
                 continue
-            seen.add(match.category)
+            seen.add(said.category)
             # on a CPU-only torch a CUDA companion's failure is a consequence of the build, not its own cause
-            consequence = match.category == "companion-mismatch" and bool(_cpu_build(facts))
+            consequence = said.category == "companion-mismatch" and bool(_cpu_build(facts))
             extra.append(
-                Finding(
-                    id=f"reported-{match.id}",
-                    category=match.category,
-                    severity=Severity.ERROR if match.severity == "error" and not consequence else Severity.WARNING,
-                    layer=LAYER_OF.get(match.category, "environment"),
-                    title=f"The report itself says: {match.title}",
-                    evidence=(f"printed with the report: {match.evidence[:300]}",),
-                    explanation=f"{match.meaning} Likely cause: {match.cause}",
-                    fix=match.fix,
+                dataclasses.replace(
+                    said,
+                    id=f"reported-{said.id}",
+                    severity=Severity.ERROR
+                    if said.severity is Severity.ERROR and not consequence
+                    else Severity.WARNING,
+                    title=f"The report itself says: {said.title}",
+                    evidence=(f"printed with the report: {said.evidence[0][:300]}",),
+                    explanation=f"{said.explanation} Likely cause: {match.cause}",
                 )
             )
     torch = facts.torch
@@ -898,7 +899,7 @@ def observed_symptoms(parsed, knowledge=None) -> list[Symptom]:
             continue
         seen.add(text)
         matches = explain(text, facts, knowledge) if kind != "reported-failure" else []
-        out.append(Symptom(kind, text[:300], weight, matches[0].category if matches else None))
+        out.append(Symptom(kind, text[:300], weight, matches[0].finding.category if matches else None))
     torch = facts.torch
     available = torch.cuda_available if known(torch) and known(torch.cuda_available) else None
     evidence = getattr(parsed, "evidence", None)

@@ -2,7 +2,9 @@
 
 The pages are the files of docs/findings/ (the one copy); the package ships them as package data
 (`torchenv/findings` is a link to that folder, and pyproject's package-data includes `findings/*.md`),
-so a pip user reads the same page the repository shows, without the repository.
+so a pip user reads the same page the repository shows, without the repository. The IDs of `torchenv
+explain` (and their `reported-<id>` findings in `doctor --from`) have no file: their page is written from
+their row of the error knowledge (render/explain_page.py), unless a doctor page of the same ID exists.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ def register(commands) -> None:
         description="Prints the page of a finding ID, as shipped with torchenv; without an ID, lists every ID.",
     )
     findings.add_argument("id", nargs="?", metavar="ID", help="a finding ID such as driver-too-old")
-    findings.add_argument("--format", choices=("terminal", "markdown"), default=None,
-                          help="markdown: the page's own text (the default when piped)")
+    findings.add_argument(
+        "--format",
+        choices=("terminal", "markdown"),
+        default=None,
+        help="markdown: the page's own text (the default when piped)",
+    )
     findings.set_defaults(run=run_findings)
 
 
@@ -37,12 +43,31 @@ def _pages():
 
 
 def page_ids() -> list[str]:
-    """Every ID with a page, sorted."""
+    """Every ID with a page, sorted: the files' and explain's."""
     try:
         entries = list(_pages().iterdir())
     except (FileNotFoundError, NotADirectoryError, OSError):
         return []
-    return sorted(e.name[:-3] for e in entries if e.name.endswith(".md") and e.name != "README.md")
+    files = {e.name[:-3] for e in entries if e.name.endswith(".md") and e.name != "README.md"}
+    return sorted(files | {row.id for row in _errors().patterns}) if files else []
+
+
+def _errors():
+    from ..knowledge.errors import load_errors
+
+    return load_errors()
+
+
+def _error_page(finding_id: str) -> str | None:
+    """An explain ID's page from its row (`reported-<id>` is the same error, said by a pasted report)."""
+    from ..checks.explain import LAYER_OF
+    from ..render.explain_page import render_error_page
+
+    errors = _errors()
+    row = errors.by_id(finding_id) or errors.by_id(finding_id.removeprefix("reported-"))
+    if row is None:
+        return None
+    return render_error_page(row, layer=LAYER_OF.get(row.category, "environment"))
 
 
 def read_page(finding_id: str) -> str | None:
@@ -52,7 +77,7 @@ def read_page(finding_id: str) -> str | None:
     try:
         return (_pages() / f"{finding_id}.md").read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
-        return None
+        return _error_page(finding_id)
 
 
 def page_or_usage_error(finding_id: str) -> str:

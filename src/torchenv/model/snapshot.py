@@ -157,6 +157,18 @@ class Difference:
 
 
 VERIFY_STATUSES = ("ok", "warn", "fail", "skip")
+VERIFY_CHECKS = (
+    "platform",
+    "python",
+    "glibc",
+    "driver-floor",
+    "gpu-present",
+    "gpu-driver",
+    "gpu-arch",
+    "env-match",
+    "settings-match",
+    "double-install",
+)
 # A check's status as a severity: `fail` means the environment cannot be reproduced here as it is (an
 # error), `warn` that it runs but differently or slowly (a warning); `ok` and `skip` are worth knowing
 # and need nothing (info). The gate reads the status, never the severity alone: a skipped check is info
@@ -170,6 +182,7 @@ class VerifyCheck:
     status and subject."""
 
     finding: Finding  # the doctor's or the diff's id where the outcome means the same, else "verify-<check>"
+    check: str  # which check, whatever its outcome: one of VERIFY_CHECKS
     stage: str  # "host" (can this host run it) or "env" (does the installed env match)
     status: str  # one of VERIFY_STATUSES; the finding's severity is STATUS_SEVERITY[status]
     subject: str

@@ -110,22 +110,28 @@ def render_explain_markdown(matches, *, facts_used: bool, knowledge_version: str
         ]
     else:
         best = matches[0]
-        out += [f"### torchenv explain: {_one_line(best.title)} (`{best.id}`)", ""]
-        out.append(f"**What it means:** {_one_line(best.meaning)}")
-        out += ["", f"**Likely cause** ({best.basis}): {_one_line(best.cause)}"]
+        finding = best.finding
+        out += [f"### torchenv explain: {_one_line(finding.title)} (`{finding.id}`)", ""]
+        out.append(f"**What it means:** {_one_line(finding.explanation)}")
+        out += ["", f"**Likely cause** ({best.cause_basis}): {_one_line(best.cause)}"]
         others = [c for c in best.causes if c != best.cause]
         if others:
             out += ["", "Other causes, most likely first:", ""]
             out += [f"- {_one_line(c)}" for c in others]
-        out += ["", "**Evidence** (the part of the text that matched):", "", fence(best.evidence[:1000])]
-        out += ["", f"**Fix:** {_one_line(best.fix)}"]
+        out += ["", "**Evidence** (the part of the text that matched):", "", fence(finding.evidence[0][:1000])]
+        out += ["", f"**Fix:** {_one_line(finding.fix or '')}"]
         if len(matches) > 1:
             out += ["", "**Also in the text:**", ""]
-            out += [f"- {_one_line(m.title)} (`{m.id}`): {_one_line(m.fix)}" for m in matches[1:]]
+            out += [
+                f"- {_one_line(m.finding.title)} (`{m.finding.id}`): {_one_line(m.finding.fix or '')}"
+                for m in matches[1:]
+            ]
         out += ["", "**What to run next:**", ""]
         out.append("- `torchenv doctor` on the machine, to confirm the cause from its facts")
-        out.append("- `torchenv doctor --from FILE --format markdown` on the output of `python -m torch.utils.collect_env`")
-        out += ["", f"Source: {best.source} (retrieved {best.retrieved})"]
+        out.append(
+            "- `torchenv doctor --from FILE --format markdown` on the output of `python -m torch.utils.collect_env`"
+        )
+        out += ["", f"Source: {finding.source} (retrieved {best.retrieved})"]
     basis = "this machine's facts and the message" if facts_used else "the message alone"
     out += ["", f"<sub>torchenv {torchenv_version} · knowledge {knowledge_version} · explained from {basis}</sub>", ""]
     return "\n".join(out)

@@ -93,6 +93,7 @@ def verify_check(
     subject: str,
     detail: str,
     *,
+    check: str,
     evidence: tuple[str, ...] = (),
     fix: str | None = None,
     source: str | None = None,
@@ -111,18 +112,22 @@ def verify_check(
         fix=fix,
         source=source or None,
     )
-    return VerifyCheck(finding, stage, status, subject)
+    return VerifyCheck(finding, check, stage, status, subject)
 
 
 def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+# the host checks' names by their subject (the GPU checks name theirs)
+_HOST_CHECK = {"platform": "platform", "Python": "python", "glibc": "glibc", "driver": "driver-floor"}
+
+
 def verify_host(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyCheck]:
     checks: list[VerifyCheck] = []
 
     def check(id: str, status: str, subject: str, detail: str, **kw) -> None:
-        checks.append(verify_check(id, "host", status, subject, detail, **kw))
+        checks.append(verify_check(id, "host", status, subject, detail, check=_HOST_CHECK[subject], **kw))
 
     want, have = (snapshot.host.os, snapshot.host.arch), (here.host.os, here.host.arch)
     sides = (f"snapshot: {want[0]} {want[1]}", f"here: {have[0]} {have[1]}")
@@ -210,6 +215,7 @@ def _driver_check(cuda: str, snapshot: Snapshot, here: Snapshot, knowledge) -> V
             "driver",
             f"the snapshot's torch needs CUDA {cuda}; no NVIDIA driver found here ({driver.reason})",
             evidence=(f"snapshot: torch CUDA {cuda}", f"here: no driver ({driver.reason})"),
+            check="driver-floor",
             category="no-driver",
         )
     wsl = here.host.wsl if known(here.host.wsl) else False
@@ -226,6 +232,7 @@ def _driver_check(cuda: str, snapshot: Snapshot, here: Snapshot, knowledge) -> V
         evidence=(f"snapshot: torch CUDA {cuda}", f"here: driver {driver}", f"needs: driver {support.floor_text}"),
         fix=f"install an NVIDIA driver {support.floor_text}" if status == "fail" else None,
         source=support.source,
+        check="driver-floor",
     )
 
 
@@ -265,6 +272,7 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
                 "fail",
                 "GPU",
                 f"the snapshot's torch is a CUDA build{used}; this host has no NVIDIA GPU",
+                check="gpu-present",
             )
         ]
     arches = _snapshot_arches(snapshot, knowledge)
@@ -274,18 +282,35 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
         subject = f"GPU {gpu.index}"
         if cc is None:
             checks.append(
-                verify_check("verify-gpu-arch", "host", "skip", subject, f"{gpu.name}: compute capability unknown")
+                verify_check(
+                    "verify-gpu-arch",
+                    "host",
+                    "skip",
+                    subject,
+                    f"{gpu.name}: compute capability unknown",
+                    check="gpu-arch",
+                )
             )
             continue
         drives = driver_drives_gpu(knowledge, driver, cc)
         if not drives.drives:
             id = "driver-predates-gpu" if drives.level == "too-old" else "driver-dropped-gpu"
             checks.append(
-                verify_check(id, "host", "fail", subject, f"{gpu.name}: {drives.reason}", source=drives.source)
+                verify_check(
+                    id,
+                    "host",
+                    "fail",
+                    subject,
+                    f"{gpu.name}: {drives.reason}",
+                    source=drives.source,
+                    check="gpu-driver",
+                )
             )
         if not arches:
             checks.append(
-                verify_check("verify-gpu-arch", "host", "skip", subject, "the snapshot's arch list is unknown")
+                verify_check(
+                    "verify-gpu-arch", "host", "skip", subject, "the snapshot's arch list is unknown", check="gpu-arch"
+                )
             )
             continue
         code = gpu_code(arches, cc)
@@ -299,6 +324,7 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
                     subject,
                     f"{gpu.name} ({code.sm}) is not in the snapshot's arch list ({' '.join(arches)}): 'no kernel image is available'",
                     evidence=evidence,
+                    check="gpu-arch",
                 )
             )
         elif code.how == PTX_JIT:
@@ -310,6 +336,7 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
                     subject,
                     f"{gpu.name} ({code.sm}) runs only through PTX JIT from {code.arch}: slow first start",
                     evidence=evidence,
+                    check="gpu-arch",
                 )
             )
         else:
@@ -321,6 +348,7 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
                     subject,
                     f"{gpu.name} ({code.sm}) runs {code.arch} ({code.how})",
                     evidence=evidence,
+                    check="gpu-arch",
                 )
             )
     return checks
@@ -329,6 +357,7 @@ def _gpu_checks(snapshot: Snapshot, here: Snapshot, knowledge) -> list[VerifyChe
 # An installed difference fails verify and a settings one warns, whatever the diff's level: the
 # difference's own finding, graded by verify's status (model.snapshot.STATUS_SEVERITY).
 _SCOPE_STATUS = {"env": "fail", "settings": "warn"}
+_SCOPE_CHECK = {"env": "env-match", "settings": "settings-match"}
 
 
 def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
@@ -338,7 +367,14 @@ def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
     unread = here.python if not known(here.python) else here.packages if not known(here.packages) else None
     if unread is not None:
         checks.append(
-            verify_check("verify-env", "env", "fail", "environment", f"could not read the environment: {unread.reason}")
+            verify_check(
+                "verify-env",
+                "env",
+                "fail",
+                "environment",
+                f"could not read the environment: {unread.reason}",
+                check="env-match",
+            )
         )
     result = diff_snapshots(snapshot, here)
     env = [d for d in result.differences if d.scope == "env"]
@@ -352,10 +388,14 @@ def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
             title=f"snapshot {d.a or absent}, here {d.b or absent}: {d.finding.explanation}",
             evidence=(f"snapshot: {d.a or absent}", f"here: {d.b or absent}"),
         )
-        checks.append(VerifyCheck(finding, "env", status, d.subject))
+        checks.append(VerifyCheck(finding, _SCOPE_CHECK[d.scope], "env", status, d.subject))
     for double in double_installs(here):
         id = "duplicate-torch" if double.name == "torch" else "package-installed-twice"
-        checks.append(verify_check(id, "env", "warn", f"package {double.name}", f"installed twice: {double.how}"))
+        checks.append(
+            verify_check(
+                id, "env", "warn", f"package {double.name}", f"installed twice: {double.how}", check="double-install"
+            )
+        )
     if not env and unread is None:
         count = len(here.packages)
         checks.insert(
@@ -366,6 +406,7 @@ def verify_env(snapshot: Snapshot, here: Snapshot) -> list[VerifyCheck]:
                 "ok",
                 "environment",
                 f"{count} distributions and the torch build match the snapshot",
+                check="env-match",
             ),
         )
     return checks
