@@ -62,6 +62,7 @@ def test_output_suffix_picks_the_format(tmp_path):
         (["profile", "--", "torchrun", "t.py"], "torchrun"),
         (["profile", "x.py:make", "--bogus"], "unrecognized arguments"),
         (["profile", "--trace", PLANTED, "--steps", "0"], "--steps"),
+        (["profile", "--trace", PLANTED, "--remeasure-timeout", "0"], "--remeasure-timeout"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(capsys, argv, words):

@@ -173,7 +173,7 @@ def test_a_script_with_torchenv_step_is_stopped_after_its_steps():
     for mark in trace.steps:  # each window is one iteration: both optimizers' steps, counted once
         inside = [a for a in trace.annotations if a.name == "Optimizer.step#SGD.step" and mark.ts <= a.ts < mark.end]
         assert len(inside) == 2, (mark.name, len(inside))
-    assert report.remeasured == ()  # a script's step is the user's code: nothing to re-measure
+    assert report.remeasured == ()  # two small SGDs: no finding torchenv could answer by itself
 
 
 @pytest.mark.torch
@@ -219,3 +219,138 @@ def test_the_runtime_files_keep_python_3_8_syntax():
     folder = Path(plan_script.__file__).parent
     for name in ("plan_script.py", "profiling.py", "plan_profile.py", "entry.py"):
         ast.parse((folder / name).read_text(), filename=name, feature_version=(3, 8))
+
+
+# ----------------------------------------------------------------------------- re-measure a script
+@pytest.mark.torch
+def test_a_scripts_fixes_are_re_measured_in_fresh_processes_on_cpu():
+    pytest.importorskip("torch")
+    report = _capture(str(SCRIPTS / "train_foreach.py"), steps=3, warmup=1)
+    (opt,) = [f for f in report.findings if f.finding.id == "profile-unfused-optimizer"]
+    assert opt.source == "<module>() at train_foreach.py:19"  # optimizer.step(), not the frame's line
+    # CPU: TF32 does not apply; the foreach optimizer is switched on at the optimizer's first step
+    (row,) = report.remeasured
+    assert row.fix == "foreach optimizer" and row.config == {"optimizer": "foreach"}
+    assert row.status == "ok", row.reason
+    assert row.baseline_ms > 0 and row.step_ms > 0 and row.gain and row.verdict in ("faster", "slower", "unclear")
+    assert row.for_findings == ("profile-unfused-optimizer",)
+
+
+@pytest.mark.torch
+def test_no_remeasure_skips_the_re_runs():
+    pytest.importorskip("torch")
+    spec = CaptureSpec(workload=None, command=("python", str(SCRIPTS / "train_foreach.py")), steps=2, warmup=1,
+                       timeout_s=90, remeasure=False)  # fmt: skip
+    report = capture_and_analyse(spec, torchenv_version="test")
+    assert "profile-unfused-optimizer" in [f.finding.id for f in report.findings] and report.remeasured == ()
+
+
+@pytest.mark.torch
+def test_foreach_is_switched_on_in_every_param_group_at_the_first_step():
+    torch = pytest.importorskip("torch")
+    params = [torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))]
+    opt = torch.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.1}], lr=0.01, foreach=False)
+    switch = plan_script.Foreach()
+    handle = plan_script._optimizer_pre_hook(switch)
+    try:
+        for p in params:
+            p.grad = torch.ones(2)
+        opt.step()
+    finally:
+        handle.remove()
+    assert [g["foreach"] for g in opt.param_groups] == [True, True] and switch.switched == 2
+    assert all(not g.get("fused") for g in opt.param_groups)  # never fused
+
+
+class _Result:
+    def __init__(self, records, seconds, returncode=0):
+        import json as _json
+
+        self.stdout = "".join(f"@@torchenv-bench@@ {_json.dumps(r)}\n" for r in records)
+        self.stderr, self.seconds, self.returncode = "", seconds, returncode
+        self.error, self.argv, self.timed_out = None, ("python",), returncode is None
+
+    @property
+    def ok(self):
+        return self.returncode == 0
+
+    def describe_failure(self):
+        return "timed out" if self.timed_out else f"exited with {self.returncode}"
+
+
+class _Runner:
+    """Answers each re-run from a list; `clock` advances by each run's seconds."""
+
+    def __init__(self, answers, clock):
+        self.answers, self.clock, self.calls = list(answers), clock, []
+
+    def run(self, argv, timeout, **kwargs):
+        self.calls.append((argv, timeout))
+        records, seconds, code = self.answers.pop(0)
+        self.clock.now += min(seconds, timeout)
+        return _Result(records, min(seconds, timeout), code if seconds <= timeout else None)
+
+
+class _Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _row(config, ms):
+    return {"event": "remeasure", "config": config, "label": "x", "status": "ok", "samples_s": [ms / 1000] * 10}
+
+
+FIXES = [
+    ({"tf32": True}, ("profile-fp32-no-tensor-cores",)),
+    ({"optimizer": "foreach"}, ("profile-unfused-optimizer",)),
+]
+
+
+def _remeasure(answers, tmp_path, budget=100.0):
+    from torchenv.profile.run import remeasure_script
+
+    clock = _Clock()
+    runner = _Runner(answers, clock)
+    spec = CaptureSpec(workload=None, steps=5, warmup=2, remeasure_timeout_s=budget)
+    script = parse_command(("python", str(SCRIPTS / "train_foreach.py")))
+    rows, notes = remeasure_script(runner, spec, script, FIXES, tmp_path, None, clock=clock)
+    return rows, notes, runner
+
+
+def test_the_baseline_runs_first_then_each_fix_timing_only(tmp_path):
+    from torchenv.profile.run import remeasured
+
+    done = {"event": "done"}
+    rows, notes, runner = _remeasure(
+        [([_row({}, 10), done], 3, 0), ([_row({"tf32": True}, 5), done], 3, 0), ([_row({"optimizer": "foreach"}, 8), done], 3, 0)],
+        tmp_path,
+    )  # fmt: skip
+    assert [r["config"] for r in rows] == [{}, {"tf32": True}, {"optimizer": "foreach"}] and notes == []
+    for argv, _ in runner.calls:
+        assert "--remeasure-from" in argv and argv[argv.index("--steps") + 1] == "10"  # at least 10 timed steps
+    timeouts = [t for _, t in runner.calls]
+    assert timeouts == [100.0, 97.0, 94.0]  # one shared deadline
+    tf32, foreach = remeasured(rows, FIXES)
+    assert tf32.gain == pytest.approx(2.0) and foreach.gain == pytest.approx(1.25)
+
+
+def test_a_run_cut_by_the_deadline_and_the_runs_after_it_are_said(tmp_path):
+    from torchenv.profile.run import remeasured
+
+    rows, notes, runner = _remeasure([([_row({}, 10)], 30, 0), ([], 500, 0)], tmp_path, budget=60.0)
+    assert len(runner.calls) == 2  # the third never starts: no time left
+    tf32, foreach = remeasured(rows, FIXES)
+    assert tf32.status == "failed" and "cut" in tf32.reason
+    assert foreach.status == "failed" and "not run" in foreach.reason
+    assert any("TF32 was cut" in n for n in notes) and any("foreach optimizer was not run" in n for n in notes)
+
+
+def test_a_failed_baseline_stops_the_comparison(tmp_path):
+    from torchenv.profile.run import remeasured
+
+    failed = {"event": "remeasure", "config": {}, "label": "x", "status": "failed", "reason": "train.py:3: boom"}
+    rows, _, runner = _remeasure([([failed], 1, 0)], tmp_path)
+    assert len(runner.calls) == 1
+    assert all(r.status == "failed" and "baseline" in r.reason for r in remeasured(rows, FIXES))

@@ -39,6 +39,13 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, metavar="S", help="WORKLOAD / COMMAND: stop the capture after S seconds "
         "(default 240 for a workload, 900 for a script)"
     )  # fmt: skip
+    parser.add_argument(
+        "--no-remeasure", action="store_true", help="WORKLOAD / COMMAND: do not re-measure the fixes torchenv can apply"
+    )
+    parser.add_argument(
+        "--remeasure-timeout", type=float, metavar="S", help="COMMAND: the script's re-runs (the baseline and each "
+        "fix) share this deadline (default 300)"
+    )  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="explain every finding; list the rules not judged")
 
 
@@ -121,6 +128,8 @@ def run_profile(args: argparse.Namespace) -> int:
         raise UsageError("--steps must be at least 1 and --warmup at least 0")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if args.remeasure_timeout is not None and args.remeasure_timeout <= 0:
+        raise UsageError("--remeasure-timeout must be a positive number of seconds")
     if command and args.device != "auto":
         raise UsageError("profile -- COMMAND: the script picks its own device; --device is for a WORKLOAD")
     check_report_path(output, "-o")
@@ -160,6 +169,8 @@ def _capture(args: argparse.Namespace, workload: str | None, command: tuple[str,
         warmup=args.warmup,
         trace_out=absolute(args.keep_trace),
         timeout_s=args.timeout,
+        remeasure=not args.no_remeasure,
+        remeasure_timeout_s=args.remeasure_timeout,
     )
     try:
         return capture_and_analyse(spec, torchenv_version=__version__)

@@ -51,6 +51,8 @@ class CaptureSpec:
     warmup: int = 2
     trace_out: str | None = None  # where to keep the raw trace (for Perfetto)
     timeout_s: float | None = None  # the worker's deadline (None: the default of the kind)
+    remeasure: bool = True  # re-measure the fixes torchenv can apply (--no-remeasure: False)
+    remeasure_timeout_s: float | None = None  # a script's re-runs share this deadline (None: the default)
 
 
 # The fixes a finding can be answered with by torchenv itself, as knob changes (tune's knobs). The
@@ -62,6 +64,9 @@ FIXES = {
 GRACE_S = 120.0  # torch import, the workload, the capture's export
 SCRIPT_TIMEOUT_S = 900.0  # a user's script: its own setup (data, model) comes before the steps
 STEP_ENV = "TORCHENV_PROFILE"  # set for the script: it runs under `torchenv profile`
+SCRIPT_REMEASURE_S = 300.0  # a script's re-runs (the baseline and each fix) share this deadline
+SCRIPT_REMEASURE_MIN_STEPS = 10  # timed steps per re-run at least (no profiler: cheap)
+MIN_RUN_S = 5.0  # a re-run is not started with less time than this left
 
 
 class CaptureFailed(ProblemFound):
@@ -210,8 +215,9 @@ def profile_argv(python: str, spec: CaptureSpec, trace: Path, word: Path) -> lis
 
 
 def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner=None) -> ProfileReport:
-    """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply (for a
-    WORKLOAD; a script's step is the user's code: nothing is re-measured)."""
+    """Capture `spec` in a worker, analyse the trace, re-measure the fixes torchenv can apply: for a
+    WORKLOAD in the same worker (tune's engine), for a script by running it again in fresh
+    processes, timing only, the baseline first and each fix beside it (remeasure_script)."""
     from ..perf.run import describe_worker_failure, run_worker, say_word, worker_environment
     from ..probes.runner import Runner
     from .analysis import analyse
@@ -241,7 +247,7 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
             state["error"] = f"the captured trace could not be analysed: {exc}"
             say_word(word, "stop")
             return
-        state["report"], state["fixes"] = report, fixes_for(report, caps)
+        state["report"], state["fixes"] = report, (fixes_for(report, caps) if spec.remeasure else [])
         say_word(word, json.dumps({"configs": [c for c, _ in state["fixes"]]}))
 
     if script is not None:
@@ -280,9 +286,73 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
             extra["workload"] = str(capture.get("description") or "")
         if spec.trace_out:
             extra["trace_kept"] = str(trace)
-        return replace(
-            report, remeasured=remeasured(list(run.records), state["fixes"]), extra=extra, notes=tuple(notes)
-        )
+        records = list(run.records)
+        if script is not None and state["fixes"]:
+            records, cut = remeasure_script(runner or Runner(), spec, script, state["fixes"], folder, env)
+            notes.extend(cut)
+        return replace(report, remeasured=remeasured(records, state["fixes"]), extra=extra, notes=tuple(notes))
     finally:
-        for leftover in (word, word.with_name(word.name + ".tmp")):
+        for leftover in (word, word.with_name(word.name + ".tmp"), *folder.glob("remeasure-*.json")):
             leftover.unlink(missing_ok=True)  # the trace itself stays, for Perfetto
+
+
+def remeasure_argv(python: str, spec: CaptureSpec, script: ScriptCommand, config_file: Path) -> list[str]:
+    """A timing-only re-run of the script with the fix in `config_file` (no profiler, no trace)."""
+    steps = max(spec.steps, SCRIPT_REMEASURE_MIN_STEPS)
+    argv = script_argv(python, replace(spec, steps=steps), script, config_file.with_suffix(".unused.json.gz"))
+    return [*argv, "--remeasure-from", str(config_file)]
+
+
+def remeasure_script(
+    runner, spec: CaptureSpec, script: ScriptCommand, fixes: list, folder: Path, env: dict | None, *, clock=None
+) -> tuple[list[dict], list[str]]:
+    """Runs the script again in a fresh process per config — the baseline first, then each fix —
+    timing only, all under one deadline. Returns the `remeasure` rows (one per run, in that order;
+    a run that failed, was cut by the deadline or never started gets a failed row) and notes."""
+    import time
+
+    from ..perf.run import describe_worker_failure, run_worker
+
+    clock = clock or time.monotonic
+    budget = spec.remeasure_timeout_s or SCRIPT_REMEASURE_S
+    deadline = clock() + budget
+    rows: list[dict] = []
+    notes: list[str] = []
+    configs = [{}] + [c for c, _ in fixes]
+    for i, config in enumerate(configs):
+        name = "the baseline" if not config else _label(config)
+        left = deadline - clock()
+        if i > 0 and rows[0].get("status") != "ok":
+            rows.append(
+                _failed(config, f"the baseline re-run failed ({rows[0].get('reason')}): nothing to compare with")
+            )
+            continue
+        if left < MIN_RUN_S:
+            rows.append(_failed(config, f"not run: the re-runs' deadline ({budget:g} s) had passed"))
+            notes.append(f"re-measure: {name} was not run, the re-runs' deadline ({budget:g} s) had passed")
+            continue
+        config_file = folder / f"remeasure-{i}.json"
+        config_file.write_text(json.dumps({"config": config}), encoding="utf-8")
+        run = run_worker(runner, remeasure_argv(script.python, spec, script, config_file), timeout=left, env=env)
+        row = next((r for r in run.records if r.get("event") == "remeasure"), None)
+        if row is None:
+            cut = run.seconds >= left - 1.0
+            why = (
+                f"cut: the re-runs' deadline ({budget:g} s) passed"
+                if cut
+                else describe_worker_failure(run) or "the re-run sent no timing"
+            )
+            row = _failed(config, why)
+            if cut:
+                notes.append(f"re-measure: {name} was cut, the re-runs' deadline ({budget:g} s) passed")
+        rows.append(row)
+    return rows, notes
+
+
+def _label(config: dict) -> str:
+    return {"tf32": "TF32", "optimizer": "foreach optimizer"}.get(next(iter(config), ""), json.dumps(config))
+
+
+def _failed(config: dict, reason: str) -> dict:
+    return {"event": "remeasure", "config": config, "label": _label(config) if config else "the script as it is",
+            "status": "failed", "reason": reason}  # fmt: skip

@@ -18,6 +18,14 @@ After warmup + steps boundaries the profiler has exported the trace: the capture
 CaptureDone (a BaseException, so `except Exception` in the script does not swallow it) ends the
 script. A script that goes on regardless is ended by a watchdog; the multiprocessing children it
 started (DataLoader workers) are terminated before the worker leaves.
+
+Re-measure (`--remeasure-from FILE` with --script/--module: FILE holds {"config": {...}}): the same
+script in a fresh process, timing only — no profiler; a torch.cuda.synchronize() at each boundary so
+each step's wall time is real — with one fix torchenv can apply to an unmodified script: TF32
+(`{"tf32": true}`: allow_tf32 on for matmuls and cuDNN at the first boundary) or a foreach optimizer
+(`{"optimizer": "foreach"}`: foreach=True in every param_group of each optimizer at its first step,
+through the global step pre-hook; never fused, which cannot be switched on after construction).
+`{}` is the baseline. One `remeasure` record: the timed steps after warm-up, or why it failed.
 """
 
 import importlib
@@ -49,8 +57,9 @@ class Stepper:
     first step, and a torchenv.step() in that first iteration (after optimizer.step()) takes over
     with nothing counted twice; from the first torchenv.step() on, the hook is ignored."""
 
-    def __init__(self, prof, warmup, steps, on_done):
+    def __init__(self, prof, warmup, steps, on_done, sync=None):
         self.prof = prof
+        self.sync = sync  # re-measure: torch.cuda.synchronize() before each boundary's clock
         self.warmup = warmup
         self.steps = steps
         self.on_done = on_done
@@ -80,6 +89,8 @@ class Stepper:
             self._boundary()
 
     def _boundary(self):
+        if self.sync is not None:
+            self.sync()
         now = time.perf_counter()
         if not self.started:
             self.started = True
@@ -161,8 +172,9 @@ def _watchdog(seconds):
     thread.start()
 
 
-def run(torch, emit_, args):
-    """Run the script of `args` (script or module, script_argv, cwd) and capture its steps."""
+def _prepare(args):
+    """The script's path (None for -m), its argv; the working directory and sys.path as `python`
+    would set them."""
     script = os.path.abspath(args.script) if args.script else None
     argv = list(args.script_argv or ([args.script] if args.script else [args.module]))
     if args.cwd:
@@ -171,6 +183,39 @@ def run(torch, emit_, args):
         sys.path.insert(0, os.path.dirname(script))
     else:
         sys.path.insert(0, os.getcwd())  # python -m puts the working directory first
+    return script, argv
+
+
+def _run_script(script, module, argv):
+    """Runs the script as __main__ with `argv`; None when it ended by CaptureDone or exit 0, else
+    one line saying how it failed (with its place in the script)."""
+    saved_argv = sys.argv[:]
+    sys.argv[:] = argv
+    failure = None
+    try:
+        if script:
+            runpy.run_path(script, run_name="__main__")
+        else:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except CaptureDone:
+        pass
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            failure = "the script exited with %s" % (exc.code,)
+    except BaseException as exc:  # the script's own error: one line with its place
+        where = where_raised(exc, script)
+        failure = ("%s: %s" % (where, describe(exc))) if where else describe(exc)
+    finally:
+        sys.argv[:] = saved_argv
+    return failure
+
+
+def run(torch, emit_, args):
+    """Run the script of `args` (script or module, script_argv, cwd) and capture its steps, or,
+    with --remeasure-from, time it with one fix (remeasure)."""
+    if args.remeasure_from:
+        return remeasure(torch, emit_, args)
+    script, argv = _prepare(args)
     trace_path = profiling.trace_file(args.trace)
     exported = {}
     summary = {}
@@ -184,6 +229,7 @@ def run(torch, emit_, args):
 
     def send_capture():
         device = _device(torch, cuda)
+        info = profiling.device_info(torch, device)
         summary.update(
             trace_path=trace_path,
             exported=bool(exported.get("done")),
@@ -192,13 +238,20 @@ def run(torch, emit_, args):
             warmup=args.warmup,
             step_wall_s=stepper.wall,
             recorded=[i >= args.warmup for i in range(len(stepper.wall))],
-            device=profiling.device_info(torch, device),
+            device=info,
             precision=profiling.precision_settings(torch),
             torch_version=str(torch.__version__),
             stepping=stepper.mode,
             profiler_s=time.perf_counter() - began,
         )
-        emit_("capture", summary=summary, caps={}, description=" ".join(["python", *argv]), items=None, unit=None)
+        emit_(
+            "capture",
+            summary=summary,
+            caps=script_caps(info, handle is not None),
+            description=" ".join(["python", *argv]),
+            items=None,
+            unit=None,
+        )
 
     activities = [torch.profiler.ProfilerActivity.CPU]
     if cuda:
@@ -228,25 +281,10 @@ def run(torch, emit_, args):
         torchenv_importable=importable,
         optimizer_hook=handle is not None,
     )
-    saved_argv = sys.argv[:]
-    sys.argv[:] = argv
     began = time.perf_counter()
-    failure = None
     try:
-        if script:
-            runpy.run_path(script, run_name="__main__")
-        else:
-            runpy.run_module(args.module, run_name="__main__", alter_sys=True)
-    except CaptureDone:
-        pass
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            failure = "the script exited with %s" % (exc.code,)
-    except BaseException as exc:  # the script's own error: one line with its place
-        where = where_raised(exc, script)
-        failure = ("%s: %s" % (where, describe(exc))) if where else describe(exc)
+        failure = _run_script(script, args.module, argv)
     finally:
-        sys.argv[:] = saved_argv
         if handle is not None:
             handle.remove()
     if stepper.done:  # the capture record went out at the last boundary
@@ -284,6 +322,137 @@ def run(torch, emit_, args):
     send_capture()
     emit_("end", section="script", steps_seen=seen)
     return True
+
+
+def script_caps(info, hook):
+    """The fixes torchenv can apply to this unmodified script by itself (see remeasure): TF32 where
+    the script ran on a CUDA device of cc >= 8, a foreach optimizer where the step hooks exist.
+    AMP, fused and the rest need the user's code: never."""
+    cc = info.get("cc") or ""
+    try:
+        tf32 = info.get("type") == "cuda" and int(cc.split(".")[0]) >= 8
+    except ValueError:
+        tf32 = False
+    return {"tf32": bool(tf32), "foreach": bool(hook), "fused": False, "bf16": False, "fp16": False,
+            "plain_step": False, "script": True}  # fmt: skip
+
+
+def read_config(path):
+    """The fix of a re-measure run, written by the parent before it started this process."""
+    import json
+
+    with open(path) as handle:
+        return dict(json.load(handle).get("config") or {})
+
+
+class Foreach:
+    """Turns foreach on in every param_group of each optimizer at its first step (a step pre-hook)."""
+
+    def __init__(self):
+        self.seen = set()
+        self.switched = 0
+
+    def __call__(self, optimizer, args, kwargs):
+        if id(optimizer) in self.seen:
+            return
+        self.seen.add(id(optimizer))
+        for group in getattr(optimizer, "param_groups", ()):
+            if "foreach" in group and not group.get("fused") and not group.get("differentiable"):
+                group["foreach"] = True
+                self.switched += 1
+
+
+class Timer:
+    """Stands in for the profiler in a re-measure run: the first boundary applies TF32."""
+
+    def __init__(self, torch, config):
+        self.torch = torch
+        self.config = config
+
+    def start(self):
+        if self.config.get("tf32"):
+            self.torch.backends.cuda.matmul.allow_tf32 = True
+            self.torch.backends.cudnn.allow_tf32 = True
+
+    def step(self):
+        pass
+
+
+def _cuda_sync(torch):
+    def sync():
+        try:
+            if torch.cuda.is_initialized():
+                torch.cuda.synchronize()
+        except Exception:
+            pass
+
+    return sync
+
+
+def remeasure(torch, emit_, args):
+    """The script again, timing only, with the config of --remeasure-from; one `remeasure` record."""
+    from .knobs import label
+
+    config = {}
+    record = {"config": config, "label": "the script as it is"}
+    try:
+        config = read_config(args.remeasure_from)
+    except (OSError, ValueError, AttributeError) as exc:
+        emit_("remeasure", status="failed", reason="unreadable fix from the parent: %s" % describe(exc), **record)
+        return False
+    record = {"config": config, "label": label(config) if config else "the script as it is"}
+    script, argv = _prepare(args)
+    foreach = Foreach() if config.get("optimizer") == "foreach" else None
+    pre = _optimizer_pre_hook(foreach) if foreach is not None else None
+    if foreach is not None and pre is None:
+        emit_("remeasure", status="failed", reason="this torch has no optimizer step pre-hook", **record)
+        return False
+    sent = {}
+
+    def on_done():
+        samples = stepper.wall[args.warmup :]
+        if foreach is not None and not foreach.switched:
+            emit_("remeasure", status="failed", reason="no optimizer with a foreach option stepped", **record)
+        else:
+            emit_("remeasure", status="ok", samples_s=samples, steps=len(samples), stepping=stepper.mode, **record)
+        sent["done"] = True
+        _watchdog(STOP_GRACE_S)
+
+    stepper = Stepper(Timer(torch, config), args.warmup, args.steps, on_done, sync=_cuda_sync(torch))
+    install_step_module(stepper.explicit_step)
+    handle = _optimizer_hook(stepper.optimizer_hook)
+    emit_("begin", section="remeasure", config=config)
+    try:
+        failure = _run_script(script, args.module, argv)
+    finally:
+        for h in (handle, pre):
+            if h is not None:
+                h.remove()
+    _end_children()
+    if not sent:
+        stepper.done = True
+        timed = len(stepper.wall) - args.warmup
+        if failure:
+            reason = failure
+        elif not stepper.started:
+            reason = "the script ended without a step boundary"
+        else:
+            reason = "the script ended after %d timed step%s" % (max(0, timed), "" if timed == 1 else "s")
+        if not failure and timed >= 2:
+            emit_("remeasure", status="ok", samples_s=stepper.wall[args.warmup :], steps=timed, **record)
+        else:
+            emit_("remeasure", status="failed", reason=reason, **record)
+    emit_("end", section="remeasure")
+    return True
+
+
+def _optimizer_pre_hook(hook):
+    """Registers `hook` before every torch.optim optimizer's step (torch >= 2.0); None when unavailable."""
+    try:
+        optimizer = importlib.import_module("torch.optim.optimizer")
+        return optimizer.register_optimizer_step_pre_hook(hook)
+    except (ImportError, AttributeError):
+        return None
 
 
 def _optimizer_hook(hook):
