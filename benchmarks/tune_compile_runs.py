@@ -63,6 +63,8 @@ def main() -> None:
     for i in range(1, args.processes + 1):
         r = one(args.workload, args.budget, args.skip)
         runs.append(r)
+        if args.out:  # after each run: a cut-short study keeps what it measured
+            Path(args.out).write_text(json.dumps(runs, indent=1))
         if "error" in r:
             print(f"{args.workload} tune {i}: {r['error']} ({r['wall_s']:.0f} s)", flush=True)
             continue
@@ -76,8 +78,6 @@ def main() -> None:
     gains = [r["gain"] for r in runs if "gain" in r]
     if gains:
         print(f"{args.workload}: tune's compile gain over {len(gains)} processes {min(gains):.3f}–{max(gains):.3f}×")
-    if args.out:
-        Path(args.out).write_text(json.dumps(runs, indent=1))
 
 
 if __name__ == "__main__":
