@@ -115,7 +115,7 @@ class ProfileReport:
     rules_version: str = ""  # profile_rules.toml's knowledge_version
     torchenv_version: str = ""
     extra: dict[str, str] = field(default_factory=dict)
-    remeasured: tuple[Remeasured, ...] = ()  # `profile WORKLOAD`: the fixes torchenv applied and measured
+    remeasured: tuple[Remeasured, ...] = ()  # the fixes torchenv applied and measured (WORKLOAD or script)
 
     def total_ms_lost(self) -> float:
         return sum(f.ms_per_step for f in self.findings)

@@ -75,7 +75,7 @@ def subject_line(report: ProfileReport) -> str | None:
 
 
 def remeasured_lines(report) -> list[str]:
-    """One line per fix torchenv applied and measured (`profile WORKLOAD`), for every text view."""
+    """One line per fix torchenv applied and measured (`profile WORKLOAD` or `-- COMMAND`), for every text view."""
     lines = []
     for r in report.remeasured:
         answers = ", ".join(r.for_findings)
