@@ -1,6 +1,7 @@
 """Why the compiled ResNet-50 step spreads over 20-34 ms within one process while the eager step holds
 29.5 ms (issue 19, H200 round 5): each step timed alone (CUDA events, a sync per step), the SM clock,
-power and NVML clock-event reasons sampled every 2 ms beside it; per step the mean clock over its span.
+power and NVML clock-event reasons sampled every 2 ms beside it; per step the mean clock over its span, and how long the host took to queue the step (a step whose
+launch time tracks its GPU time is host-bound).
 
     PYTHONPATH=src python benchmarks/device/compile_clocks.py resnet50|gpt [--steps 150]
 """
@@ -47,6 +48,7 @@ def timed_steps(step, steps, sampler):
         t0 = time.perf_counter()
         start.record()
         step()
+        launched = time.perf_counter()  # the host has queued the whole step
         end.record()
         end.synchronize()
         t1 = time.perf_counter()
@@ -55,6 +57,7 @@ def timed_steps(step, steps, sampler):
             {
                 "ms": start.elapsed_time(end),
                 "host_ms": (t1 - t0) * 1000,
+                "launch_ms": (launched - t0) * 1000,
                 "clock_mhz": statistics.fmean(r[1] for r in inside) if inside else None,
                 "power_w": statistics.fmean(r[2] for r in inside) if inside else None,
                 "power_capped": any(r[3] & 0x4 for r in inside),
@@ -74,7 +77,9 @@ def summary(name, rows):
     clocks = [r["clock_mhz"] for r in with_clock]
     print(
         f"{name}: median {statistics.median(ms):.2f} ms (IQR {q[0]:.2f}-{q[2]:.2f}, min {min(ms):.2f}, max {max(ms):.2f});"
-        f" host {statistics.median(r['host_ms'] for r in rows):.2f} ms; SM clock {min(clocks):.0f}-{max(clocks):.0f} MHz"
+        f" host {statistics.median(r['host_ms'] for r in rows):.2f} ms, of it launching"
+        f" {statistics.median(r['launch_ms'] for r in rows):.2f} ms (corr(step ms, launch ms)"
+        f" {correlation(ms, [r['launch_ms'] for r in rows])}); SM clock {min(clocks):.0f}-{max(clocks):.0f} MHz"
         f" (median {statistics.median(clocks):.0f}); power {statistics.median(r['power_w'] for r in with_clock):.0f} W;"
         f" power-capped in {capped}/{len(rows)} steps; corr(step ms, clock) {corr if corr is None else round(corr, 3)};"
         f" steps at >=1900 MHz {statistics.median(fast) if fast else float('nan'):.2f} ms (n={len(fast)}),"
