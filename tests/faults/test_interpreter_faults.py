@@ -76,7 +76,7 @@ def test_diff_of_a_snapshot_of_nothing_is_a_difference_never_a_match(home):
     run = torchenv("diff", "snap.json", "empty.json", "--fail-on", "cuda", "--json", cwd=home.path)
     check_clean(run, bound=10)
     assert run.returncode == 1 and run.report["failed"] is True
-    assert "unreadable" in {d["id"] for d in run.report["differences"]}
+    assert "snapshot-part-unreadable" in {d["finding"]["id"] for d in run.report["differences"]}
     home.unchanged(created=("empty.json",))
 
 
