@@ -80,7 +80,7 @@ def answers(facts, knowledge) -> Answers:
         doctor = DOCTOR_LEVEL.get(finding.id, doctor) if doctor == FULL else doctor
         commands += [c for c in _commands(finding.fix) if "--force-reinstall" in c]
     snap = snapshot_from_facts(facts)
-    checks = [c for c in verify_host(snap, snap, knowledge) if c.id == "driver-floor"]
+    checks = [c for c in verify_host(snap, snap, knowledge) if c.check == "driver-floor"]
     verify = VERIFY_LEVEL.get(checks[0].status) if checks and checks[0].status != "skip" else None
     details = facts_details(facts, knowledge, {})
     explain = condition("driver-older-than-torch-cuda", details, facts, "") if level else None
