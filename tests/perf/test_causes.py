@@ -6,6 +6,7 @@ import pytest
 
 from perf.gpu_records import h100_records
 from torchenv.model.bench import Measurement
+from torchenv.model.perf_records import WorkerEnvironment
 from torchenv.perf.causes import Context, context_from, decode_reasons, measurement_causes, pcie_rate_gbs, report_causes
 from torchenv.perf.report import Hardware, build_report
 
@@ -157,13 +158,13 @@ def test_decode_reasons_and_link_rates():
 
 
 def test_context_from_the_h100_facts(h100_facts):
-    ctx = context_from(h100_facts, {"device": "cuda", "debug": False, "cuda_built": True})
+    ctx = context_from(h100_facts, WorkerEnvironment(device="cuda", debug=False, cuda_built=True))
     assert (ctx.pcie_gen, ctx.pcie_gen_max, ctx.pcie_width, ctx.pcie_width_max) == (5, 5, 16, 16)
     assert ctx.other_processes == 0 and ctx.mig_enabled is False and ctx.nvidia_gpus == 1
 
 
 def test_cpu_only_build_on_the_h100_machine(h100_facts):
-    ctx = context_from(h100_facts, {"device": "cpu", "cuda_built": False, "cuda_available": False})
+    ctx = context_from(h100_facts, WorkerEnvironment(device="cpu", cuda_built=False, cuda_available=False))
     assert ids(report_causes(ctx)) == ["cpu-only-build"]
 
 

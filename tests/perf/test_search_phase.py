@@ -101,9 +101,10 @@ def test_merged_streams_report_like_one_process():
     records = h100_records()
     first, second = _split(records)
     merged = merge_search(WorkerRun(tuple(first), 40.0, None, ""), WorkerRun(tuple(second), 30.0, None, ""))
-    assert merged.seconds == 70.0 and merged.records[-1]["event"] == "done"
+    assert merged.seconds == 70.0 and merged.records[-1]["event"] == "done" and merged.typed[-1].event == "done"
     one = build(records)
-    two = build(list(merged.records))
+    two = build(merged.typed)
+    assert build(list(merged.records)) == two  # the merged wire dicts are the typed records' encoding
     relations = {m.id: (m.value, m.speedup, m.step_gain) for m in one.measurements}
     assert {m.id: (m.value, m.speedup, m.step_gain) for m in two.measurements} == relations
     ladder = [m.id.split(".", 1)[1] for m in two.measurements if m.section == "ladder-resnet50"]
@@ -116,7 +117,7 @@ def test_a_failed_search_process_is_an_error_of_the_suite_not_a_lost_report():
     first, second = _split(h100_records())
     crashed = WorkerRun(tuple(second[:3]), 9.0, "the worker was killed by signal SIGSEGV", "")
     merged = merge_search(WorkerRun(tuple(first), 40.0, None, ""), crashed)
-    report = build(list(merged.records))
+    report = build(merged.typed)
     assert report.status == "partial" and "SIGSEGV" in (
         report.error or ""
     )  # one status rule: a section lost is partial
@@ -165,8 +166,8 @@ def test_run_suite_starts_the_search_process_early_and_holds_its_records_back():
     assert argv2[argv2.index("--sections") + 1] == "conv,ladder-resnet50"
     assert argv2[argv2.index("--phase") + 1] == "search" and "--wait-for" in argv2
     # every record of the first process reaches the caller before any of the second's
-    assert [r.get("event") for r in seen].index("done") == len(first) - 1 and len(seen) == len(first) + len(second)
-    report = build(list(run.records), wall_s=run.seconds)
+    assert [r.event for r in seen].index("done") == len(first) - 1 and len(seen) == len(first) + len(second)
+    report = build(run.typed, wall_s=run.seconds)
     assert len(report.measurements) == len(build(h100_records()).measurements) and report.status == "ok"
 
     quick = _Scripted(_text(first))
@@ -203,13 +204,14 @@ def test_the_early_worker_waits_for_the_word(tmp_path, word):
 def test_conv_rows_return_to_their_off_on_order():
     def conv(kind, bench, det):
         params = {"kind": kind, "benchmark": bench, "deterministic": det}
-        return {"event": "result", "section": "conv", "id": f"conv.{kind}.bench{bench:d}.det{det:d}", "params": params}
+        id = f"conv.{kind}.bench{bench:d}.det{det:d}"
+        return {"event": "result", "section": "conv", "id": id, "label": id, "status": "ok", "params": params}
 
     first = [conv(k, False, d) for d in (False, True) for k in ("fwd", "fwd+bwd")]
-    first += [{"event": "result", "section": "amp", "id": "amp.x"}, {"event": "done"}]
+    first += [{"event": "result", "section": "amp", "id": "amp.x", "label": "x", "status": "ok"}, {"event": "done"}]
     second = [conv(k, True, d) for d in (False, True) for k in ("fwd", "fwd+bwd")] + [{"event": "done"}]
     merged = merge_search(WorkerRun(tuple(first), 1.0, None, ""), WorkerRun(tuple(second), 1.0, None, ""))
-    assert [r["id"] for r in merged.records if r.get("event") == "result"] == [
+    assert [r.id for r in merged.typed if r.event == "result"] == [
         "conv.fwd.bench0.det0",
         "conv.fwd+bwd.bench0.det0",
         "conv.fwd.bench1.det0",
@@ -278,8 +280,8 @@ def test_the_search_process_starts_only_after_the_micro_benchmarks():
     began: list[str] = []
 
     def watch(record):
-        if record.get("event") == "result" and len(runner.argvs) == 1:
-            began.append(record["section"])  # sections the first process measured while alone
+        if record.event == "result" and len(runner.argvs) == 1:
+            began.append(record.section)  # sections the first process measured while alone
 
     run_suite(runner, "py", quick=False, device="auto", sections=None, compile=True, timeout=100.0, on_record=watch)
     assert len(runner.argvs) == 2

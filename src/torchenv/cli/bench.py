@@ -65,8 +65,10 @@ def run_bench(args: argparse.Namespace) -> int:
     progress = WorkerProgress(sys.stderr, rich=not args.json and sys.stderr.isatty(), plain_lines=False)
     gpu_touched = []
 
-    def on_record(record: dict) -> None:
-        if record.get("event") == "begin" and record.get("section") == "cuda-init" and not gpu_touched:
+    from ..model.perf_records import Begin, Env
+
+    def on_record(record) -> None:  # a typed record (model/perf_records.py), decoded once by perf.run
+        if isinstance(record, Begin) and record.section == "cuda-init" and not gpu_touched:
             gpu_touched.append(time.monotonic())
         progress.update(record)
 
@@ -85,17 +87,17 @@ def run_bench(args: argparse.Namespace) -> int:
     knowledge = knowledge_future.result()
     background.shutdown()
 
-    env = next((r.get("data") for r in run.records if r.get("event") == "env"), None) or {}
+    env = next((r.data for r in run.typed if isinstance(r, Env)), None)
     context = context_from(facts, env)
     if gpu_touched and facts_at > gpu_touched[0]:
         context = dataclasses.replace(context, other_processes=None, other_processes_memory_mib=None)
     hardware = Hardware()
-    if env.get("device") == "cuda":
-        model = knowledge.gpu_by_name(str(env.get("device_name")))
+    if env is not None and env.device == "cuda":
+        model = knowledge.gpu_by_name(str(env.device_name))
         if model is not None:
             hardware = Hardware(model.name, dict(model.peak_tflops), model.memory_bandwidth_gbs, model.source)
     report = build_report(
-        run.records,
+        run.typed,
         mode="quick" if args.quick else "full",
         hardware=hardware,
         context=context,

@@ -96,7 +96,9 @@ def bench_of_page(path: str):
     try:
         bench = bench_report_from_page(read_torchenv_html(path))
     except DecodeError as exc:
-        raise UsageError(f"--add-to-html {path}: its embedded bench report does not decode ({exc}); not changing it") from None
+        raise UsageError(
+            f"--add-to-html {path}: its embedded bench report does not decode ({exc}); not changing it"
+        ) from None
     if bench is None:
         raise UsageError(
             f"--add-to-html {path}: no bench report embedded in the page (written by an older torchenv?); "
@@ -166,7 +168,7 @@ def run_tune(args: argparse.Namespace) -> int:
         run = run_tune_worker(Runner(), argv, budget_s=args.budget, on_record=progress.update)
     worker_error = describe_worker_failure(run)
     report = build_report(
-        run.records,
+        run.typed,
         budget_s=args.budget,
         tolerance=args.tolerance,
         wall_s=time.monotonic() - began,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..model import Facts, known
 from ..model.bench import Measurement
 from ..model.finding import Finding, Severity
+from ..model.perf_records import WorkerEnvironment
 
 # A measured figure "falls short" below these fractions of the hardware's figure. Well-tuned
 # kernels reach 0.75–0.85 of the dense datasheet peak on matmul, ~0.9 on a device copy and
@@ -67,15 +68,16 @@ class Context:
     cpu_count: int | None = None
 
 
-def context_from(facts: Facts | None, env: dict | None, index: int = 0) -> Context:
-    env = env or {}
+def context_from(facts: Facts | None, env: WorkerEnvironment | None, index: int = 0) -> Context:
+    """The causes' context from the facts read at rest and the worker's typed `env` record data."""
+    env = env or WorkerEnvironment()
     values: dict = dict(
-        device=env.get("device", "cuda"),
-        cuda_build=env.get("cuda_built"),
-        cuda_available=env.get("cuda_available"),
-        debug_build=env.get("debug"),
-        threads=env.get("threads"),
-        cpu_count=env.get("cpu_count"),
+        device=env.device or "cuda",
+        cuda_build=env.cuda_built,
+        cuda_available=env.cuda_available,
+        debug_build=env.debug,
+        threads=env.threads,
+        cpu_count=env.cpu_count,
     )
     if facts is not None and known(facts.gpus.gpus):
         gpus = facts.gpus.gpus

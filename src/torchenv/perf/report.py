@@ -1,5 +1,6 @@
 """Turns the worker's records into a BenchReport: statistics, ratios to the hardware's figures,
-speedups, one-time costs and likely causes. Pure: unit-tested on recorded worker output."""
+speedups, one-time costs and likely causes. Reads the typed records of model/perf_records.py (wire
+dicts are decoded at the entry). Pure: unit-tested on recorded worker output."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from ..model.bench import BenchEnvironment, BenchReport, Measurement
+from ..model.perf_records import BenchResult, Env, Record, WorkerEnvironment, decode_all
 from .causes import SHORT_OF, Context, is_short, measurement_causes, pcie_rate_gbs, report_causes
-from .records import outcome, section_seconds
+from .records import first, outcome, section_seconds
 from .stats import compare_times, modes, one_time_cost, rate, summarize
 
 
@@ -22,72 +24,70 @@ class Hardware:
     source: str | None = None
 
 
-def environment_from_record(env: dict | None, hardware: Hardware | None = None) -> BenchEnvironment | None:
-    """The worker's `env` record as a BenchEnvironment (shared by bench and tune)."""
-    if not env:
+def environment_from_record(env: WorkerEnvironment | None, hardware: Hardware | None = None) -> BenchEnvironment | None:
+    """The worker's `env` record's data as a BenchEnvironment (shared by bench and tune)."""
+    if env is None or env == WorkerEnvironment():  # no env record, or one with nothing in it
         return None
-    cc = env.get("cc")
     return BenchEnvironment(
-        device=str(env.get("device")),
-        device_name=str(env.get("device_name")),
-        torch_version=env.get("torch"),
-        cuda=env.get("cuda"),
-        cudnn=env.get("cudnn"),
-        debug=env.get("debug"),
-        cc=(int(cc[0]), int(cc[1])) if isinstance(cc, list) and len(cc) == 2 else None,
-        threads=env.get("threads"),
-        cpu_count=env.get("cpu_count"),
+        device=str(env.device),
+        device_name=str(env.device_name),
+        torch_version=env.torch,
+        cuda=env.cuda,
+        cudnn=env.cudnn,
+        debug=env.debug,
+        cc=env.cc,
+        threads=env.threads,
+        cpu_count=env.cpu_count,
         gpu_model=hardware.model if hardware else None,
-        python=env.get("python"),
-        cpu_bf16=env.get("cpu_bf16"),
+        python=env.python,
+        cpu_bf16=env.cpu_bf16,
     )
 
 
-def _measurement(record: dict, env: dict, hardware: Hardware, ctx: Context) -> Measurement:
+def _measurement(record: BenchResult, env: WorkerEnvironment, hardware: Hardware, ctx: Context) -> Measurement:
     base = dict(
-        id=str(record.get("id")),
-        section=str(record.get("section")),
-        label=str(record.get("label")),
-        status=str(record.get("status")),
-        reason=record.get("reason"),
-        params=dict(record.get("params") or {}),
-        baseline=record.get("baseline"),
+        id=record.id,
+        section=record.section,
+        label=record.label,
+        status=record.status,
+        reason=record.reason,
+        params=dict(record.params),
+        baseline=record.baseline,
     )
-    if base["status"] != "ok":
+    if record.status != "ok":
         return Measurement(**base)
     try:
-        time = summarize(record.get("samples_s") or ())
+        time = summarize(record.samples_s)
     except ValueError as exc:
         return Measurement(**{**base, "status": "failed", "reason": f"no usable samples ({exc})"})
-    work = record.get("work") or {}
-    if record.get("report") == "time":
+    if record.report == "time":
         value, unit, higher = time.median * 1000.0, "ms", False
     else:
-        value, unit = rate(work, time.median, items_unit=record.get("unit") or "items/s")
+        value, unit = rate(record.work, time.median, items_unit=record.unit or "items/s")
         higher = True
     peak = source = None
-    section = base["section"]
-    if env.get("device") == "cuda":
+    section = record.section
+    if env.device == "cuda":
         if section == "matmul":
-            peak = hardware.peak_tflops.get(str(base["params"].get("dtype")))
+            peak = hardware.peak_tflops.get(str(record.params.get("dtype")))
             source = hardware.source if peak else None
         elif section == "memory":
             peak, source = hardware.memory_bandwidth_gbs, hardware.source
         elif section == "transfer":
-            observed = record.get("observed") if isinstance(record.get("observed"), dict) else {}
+            observed = record.observed or {}
             gen = observed.get("pcie_gen_max", ctx.pcie_gen_max)
             width = observed.get("pcie_width_max", ctx.pcie_width_max)
             peak = pcie_rate_gbs(gen, width)
             source = f"PCIe gen {gen} x{width} link rate" if peak else None
-    kind = record.get("one_time_kind")
+    kind = record.one_time_kind
     measured = _finish(base, record, value, unit, higher, time, peak, source, kind)
-    return dataclasses.replace(measured, modes=modes(record.get("samples_s") or ()))
+    return dataclasses.replace(measured, modes=modes(record.samples_s))
 
 
-def _finish(base, record, value, unit, higher, time, peak, source, kind) -> Measurement:
+def _finish(base, record: BenchResult, value, unit, higher, time, peak, source, kind) -> Measurement:
     params = dict(base.pop("params"))
-    if record.get("previous"):
-        params["previous"] = record["previous"]
+    if record.previous:
+        params["previous"] = record.previous
     return Measurement(
         **base,
         params=params,
@@ -98,9 +98,9 @@ def _finish(base, record, value, unit, higher, time, peak, source, kind) -> Meas
         peak=peak,
         peak_source=source,
         ratio=value / peak if peak else None,
-        one_time_s=one_time_cost(record.get("first_s"), time.median) if kind else None,
+        one_time_s=one_time_cost(record.first_s, time.median) if kind else None,
         one_time_kind=kind,
-        observed=record.get("observed") if isinstance(record.get("observed"), dict) else None,
+        observed=record.observed,
     )
 
 
@@ -151,7 +151,7 @@ def _with_relations(measurements: list[Measurement]) -> list[Measurement]:
 
 
 def build_report(
-    records: Sequence[dict],
+    records: Sequence[Record | dict],
     *,
     mode: str,
     hardware: Hardware,
@@ -161,18 +161,19 @@ def build_report(
     knowledge_version: str,
     torchenv_version: str,
 ) -> BenchReport:
-    env_record = next((r for r in records if r.get("event") == "env"), None)
-    env = (env_record or {}).get("data") or {}
+    records = decode_all(records)  # a record already typed is kept as it is
+    env_record = first(records, Env)
+    env = env_record.data if env_record is not None else WorkerEnvironment()
     ctx = dataclasses.replace(
         context,
-        device=env.get("device", context.device),
-        cuda_build=env.get("cuda_built", context.cuda_build),
-        cuda_available=env.get("cuda_available", context.cuda_available),
-        debug_build=env.get("debug", context.debug_build),
-        threads=env.get("threads", context.threads),
-        cpu_count=env.get("cpu_count", context.cpu_count),
+        device=_or(env.device, context.device),
+        cuda_build=_or(env.cuda_built, context.cuda_build),
+        cuda_available=_or(env.cuda_available, context.cuda_available),
+        debug_build=_or(env.debug, context.debug_build),
+        threads=_or(env.threads, context.threads),
+        cpu_count=_or(env.cpu_count, context.cpu_count),
     )
-    measurements = [_measurement(r, env, hardware, ctx) for r in records if r.get("event") == "result" and r.get("id")]
+    measurements = [_measurement(r, env, hardware, ctx) for r in records if isinstance(r, BenchResult) and r.id]
     measurements = _with_relations(_share_link_rate(measurements))
     pinned = {m.id.split(".")[1]: m for m in measurements if m.id.endswith(".pinned") and m.status == "ok"}
     final = []
@@ -188,7 +189,7 @@ def build_report(
         mode=mode,
         status=run.status,
         error=run.error,
-        environment=environment_from_record(env, hardware),
+        environment=environment_from_record(env_record.data if env_record else None, hardware),
         measurements=tuple(final),
         causes=report_causes(ctx),
         wall_s=round(wall_s, 3),
@@ -198,6 +199,11 @@ def build_report(
         knowledge_version=knowledge_version,
         torchenv_version=torchenv_version,
     )
+
+
+def _or(value, default):
+    """The env record's value where it has one (a field it did not send decodes as None)."""
+    return default if value is None else value
 
 
 __all__ = ["SHORT_OF", "Hardware", "build_report"]

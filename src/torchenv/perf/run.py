@@ -1,9 +1,14 @@
 """Runs the bench worker inside the target interpreter (through the injected Runner) and collects
 its streamed records. A crash, a hang or a failed import comes back as data: the records that
-arrived are kept and the report says where the worker stopped."""
+arrived are kept and the report says where the worker stopped.
+
+The boundary where records are decoded, once: `WorkerRun.typed` holds the typed records of
+`model/perf_records.py` (what bench and tune read); `WorkerRun.records` keeps the wire dicts for
+`profile/run.py`, which still reads those."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,9 +17,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.perf_records import (
+    Begin,
+    BenchResult,
+    Done,
+    End,
+    Env,
+    Fatal,
+    Malformed,
+    Record,
+    SectionError,
+    decode,
+    decode_all,
+    encode,
+)
 from ..model.stderr import failure_line
 
 WORKER_DIR = Path(__file__).parent / "_worker"
@@ -24,10 +43,15 @@ MARK = "@@torchenv-bench@@ "
 
 @dataclass(frozen=True, slots=True)
 class WorkerRun:
-    records: tuple[dict, ...]
+    records: tuple[dict, ...]  # the wire dicts, as they arrived (profile reads these)
     seconds: float
     error: str | None  # why the worker did not finish cleanly, None when it did
     stderr_tail: str
+    typed: tuple[Record, ...] = field(default=(), compare=False, repr=False)  # decoded once, here
+
+    def __post_init__(self) -> None:
+        if len(self.typed) != len(self.records):
+            object.__setattr__(self, "typed", decode_all(self.records))
 
 
 def say_word(path: Path, text: str) -> None:
@@ -106,12 +130,23 @@ def run_worker(
     *,
     timeout: float,
     on_record: Callable[[dict], None] | None = None,
+    on_typed: Callable[[Record], None] | None = None,
     env: dict[str, str] | None = None,
 ) -> WorkerRun:
+    """`on_record` gets each wire dict as it arrives, `on_typed` its decoded record (decoded once:
+    the same records become the run's `typed`)."""
+    streamed: list[Record] = []
+
     def on_line(line: str) -> None:
         record = parse_record(line.rstrip("\n"))
-        if record is not None and on_record is not None:
+        if record is None:
+            return
+        if on_record is not None:
             on_record(record)
+        if on_typed is not None:
+            typed = decode(record)
+            streamed.append(typed)
+            on_typed(typed)
 
     # A neutral working directory: a stray torch.py in the user's cwd must not shadow torch.
     result = runner.run(
@@ -123,9 +158,10 @@ def run_worker(
         records=(MARK,),  # kept whatever the workload prints around them
     )
     records = records_of(result.stdout)
-    done = any(r.get("event") == "done" for r in records)
+    typed = tuple(streamed) if len(streamed) == len(records) else decode_all(records)
+    done = any(isinstance(r, Done) for r in typed)
     error = None if done and result.ok else _failure(result)
-    return WorkerRun(records, result.seconds, error, result.stderr[-4000:])
+    return WorkerRun(records, result.seconds, error, result.stderr[-4000:], typed)
 
 
 def _failure(result) -> str:
@@ -149,52 +185,55 @@ def _searched(sections: Sequence[str] | None, quick: bool, device: str | None) -
     return [s for s in SEARCH_SECTIONS if sections is None or s in sections]
 
 
-def search_sections(records: Sequence[dict], sections: Sequence[str] | None, quick: bool) -> list[str]:
+def search_sections(records: Sequence[Record | dict], sections: Sequence[str] | None, quick: bool) -> list[str]:
     """The sections the cudnn.benchmark process must measure after a heuristics run: none for
     --quick, the CPU, or a first process that did not finish."""
-    env = next((r.get("data") for r in records if r.get("event") == "env"), None) or {}
-    if not any(r.get("event") == "done" for r in records):
+    records = decode_all(records)
+    env = next((r.data for r in records if isinstance(r, Env)), None)
+    if not any(isinstance(r, Done) for r in records):
         return []
-    return _searched(sections, quick, env.get("device"))
+    return _searched(sections, quick, env.device if env else None)
 
 
-def _conv_order(record: dict) -> tuple:
-    params = record.get("params") or {}
+def _conv_order(record: BenchResult) -> tuple:
+    params = record.params
     return (bool(params.get("deterministic")), bool(params.get("benchmark")), params.get("kind") != "fwd")
+
+
+def _is_result(record: Record, section: str | None = None) -> bool:
+    return isinstance(record, BenchResult) and (section is None or record.section == section)
 
 
 def merge_search(first: WorkerRun, second: WorkerRun, seconds: float | None = None) -> WorkerRun:
     """One run of both processes: the second's results go beside the first's in their section (the
     conv test back in its off/on × deterministic order), its section timings under SEARCH_PREFIX, and
-    its failure, if any, becomes an error record of the suite."""
-    records = [r for r in first.records if r.get("event") != "done"]
-    for record in second.records:
-        event = record.get("event")
-        if event == "result":
-            section = record.get("section")
-            after = [i for i, r in enumerate(records) if record.get("previous") and r.get("id") == record["previous"]]
+    its failure, if any, becomes an error record of the suite. Works on the typed records; the
+    merged run's wire dicts are their encoding."""
+    records: list[Record] = [r for r in first.typed if not isinstance(r, Done)]
+    for record in second.typed:
+        if isinstance(record, BenchResult):
+            previous = record.previous
+            after = [i for i, r in enumerate(records) if previous and _is_result(r) and r.id == previous]
             if after:  # a ladder rung: right after the rung it is compared with
                 records.insert(after[0] + 1, record)
                 continue
-            at = max(
-                (i for i, r in enumerate(records) if r.get("event") == "result" and r.get("section") == section),
-                default=len(records) - 1,
-            )
+            at = max((i for i, r in enumerate(records) if _is_result(r, record.section)), default=len(records) - 1)
             records.insert(at + 1, record)
-        elif event in ("end", "error"):
-            records.append(dict(record, section=SEARCH_PREFIX + str(record.get("section"))))
-        elif event == "fatal":
-            records.append(
-                {"event": "error", "section": SEARCH_PREFIX + str(record.get("stage")), "error": record.get("error")}
-            )
-    if second.error and not any(r.get("event") == "fatal" for r in second.records):
-        records.append({"event": "error", "section": SEARCH_PREFIX + "worker", "error": second.error})
-    conv = [i for i, r in enumerate(records) if r.get("event") == "result" and r.get("section") == "conv"]
+        elif isinstance(record, (End, SectionError)):
+            records.append(dataclasses.replace(record, section=SEARCH_PREFIX + record.section))
+        elif isinstance(record, Fatal):
+            records.append(SectionError(t=record.t, section=SEARCH_PREFIX + record.stage, error=record.error))
+        elif isinstance(record, Malformed):  # unreadable: still an error of the suite, never dropped
+            records.append(dataclasses.replace(record, section=SEARCH_PREFIX + record.section))
+    if second.error and not any(isinstance(r, Fatal) for r in second.typed):
+        records.append(SectionError(section=SEARCH_PREFIX + "worker", error=second.error))
+    conv = [i for i, r in enumerate(records) if _is_result(r, "conv")]
     for i, record in zip(conv, sorted((records[i] for i in conv), key=_conv_order), strict=True):
         records[i] = record
-    records += [r for r in first.records if r.get("event") == "done"]
+    records += [r for r in first.typed if isinstance(r, Done)]
     wall = first.seconds + second.seconds if seconds is None else seconds
-    return WorkerRun(tuple(records), wall, first.error, first.stderr_tail)
+    merged = tuple(records)
+    return WorkerRun(tuple(encode(r) for r in merged), wall, first.error, first.stderr_tail, merged)
 
 
 def run_suite(
@@ -206,7 +245,7 @@ def run_suite(
     sections: Sequence[str] | None,
     compile: bool,
     timeout: float,
-    on_record: Callable[[dict], None] | None = None,
+    on_record: Callable[[Record], None] | None = None,
 ) -> WorkerRun:
     """The whole `bench` suite: one worker, and on CUDA (full suite) a second, fresh one for what
     runs with cudnn.benchmark on, so that its search is really done (not served from the first's
@@ -220,13 +259,13 @@ def run_suite(
 
     device_of: dict[str, str | None] = {}
 
-    def first_record(record: dict) -> None:
-        if record.get("event") == "env":
-            device_of["first"] = (record.get("data") or {}).get("device")
+    def first_record(record: Record) -> None:
+        if isinstance(record, Env):
+            device_of["first"] = record.data.device
         wanted = _searched(sections, quick, device_of.get("first"))
         # Started only once the micro-benchmarks are done: nothing but the measuring process runs
         # while matmul, the device copy and the host↔device copies are timed.
-        starting = record.get("event") in ("begin", "result") and record.get("section") not in QUIET_SECTIONS
+        starting = isinstance(record, (Begin, BenchResult)) and record.section not in QUIET_SECTIONS
         if starting and wanted and not early:
             try:
                 early.append(_EarlySearch(runner, python, wanted, compile, timeout, on_record, pool))
@@ -239,8 +278,8 @@ def run_suite(
         python, quick=quick, device=device, sections=sections, compile=compile, phase="both" if quick else "heuristics"
     )
     try:
-        first = run_worker(runner, argv, timeout=timeout, on_record=first_record)
-        again = search_sections(first.records, sections, quick)
+        first = run_worker(runner, argv, timeout=timeout, on_typed=first_record)
+        again = search_sections(first.typed, sections, quick)
         left = timeout - (time.monotonic() - began)
         if not again:
             return first
@@ -253,7 +292,7 @@ def run_suite(
             second = early[0].release()
         else:
             argv = worker_argv(python, quick=False, device="cuda", sections=again, compile=compile, phase="search")
-            second = run_worker(runner, argv, timeout=left, on_record=on_record)
+            second = run_worker(runner, argv, timeout=left, on_typed=on_record)
         return merge_search(first, second, seconds=time.monotonic() - began)
     finally:
         for search in early:
@@ -269,7 +308,7 @@ class _EarlySearch:
         self.word = self.folder / "word"
         self.on_record = on_record
         self.lock = threading.Lock()
-        self.held: list[dict] | None = []
+        self.held: list[Record] | None = []
         argv = worker_argv(
             python,
             quick=False,
@@ -280,9 +319,9 @@ class _EarlySearch:
             wait_for=self.word,
             wait_timeout=timeout,
         )
-        self.future = pool.submit(run_worker, runner, argv, timeout=timeout, on_record=self._record)
+        self.future = pool.submit(run_worker, runner, argv, timeout=timeout, on_typed=self._record)
 
-    def _record(self, record: dict) -> None:
+    def _record(self, record: Record) -> None:
         with self.lock:
             if self.held is not None:
                 self.held.append(record)

@@ -1,8 +1,11 @@
 """Progress while a perf worker runs (bench, tune, profile, and `torchenv.tune(...)` in-process): a
 rich status line on a terminal, else one plain line per thing measured, so the logs of CI or a batch
-job show where the run is. Reads the runtime's records; decides nothing."""
+job show where the run is. Reads the runtime's typed records (model/perf_records.py); decides nothing."""
 
 from __future__ import annotations
+
+from ..model import perf_records as R
+from ..model.perf_records import Record, decode
 
 SECTION_WORDS = {
     "import": "importing torch",
@@ -59,43 +62,45 @@ class WorkerProgress:
             self.stream.write(f"{self.prefix}{text}\n")
             self.stream.flush()
 
-    def __call__(self, record: dict) -> None:
+    def __call__(self, record: Record | dict) -> None:
         self.update(record)
 
-    def update(self, record: dict) -> None:
-        event = record.get("event")
-        at = f"[{float(record.get('t') or 0.0):5.0f} s] "
-        if event == "begin" and record.get("section") in SECTION_WORDS:
-            self.section = SECTION_WORDS[str(record["section"])]
+    def update(self, record: Record | dict) -> None:
+        record = decode(record)  # the typed record (a wire dict from a caller is decoded here)
+        at = f"[{record.t:5.0f} s] "
+        if isinstance(record, R.Begin) and record.section in SECTION_WORDS:
+            self.section = SECTION_WORDS[record.section]
             self.say(f"{at}{self.section}…")
-        elif event == "result" and record.get("label"):  # bench: one measurement landed
+        elif isinstance(record, R.BenchResult) and record.label:  # bench: one measurement landed
             self.done += 1
-            self.say(f"{self.section}: {record.get('label')} ({self.done} done)…", lasting=False)
-        elif event == "workload":
-            self.unit = str(record.get("unit") or self.unit)
-        elif event == "trial" and not record.get("update"):
+            self.say(f"{self.section}: {record.label} ({self.done} done)…", lasting=False)
+        elif isinstance(record, R.Workload):
+            self.unit = record.unit or self.unit
+        elif isinstance(record, R.Trial) and not record.update:
             self.say(at + self._trial(record))
-        elif event == "loader_trial":
-            rate = record.get("items_per_s")
-            text = f"{rate:,.0f} samples/s" if rate else str(record.get("reason") or record.get("status"))
-            self.say(f"{at}DataLoader {record.get('label')}: {text}")
-        elif event == "remeasure":
-            self.say(f"{at}re-measured {record.get('label')}: {record.get('status')}")
-        elif event == "note":
-            self.say(f"{at}{record.get('text')}")
-        elif event == "fatal":
-            self.say(f"{at}stopped at {record.get('stage')}: {record.get('error')}")
+        elif isinstance(record, R.LoaderTrialRecord):
+            rate = record.items_per_s
+            text = f"{rate:,.0f} samples/s" if rate else str(record.reason or record.status)
+            self.say(f"{at}DataLoader {record.label}: {text}")
+        elif isinstance(record, R.Remeasure):
+            self.say(f"{at}re-measured {record.label}: {record.status}")
+        elif isinstance(record, R.Note):
+            self.say(f"{at}{record.text}")
+        elif isinstance(record, R.Fatal):
+            self.say(f"{at}stopped at {record.stage}: {record.error}")
+        elif isinstance(record, R.Malformed):
+            self.say(f"{at}an unreadable {record.event} record: {record.reason}")
 
-    def _trial(self, record: dict) -> str:
-        label = record.get("label")
-        if record.get("status") != "ok":
-            return f"{label}: {record.get('status')} — {record.get('reason')}"
-        throughput = record.get("throughput")
-        if record.get("id") == "t0":
+    def _trial(self, record: R.Trial) -> str:
+        label = record.label
+        if record.status != "ok":
+            return f"{label}: {record.status} — {record.reason}"
+        throughput = record.throughput
+        if record.id == "t0":
             self.reference = throughput
         text = f"{label}: {throughput:,.0f} {self.unit}" if throughput else str(label)
         if throughput and self.reference:
             text += f" ({throughput / self.reference:.2f}×)"
-        if record.get("one_time_s") and record["one_time_s"] >= 1:
-            text += f", first step +{record['one_time_s']:.0f} s"
-        return f"{text} — {record.get('decision')}"
+        if record.one_time_s and record.one_time_s >= 1:
+            text += f", first step +{record.one_time_s:.0f} s"
+        return f"{text} — {record.decision}"

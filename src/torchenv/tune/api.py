@@ -9,6 +9,7 @@ is called around the compile trials.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -90,14 +91,17 @@ def tune(
         optimizer=optimizer,
         step=step,
     )
-    records: list[dict] = []
+    from ..model.perf_records import Record, decode
     from ..render.perf_progress import WorkerProgress
 
+    records: list[Record] = []
     say = WorkerProgress(sys.stderr, rich=False, plain_lines=progress, prefix="torchenv.tune ")
 
     def emit(event: str, **fields: Any) -> None:
-        record = {"event": event, "t": round(time.monotonic() - started, 4)}
-        record.update(fields)
+        # the record as the worker's protocol would send it (JSON, default=str), decoded once: the
+        # in-process run reads exactly what the CLI's worker run reads
+        wire = {"event": event, "t": round(time.monotonic() - started, 4), **fields}
+        record = decode(json.loads(json.dumps(wire, default=str)))
         records.append(record)
         say(record)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..model.perf_records import Record
 from ..perf.run import WORKER_SCRIPT, WorkerRun, run_worker, worker_environment
 
 GRACE_S = 45.0  # beyond --budget: torch import, the last trial's overrun, freeing memory
@@ -48,7 +49,8 @@ def tune_argv(
 
 
 def run_tune_worker(
-    runner, argv: Sequence[str], *, budget_s: float, on_record: Callable[[dict], None] | None = None
+    runner, argv: Sequence[str], *, budget_s: float, on_record: Callable[[Record], None] | None = None
 ) -> WorkerRun:
+    """`on_record` gets each typed record as it arrives; the run's `typed` are the same records."""
     env = worker_environment()
-    return run_worker(runner, argv, timeout=budget_s + GRACE_S, on_record=on_record, env=env)
+    return run_worker(runner, argv, timeout=budget_s + GRACE_S, on_typed=on_record, env=env)
