@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..model import Facts, Finding, Severity, known
-from .common import pip_install, version_tuple
+from .common import gpu_present, pip_install, version_tuple
 from .registry import Skip, check
 
 MIN_SHM_BYTES = 1 << 30  # below 1 GiB, DataLoader workers die with "Bus error" on real batches
@@ -182,4 +182,37 @@ def check_noisy_import(facts: Facts, knowledge):
         fix="See what prints: `python -c 'import torch' 2>&1 | head -5`; look for sitecustomize.py, usercustomize.py "
         "and *.pth files in `python -c 'import site; print(site.getsitepackages())'`; if torch's own files were "
         f"edited: {pip_install(facts, 'torch' + version, extra='--force-reinstall --no-deps')}.",
+    )
+
+
+@check("debug-env-vars")
+def check_debug_env_vars(facts: Facts, knowledge):
+    """Debugging variables left set (data/debug_env.toml): each makes every GPU job slower or turns a
+    feature off without a word. Read from the environment torchenv runs in (the one the user's jobs inherit)."""
+    from ..knowledge.debug_env import load_debug_variables
+
+    environment = facts.environment or {}
+    gpu = gpu_present(facts) is not False  # unknown counts as present: the variable is still worth a word
+    found = [
+        (row, environment[row.name])
+        for row in load_debug_variables()
+        if row.name in environment and row.applies(environment[row.name]) and (gpu or not row.cuda)
+    ]
+    if not found:
+        return
+    names = ", ".join(row.name for row, _ in found)
+    yield Finding(
+        id="debug-env-var-set",
+        category="performance",
+        severity=Severity.WARNING,
+        layer="environment",
+        title=f"A debugging variable is set: {names}",
+        evidence=tuple(f"{row.name}={value!r}: {row.effect}" for row, value in found)
+        + tuple(f"{row.name} costs: {row.cost}" for row, _ in found),
+        explanation="These variables exist for debugging and reproducibility runs. Left in a shell profile, a "
+        "Dockerfile or a CI config, they slow down every PyTorch job started from this environment (or silently "
+        "switch torch.compile off), and nothing in the job's output says so.",
+        fix="; ".join(row.fix for row, _ in found) + " (and remove them from ~/.bashrc, the Dockerfile or the job "
+        "config that sets them).",
+        source="; ".join(row.source for row, _ in found),
     )
