@@ -50,7 +50,7 @@ class WorkerRun:
     typed: tuple[Record, ...] = field(default=(), compare=False, repr=False)  # decoded once, here
 
     def __post_init__(self) -> None:
-        if len(self.typed) != len(self.records):
+        if not self.typed and self.records:  # built from wire dicts alone (a test, a saved run)
             object.__setattr__(self, "typed", decode_all(self.records))
 
 
@@ -84,6 +84,22 @@ def parse_record(line: str) -> dict | None:
 
 def records_of(stdout: str) -> tuple[dict, ...]:
     return tuple(r for line in stdout.splitlines() if (r := parse_record(line)) is not None)
+
+
+def typed_record(line: str) -> Record | None:
+    """The typed record of one marked line (None for a line that is not a record): a marked line
+    that is not a JSON object (cut short by a crash, garbled) is Malformed, never dropped."""
+    if not line.startswith(MARK):
+        return None
+    raw = parse_record(line)
+    if raw is None:
+        text = line[len(MARK) :]
+        return Malformed(event="?", section="worker", reason=f"a record that is not a JSON object: {text[:80]!r}")
+    return decode(raw)
+
+
+def typed_of(stdout: str) -> tuple[Record, ...]:
+    return tuple(r for line in stdout.splitlines() if (r := typed_record(line)) is not None)
 
 
 def worker_argv(
@@ -138,13 +154,11 @@ def run_worker(
     streamed: list[Record] = []
 
     def on_line(line: str) -> None:
-        record = parse_record(line.rstrip("\n"))
-        if record is None:
-            return
-        if on_record is not None:
+        line = line.rstrip("\n")
+        record = parse_record(line)
+        if record is not None and on_record is not None:
             on_record(record)
-        if on_typed is not None:
-            typed = decode(record)
+        if on_typed is not None and (typed := typed_record(line)) is not None:
             streamed.append(typed)
             on_typed(typed)
 
@@ -158,7 +172,8 @@ def run_worker(
         records=(MARK,),  # kept whatever the workload prints around them
     )
     records = records_of(result.stdout)
-    typed = tuple(streamed) if len(streamed) == len(records) else decode_all(records)
+    marked = sum(1 for line in result.stdout.splitlines() if line.startswith(MARK))
+    typed = tuple(streamed) if streamed and len(streamed) == marked else typed_of(result.stdout)
     done = any(isinstance(r, Done) for r in typed)
     error = None if done and result.ok else _failure(result)
     return WorkerRun(records, result.seconds, error, result.stderr[-4000:], typed)
