@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from torchenv.perf._worker import plan_script
+from torchenv.perf._worker import plan_script, plan_script_remeasure
 from torchenv.profile.run import CaptureSpec, NotWired, capture_and_analyse, parse_command
 
 SCRIPTS = Path(__file__).parent.parent / "fixtures" / "profile" / "scripts"
@@ -250,8 +250,8 @@ def test_foreach_is_switched_on_in_every_param_group_at_the_first_step():
     torch = pytest.importorskip("torch")
     params = [torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))]
     opt = torch.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.1}], lr=0.01, foreach=False)
-    switch = plan_script.Foreach()
-    handle = plan_script._optimizer_pre_hook(switch)
+    switch = plan_script_remeasure.Foreach()
+    handle = plan_script_remeasure._optimizer_pre_hook(switch)
     try:
         for p in params:
             p.grad = torch.ones(2)

@@ -12,45 +12,28 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from ..model.finding import Finding, Severity, Skipped
 from ..model.profile import (
-    Breakdown,
     ProfileDevice,
     ProfileFinding,
     ProfileReport,
-    StepBreakdown,
 )
-from .intervals import Containment, clip, covered, merge, total
+from .attribution import SourceAttribution
+from .breakdown import StepBreakdowns, mean_breakdown
+from .intervals import Containment, merge
 from .rules import Rules, load_rules
 from .rules_distributed import DistributedRules
 from .rules_gpu import GpuRules
 from .rules_host import HostRules
 from .shared import (
-    DATALOADER_PREFIX,
     LAYER,
     _ms,
-    _user_path,
     _Window,
 )
-from .sources import SourceFiles, call_names
-from .trace import Annotation, CpuOp, PythonFrame, Trace, TraceSet, read_trace
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """Where an op came from in the user's code: the user's frame, the source text a finding shows
-    (`train_step() at train.py:28`: the exact call's line when the source file could be read, else
-    the function's def line), and, for an op that ran inside a library call the user made (torch's
-    optimizer, autograd, a module's forward), that call's name (`AdamW.step`)."""
-
-    frame: PythonFrame
-    text: str
-    inside: str | None = None
-    exact: bool = False
-
+from .sources import SourceFiles
+from .trace import CpuOp, Trace, TraceSet, read_trace
 
 # --------------------------------------------------------------------------- public entry points
 
@@ -123,7 +106,7 @@ def analyse_traces(
         has_gpu=any(t.has_gpu for t in traces.traces),
         device=first.device,
         steps=steps,
-        breakdown=_mean(steps),
+        breakdown=mean_breakdown(steps),
         findings=findings,
         skipped=tuple(skipped.values()),
         timeline=first.timeline,
@@ -136,7 +119,7 @@ def analyse_traces(
 # --------------------------------------------------------------------------- per rank
 
 
-class _RankAnalysis(HostRules, GpuRules, DistributedRules):
+class _RankAnalysis(SourceAttribution, StepBreakdowns, HostRules, GpuRules, DistributedRules):
     def __init__(
         self,
         trace: Trace,
@@ -259,104 +242,6 @@ class _RankAnalysis(HostRules, GpuRules, DistributedRules):
         return [_Window("trace", 0, min(starts), max(ends), tid)]
 
     # ------------------------------------------------------------------ lookups
-    def _parent(self, frames: Containment, frame: PythonFrame) -> PythonFrame | None:
-        if frame.parent is not None:
-            return self.frame_by_id.get(frame.parent)
-        return frames.innermost(frame.ts - 1e-6, frame.end + 1e-6)
-
-    def _chain(self, tid, t: float, end: float | None) -> tuple[PythonFrame | None, list[PythonFrame]]:
-        """The innermost user frame around [t, end] and the frames below it, innermost first."""
-        frames = self.frames.get(tid)
-        if frames is None:
-            return None, []
-        frame = frames.innermost(t, end)
-        below: list[PythonFrame] = []
-        while frame is not None and len(below) < 512:
-            if _user_path(frame.file):
-                return frame, below
-            below.append(frame)
-            frame = self._parent(frames, frame)
-        return None, below
-
-    def user_frame(self, tid, t: float, end: float | None = None) -> PythonFrame | None:
-        return self._chain(tid, t, end)[0]
-
-    def source(self, tid, t: float, end: float | None = None) -> str | None:
-        where = self.where(tid, t, end)
-        return where.text if where is not None else None
-
-    def where(self, tid, t: float, end: float | None = None) -> Where | None:
-        """The user's source site of what runs at [t, end] on thread `tid` (see Where)."""
-        frame, below = self._chain(tid, t, end)
-        if frame is None:
-            return None
-        child = below[-1] if below else None
-        hint = self._library_range(tid, t, t if end is None else end, frame)
-        key = (frame.id if frame.id is not None else (frame.name, frame.ts), child.name if child else None,
-               child.ts if child else None, hint)  # fmt: skip
-        if key not in self._where_cache:
-            self._where_cache[key] = self._resolve(frame, below, child, hint)
-        return self._where_cache[key]
-
-    def _library_range(self, tid, t: float, end: float, frame: PythonFrame) -> str | None:
-        """The outermost record_function range a library opened inside the user's frame around
-        [t, end]: `Optimizer.step#AdamW.step` (the user called optimizer.step())."""
-        best = None
-        for a in self.annotations.get(tid, ()):
-            if a.ts > t:
-                break
-            # (a range cut short by the trace's end may outlast the frame: no check of a.end there)
-            if a.ts >= frame.ts and end <= a.end and "#" in a.name and (best is None or a.ts < best.ts):
-                best = a
-        return best.name if best is not None else None
-
-    def _resolve(self, frame: PythonFrame, below: list, child: PythonFrame | None, hint: str | None) -> Where:
-        library = [f for f in below if f.file is not None or f.name.startswith("nn.Module:")]
-        inside = None
-        if library:
-            if hint:
-                inside = hint.split("#", 1)[1]
-            elif child is not None and child.name.startswith("nn.Module:"):
-                inside = child.name.split(":", 1)[1].strip().rsplit("_", 1)[0] + ".forward"
-            elif child is not None and child.function:
-                inside = f"{child.function}() in {child.file}"
-        fs = self.sources.function(frame.file, frame.function, frame.line)
-        if fs is None:
-            return Where(frame, frame.where, inside)
-        builtin = child is not None and child.file is None and child.name.startswith("<built-in")
-        tries: list[tuple[str, ...]] = []
-        if builtin:
-            tries.append(call_names(child.name))
-        if hint:
-            tries.append(call_names(None, hint.rsplit(".", 1)[-1]))
-        if child is not None and child.file is not None:
-            tries.append(call_names(None, child.function))
-        for names in tries:
-            lines = sorted({line for n in names for line in fs.calls.get(n, ())})
-            if not lines:
-                continue
-            if len(lines) > 1 and builtin:
-                lines = self._by_order(frame, child, fs, names, lines)
-            text = f"{fs.name}() at {frame.file}:{', '.join(map(str, lines))}"
-            return Where(frame, text, inside, exact=True)
-        return Where(frame, f"{fs.name}() at {frame.file}:{fs.def_line}", inside)
-
-    def _by_order(self, frame: PythonFrame, child: PythonFrame, fs, names, lines: list[int]) -> list[int]:
-        """Several calls of that name in the function: when each runs once per call of the function
-        (no loop or branch around it) and the frame was entered inside the trace, the k-th such call
-        in the frame is the k-th line."""
-        if frame.id is None or frame.line not in (fs.def_line, fs.first_line) or not set(lines) <= fs.straight:
-            return lines
-        wanted = set(names)
-        siblings = [
-            f
-            for f in sorted(self.children.get(frame.id, ()), key=lambda f: f.ts)
-            if f.file is None and set(call_names(f.name)) & wanted
-        ]
-        if len(siblings) != len(lines) or child not in siblings:
-            return lines
-        return [lines[siblings.index(child)]]
-
     def top_ops(self, tid) -> list[CpuOp]:
         """Ops of a thread that no other op of that thread contains."""
         out: list[CpuOp] = []
@@ -380,75 +265,6 @@ class _RankAnalysis(HostRules, GpuRules, DistributedRules):
             if op is not None and op.name in wanted:
                 return op
         return op
-
-    # ------------------------------------------------------------------ breakdown
-    def _breakdown(self, w: _Window) -> StepBreakdown:
-        tid = w.tid
-        host = [(o.ts, o.end) for o in self.ops_list.get(tid, []) if o.ts < w.end and o.end > w.start]
-        host += [(a.ts, a.end) for a in self.annotations.get(tid, []) if a.ts < w.end and a.end > w.start]
-        host_merged = clip(merge(host), w.start, w.end)
-        loader = clip(merge((a.ts, a.end) for a in self._dataloader_spans(w)), w.start, w.end)
-        first = min((a for a, _ in host_merged), default=w.end)
-        stall = first - w.start
-        if self.trace.has_gpu:
-            stall -= covered(self.gpu_busy, w.start, first)
-        gpu_busy = host_wait = kernel_wait = other = comm = None
-        kernels = sum(1 for g in self.trace.gpu if g.kind == "kernel" and w.start <= g.ts < w.end)
-        launches = sum(1 for r in self.trace.runtime if r.name in self.launch_names and w.start <= r.ts < w.end)
-        if self.trace.has_gpu:
-            gpu_busy = covered(self.gpu_busy, w.start, w.end)
-            host_wait, kernel_wait, other = self._idle(w)
-            comm = covered(self.nccl_busy, w.start, w.end)
-        origin = self.windows[0].start if self.windows else w.start
-        return StepBreakdown(
-            name=w.name,
-            number=w.number,
-            rank=self.rank,
-            start_ms=_ms(w.start - origin),
-            wall_ms=_ms(w.dur),
-            cpu_ops_ms=_ms(total(host_merged)),
-            dataloader_ms=_ms(total(loader)),
-            host_stall_ms=_ms(max(0.0, stall)),
-            gpu_busy_ms=_ms(gpu_busy),
-            host_wait_ms=_ms(host_wait),
-            kernel_wait_ms=_ms(kernel_wait),
-            other_idle_ms=_ms(other),
-            communication_ms=_ms(comm),
-            kernels=kernels,
-            launches=launches,
-        )
-
-    def _idle(self, w: _Window) -> tuple[float, float, float]:
-        """HTA's idle split over the union of streams: a gap whose next GPU event was launched after
-        the previous one ended is host wait; a gap shorter than consecutive_kernel_delay is kernel
-        wait; any other gap (a launch was pending, the GPU still waited) is other."""
-        delay = self.rules["consecutive_kernel_delay_us"]
-        events = sorted((g for g in self.trace.gpu if g.end > w.start and g.ts < w.end), key=lambda g: g.ts)
-        host = kernel = other = 0.0
-        cursor = w.start
-        for g in events:
-            if g.ts > cursor:
-                gap = min(g.ts, w.end) - cursor
-                launch = self.runtime_by_corr.get(g.correlation) if g.correlation is not None else None
-                if launch is not None and launch.ts >= cursor:
-                    host += gap
-                elif gap < delay:
-                    kernel += gap
-                elif launch is None:
-                    host += gap
-                else:
-                    other += gap
-            cursor = max(cursor, g.end)
-        if cursor < w.end:
-            host += w.end - cursor
-        return host, kernel, other
-
-    def _dataloader_spans(self, w: _Window) -> list[Annotation]:
-        return [
-            a
-            for a in self.annotations.get(w.tid, [])
-            if a.name.startswith(DATALOADER_PREFIX) and a.ts < w.end and a.end > w.start
-        ]
 
     # ------------------------------------------------------------------ findings
     def _severity(self, ms: float) -> Severity:
@@ -509,28 +325,3 @@ def _merge_findings(findings: list[ProfileFinding]) -> tuple[ProfileFinding, ...
         best = f if f.ms_per_step > old.ms_per_step else old
         merged[key] = ProfileFinding(best.finding, best.ms_per_step, best.estimate, best.source, ranks)
     return tuple(sorted(merged.values(), key=lambda f: (-f.ms_per_step, f.finding.severity.rank, f.finding.id)))
-
-
-def _mean(steps: tuple[StepBreakdown, ...]) -> Breakdown | None:
-    if not steps:
-        return None
-    n = len(steps)
-
-    def avg(get: Callable[[StepBreakdown], float | None]) -> float | None:
-        values = [get(s) for s in steps]
-        if any(v is None for v in values):
-            return None
-        return round(sum(v for v in values if v is not None) / n, 4)
-
-    return Breakdown(
-        steps=n,
-        wall_ms=avg(lambda s: s.wall_ms) or 0.0,
-        cpu_ops_ms=avg(lambda s: s.cpu_ops_ms) or 0.0,
-        dataloader_ms=avg(lambda s: s.dataloader_ms) or 0.0,
-        host_stall_ms=avg(lambda s: s.host_stall_ms) or 0.0,
-        gpu_busy_ms=avg(lambda s: s.gpu_busy_ms),
-        host_wait_ms=avg(lambda s: s.host_wait_ms),
-        kernel_wait_ms=avg(lambda s: s.kernel_wait_ms),
-        other_idle_ms=avg(lambda s: s.other_idle_ms),
-        communication_ms=avg(lambda s: s.communication_ms),
-    )

@@ -28,57 +28,72 @@ class HostRules:
         sync_ops = set(self.rules.names("sync_ops"))
         sync_calls = set(self.rules.names("sync_calls"))
         sites: dict[tuple, _Site] = {}
-        counted_calls: set[int] = set()
-        gpu = self.trace.has_gpu
-        runtime = bool(self.trace.runtime)  # CUDA runtime events: a sync is seen, not assumed
         quiet: dict[tuple, int] = {}
         for tid in self._step_tids():
-            ops = [
-                o
-                for o in self.ops_list.get(tid, [])
-                if o.name in sync_ops and self._in_steps(o.ts) and not self.ours(tid, o.ts)
-            ]
-            outer: list[CpuOp] = []
-            end = -1.0
-            for op in sorted(ops, key=lambda o: (o.ts, -o.dur)):
-                if op.ts >= end:
-                    outer.append(op)
-                    end = op.end
-            for op in outer:
-                calls = [
-                    r for r in self.trace.runtime if r.tid == tid and op.ts <= r.ts <= op.end and r.name in sync_calls
-                ]
-                counted_calls.update(id(r) for r in calls)
-                where = self.where(tid, op.ts, op.end)
-                what = _sync_label(op.name)
-                if runtime and not calls:
-                    # a CUDA trace shows every real sync as a runtime call under the op: none here, so
-                    # the op read a CPU tensor (torch's own optimizer step counter, say)
-                    place = (where.inside or where.text) if where is not None else "the trace"
-                    quiet[(what, place)] = quiet.get((what, place), 0) + 1
-                    continue
-                blocked = sum(r.dur for r in calls) if calls else op.dur
-                self._sync_site(sites, what, where, blocked)
-            for r in self.trace.runtime:
-                if r.tid != tid or r.name not in sync_calls or id(r) in counted_calls or not self._in_steps(r.ts):
-                    continue
-                if self.ours(tid, r.ts):  # the capture's own per-step synchronize
-                    continue
-                op = self.ops[tid].innermost(r.ts) if tid in self.ops else None
-                outermost = op
-                while outermost is not None:
-                    parent = self.ops[tid].innermost(outermost.ts - 1e-6, outermost.end + 1e-6)
-                    if parent is None or parent is outermost:
-                        break
-                    outermost = parent
-                if outermost is None:
-                    what = "torch.cuda.synchronize()" if "Device" in r.name or "Ctx" in r.name else r.name
-                elif any(g.direction == "DtoH" for g in self._copies_inside(tid, outermost)):
-                    what = f".cpu() / .to('cpu') ({outermost.name} → {r.name})"
-                else:
-                    what = f"{outermost.name} → {r.name}"
-                anchor = outermost or r
-                self._sync_site(sites, what, self.where(tid, anchor.ts, anchor.end), r.dur)
+            counted = self._syncs_in_ops(tid, sync_ops, sync_calls, sites, quiet)
+            self._syncs_outside_ops(tid, sync_calls, counted, sites)
+        self._note_quiet_syncs(quiet)
+        for site in sorted(sites.values(), key=lambda s: -s.us):
+            self._emit_sync(site)
+
+    def _syncs_in_ops(self, tid, sync_ops: set, sync_calls: set, sites: dict, quiet: dict) -> set[int]:
+        """The sync ops (.item(), .cpu(), …) of one thread's steps, outermost only; the runtime sync calls
+        under them (their ids returned, so they are not counted again). On a CUDA trace an op with no sync
+        call under it read a CPU tensor: a quiet note, not a site."""
+        runtime = bool(self.trace.runtime)  # CUDA runtime events: a sync is seen, not assumed
+        ops = [
+            o
+            for o in self.ops_list.get(tid, [])
+            if o.name in sync_ops and self._in_steps(o.ts) and not self.ours(tid, o.ts)
+        ]
+        outer: list[CpuOp] = []
+        end = -1.0
+        for op in sorted(ops, key=lambda o: (o.ts, -o.dur)):
+            if op.ts >= end:
+                outer.append(op)
+                end = op.end
+        counted: set[int] = set()
+        for op in outer:
+            calls = [r for r in self.trace.runtime if r.tid == tid and op.ts <= r.ts <= op.end and r.name in sync_calls]
+            counted.update(id(r) for r in calls)
+            where = self.where(tid, op.ts, op.end)
+            what = _sync_label(op.name)
+            if runtime and not calls:
+                # a CUDA trace shows every real sync as a runtime call under the op: none here, so
+                # the op read a CPU tensor (torch's own optimizer step counter, say)
+                place = (where.inside or where.text) if where is not None else "the trace"
+                quiet[(what, place)] = quiet.get((what, place), 0) + 1
+                continue
+            self._sync_site(sites, what, where, sum(r.dur for r in calls) if calls else op.dur)
+        return counted
+
+    def _syncs_outside_ops(self, tid, sync_calls: set, counted: set[int], sites: dict) -> None:
+        """Runtime sync calls no sync op accounts for, named by the outermost op around them."""
+        for r in self.trace.runtime:
+            if r.tid != tid or r.name not in sync_calls or id(r) in counted or not self._in_steps(r.ts):
+                continue
+            if self.ours(tid, r.ts):  # the capture's own per-step synchronize
+                continue
+            outermost = self._outermost_op(tid, r.ts)
+            if outermost is None:
+                what = "torch.cuda.synchronize()" if "Device" in r.name or "Ctx" in r.name else r.name
+            elif any(g.direction == "DtoH" for g in self._copies_inside(tid, outermost)):
+                what = f".cpu() / .to('cpu') ({outermost.name} → {r.name})"
+            else:
+                what = f"{outermost.name} → {r.name}"
+            anchor = outermost or r
+            self._sync_site(sites, what, self.where(tid, anchor.ts, anchor.end), r.dur)
+
+    def _outermost_op(self, tid, ts: float) -> CpuOp | None:
+        op = self.ops[tid].innermost(ts) if tid in self.ops else None
+        while op is not None:
+            parent = self.ops[tid].innermost(op.ts - 1e-6, op.end + 1e-6)
+            if parent is None or parent is op:
+                break
+            op = parent
+        return op
+
+    def _note_quiet_syncs(self, quiet: dict) -> None:
         steps = max(1, len(self.windows))
         for what in sorted({w for w, _ in quiet}):
             places = sorted(((n, p) for (w, p), n in quiet.items() if w == what), key=lambda np: (-np[0], np[1]))
@@ -88,45 +103,45 @@ class HostRules:
                 + ", ".join(p for _, p in places)
                 + ": not a host↔device sync, not reported"
             )
-        if not sites:
-            return
-        for site in sorted(sites.values(), key=lambda s: -s.us):
-            ms = self._per_step(site.us)
-            inside = site.extra.get("inside")
-            if gpu:
-                estimate = (
-                    f"{ms:.3f} ms/step = host time blocked in the sync ({site.count} calls over {steps} steps): "
-                    "an upper bound, the time the host could run ahead of the GPU without it"
-                )
-                severity = None if ms >= self.rules["sync_min_us"] / 1000 else Severity.INFO
-            else:
-                estimate = (
-                    f"{ms:.3f} ms/step = the op's own time on this CPU trace ({site.count} calls over {steps} steps); "
-                    "on a GPU it also waits for every queued kernel"
-                )
-                severity = Severity.INFO
-            where = f" in {site.source}" if site.source else ""
-            if inside:
-                where = f" inside {inside}, called from {site.source}"
-            self._emit(
-                "profile-host-sync",
-                "performance",
-                f"host↔device sync every step: {site.what}{where}",
-                ms,
-                estimate,
-                [
-                    f"{site.what}: {site.count / steps:g} per step, {ms:.3f} ms/step blocked"
-                    + (f", inside {inside} (library code)" if inside else ""),
-                    f"source: {site.source}" if site.source else "source: not in the trace (no python stack)",
-                ],
-                "A sync makes the host wait until the GPU has finished everything queued, so it cannot run ahead and "
-                "launch the next work; the GPU then idles while the host catches up. Typical causes: .item() or "
-                "float(tensor) for logging, `if tensor:` (aten::is_nonzero), .cpu()/.tolist()/.numpy(), nonzero() "
-                "and boolean-mask indexing (data-dependent output size).",
-                _library_sync_fix(inside, site.source) if inside else _sync_fix(site.what, site.source),
-                site.source,
-                severity,
+
+    def _emit_sync(self, site: _Site) -> None:
+        steps = max(1, len(self.windows))
+        ms = self._per_step(site.us)
+        inside = site.extra.get("inside")
+        if self.trace.has_gpu:
+            estimate = (
+                f"{ms:.3f} ms/step = host time blocked in the sync ({site.count} calls over {steps} steps): "
+                "an upper bound, the time the host could run ahead of the GPU without it"
             )
+            severity = None if ms >= self.rules["sync_min_us"] / 1000 else Severity.INFO
+        else:
+            estimate = (
+                f"{ms:.3f} ms/step = the op's own time on this CPU trace ({site.count} calls over {steps} steps); "
+                "on a GPU it also waits for every queued kernel"
+            )
+            severity = Severity.INFO
+        where = f" in {site.source}" if site.source else ""
+        if inside:
+            where = f" inside {inside}, called from {site.source}"
+        self._emit(
+            "profile-host-sync",
+            "performance",
+            f"host↔device sync every step: {site.what}{where}",
+            ms,
+            estimate,
+            [
+                f"{site.what}: {site.count / steps:g} per step, {ms:.3f} ms/step blocked"
+                + (f", inside {inside} (library code)" if inside else ""),
+                f"source: {site.source}" if site.source else "source: not in the trace (no python stack)",
+            ],
+            "A sync makes the host wait until the GPU has finished everything queued, so it cannot run ahead and "
+            "launch the next work; the GPU then idles while the host catches up. Typical causes: .item() or "
+            "float(tensor) for logging, `if tensor:` (aten::is_nonzero), .cpu()/.tolist()/.numpy(), nonzero() "
+            "and boolean-mask indexing (data-dependent output size).",
+            _library_sync_fix(inside, site.source) if inside else _sync_fix(site.what, site.source),
+            site.source,
+            severity,
+        )
 
     def _sync_site(self, sites: dict, what: str, where, blocked: float) -> None:
         source = where.text if where is not None else None
