@@ -364,6 +364,7 @@ CASES = {
         lambda f: replace(f, cuda_toolkits=(CudaToolkit("/usr/local/cuda-12.4", "12.4.1", "version.json"),)),
         Severity.INFO,
     ),
+    "debug-env-var-set": (lambda f: env(f, CUDA_LAUNCH_BLOCKING="1"), Severity.WARNING),
 }
 
 
