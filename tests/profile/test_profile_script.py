@@ -327,7 +327,7 @@ def test_the_baseline_runs_first_then_each_fix_timing_only(tmp_path):
         [([_row({}, 10), done], 3, 0), ([_row({"tf32": True}, 5), done], 3, 0), ([_row({"optimizer": "foreach"}, 8), done], 3, 0)],
         tmp_path,
     )  # fmt: skip
-    assert [r["config"] for r in rows] == [{}, {"tf32": True}, {"optimizer": "foreach"}] and notes == []
+    assert [r.config for r in rows] == [{}, {"tf32": True}, {"optimizer": "foreach"}] and notes == []
     for argv, _ in runner.calls:
         assert "--remeasure-from" in argv and argv[argv.index("--steps") + 1] == "10"  # at least 10 timed steps
     timeouts = [t for _, t in runner.calls]

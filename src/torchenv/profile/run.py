@@ -11,10 +11,12 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..model.errors import ProblemFound
+from ..model.perf_records import Capture, Fatal, Record, Remeasure, SectionError
 from ..model.profile import ProfileReport, Remeasured
 
 
@@ -99,22 +101,23 @@ def _applicable(config: dict, caps: dict) -> bool:
     return False
 
 
-def remeasured(records: list[dict], fixes: list[tuple[dict, tuple[str, ...]]]) -> tuple[Remeasured, ...]:
-    """The worker's `remeasure` records (the baseline first) as Remeasured, gains against the baseline."""
+def remeasured(records: Sequence[Record | dict], fixes: list[tuple[dict, tuple[str, ...]]]) -> tuple[Remeasured, ...]:
+    """The worker's `remeasure` records (the baseline first) as Remeasured, gains against the baseline.
+    Typed records (perf_records); wire dicts are decoded on entry."""
     from ..perf.stats import compare_times, summarize
 
-    rows = [r for r in records if r.get("event") == "remeasure"]
+    rows = [r for r in _typed(records) if isinstance(r, Remeasure)]
     if not rows:
         return ()
     base = rows[0]
-    base_time = summarize(base["samples_s"]) if base.get("status") == "ok" and base.get("samples_s") else None
+    base_time = summarize(base.samples_s) if base.status == "ok" and base.samples_s else None
     out = []
     for row, (config, ids) in zip(rows[1:], fixes, strict=False):  # a worker cut short sends fewer
-        label = str(row.get("label") or config)
-        if row.get("status") != "ok" or not row.get("samples_s"):
-            out.append(Remeasured(label, config, ids, "failed", reason=row.get("reason") or "no samples"))
+        label = str(row.label or config)
+        if row.status != "ok" or not row.samples_s:
+            out.append(Remeasured(label, config, ids, "failed", reason=row.reason or "no samples"))
             continue
-        time = summarize(row["samples_s"])
+        time = summarize(row.samples_s)
         gain = base_time.median / time.median if base_time else None
         verdict = compare_times(time, base_time) if base_time else None
         out.append(
@@ -228,10 +231,10 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
     word = folder / "fixes"
     state: dict = {}
 
-    def on_record(record: dict) -> None:
-        if record.get("event") != "capture" or "report" in state:
+    def on_typed(record: Record) -> None:
+        if not isinstance(record, Capture) or "report" in state:
             return
-        summary, caps = record.get("summary") or {}, record.get("caps") or {}
+        summary, caps = record.summary or {}, record.caps or {}
         device = summary.get("device") or {}
         precision = summary.get("precision") or {}
         try:
@@ -258,20 +261,18 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
         argv = profile_argv(spec.python or sys.executable, spec, trace, word)
         timeout = spec.timeout_s or GRACE_S + 60.0 * max(1, len(FIXES))
         env = None
-    run = run_worker(runner or Runner(), argv, timeout=timeout, on_record=on_record, env=env)
+    run = run_worker(runner or Runner(), argv, timeout=timeout, on_typed=on_typed, env=env)
     try:
         if "report" not in state:
-            fatal = next((r for r in run.records if r.get("event") in ("fatal", "error")), None)
-            why = state.get("error") or (
-                fatal and f"{fatal.get('stage') or fatal.get('section')}: {fatal.get('error')}"
+            raise CaptureFailed(
+                state.get("error") or _stopped(run) or describe_worker_failure(run) or "the worker sent no trace"
             )
-            raise CaptureFailed(why or describe_worker_failure(run) or "the worker sent no trace")
         report = state["report"]
         extra = dict(report.extra)
-        capture = next((r for r in run.records if r.get("event") == "capture"), {})
+        capture = next((r for r in run.typed if isinstance(r, Capture)), Capture())
         notes = list(report.notes)
         if script is not None:
-            summary = capture.get("summary") or {}
+            summary = capture.summary or {}
             extra["command"] = script.display
             extra["stepping"] = str(summary.get("stepping") or "")
             got, wanted = summary.get("steps"), summary.get("requested_steps")
@@ -283,10 +284,10 @@ def capture_and_analyse(spec: CaptureSpec, *, torchenv_version: str = "", runner
                     "add torchenv.step() at the end of each step to mark them yourself"
                 )
         else:
-            extra["workload"] = str(capture.get("description") or "")
+            extra["workload"] = str(capture.description or "")
         if spec.trace_out:
             extra["trace_kept"] = str(trace)
-        records = list(run.records)
+        records: list[Record] = list(run.typed)
         if script is not None and state["fixes"]:
             records, cut = remeasure_script(runner or Runner(), spec, script, state["fixes"], folder, env)
             notes.extend(cut)
@@ -305,7 +306,7 @@ def remeasure_argv(python: str, spec: CaptureSpec, script: ScriptCommand, config
 
 def remeasure_script(
     runner, spec: CaptureSpec, script: ScriptCommand, fixes: list, folder: Path, env: dict | None, *, clock=None
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Remeasure], list[str]]:
     """Runs the script again in a fresh process per config — the baseline first, then each fix —
     timing only, all under one deadline. Returns the `remeasure` rows (one per run, in that order;
     a run that failed, was cut by the deadline or never started gets a failed row) and notes."""
@@ -316,16 +317,14 @@ def remeasure_script(
     clock = clock or time.monotonic
     budget = spec.remeasure_timeout_s or SCRIPT_REMEASURE_S
     deadline = clock() + budget
-    rows: list[dict] = []
+    rows: list[Remeasure] = []
     notes: list[str] = []
     configs = [{}] + [c for c, _ in fixes]
     for i, config in enumerate(configs):
         name = "the baseline" if not config else _label(config)
         left = deadline - clock()
-        if i > 0 and rows[0].get("status") != "ok":
-            rows.append(
-                _failed(config, f"the baseline re-run failed ({rows[0].get('reason')}): nothing to compare with")
-            )
+        if i > 0 and rows[0].status != "ok":
+            rows.append(_failed(config, f"the baseline re-run failed ({rows[0].reason}): nothing to compare with"))
             continue
         if left < MIN_RUN_S:
             rows.append(_failed(config, f"not run: the re-runs' deadline ({budget:g} s) had passed"))
@@ -334,7 +333,7 @@ def remeasure_script(
         config_file = folder / f"remeasure-{i}.json"
         config_file.write_text(json.dumps({"config": config}), encoding="utf-8")
         run = run_worker(runner, remeasure_argv(script.python, spec, script, config_file), timeout=left, env=env)
-        row = next((r for r in run.records if r.get("event") == "remeasure"), None)
+        row = next((r for r in run.typed if isinstance(r, Remeasure)), None)
         if row is None:
             cut = run.seconds >= left - 1.0
             why = (
@@ -353,6 +352,22 @@ def _label(config: dict) -> str:
     return {"tf32": "TF32", "optimizer": "foreach optimizer"}.get(next(iter(config), ""), json.dumps(config))
 
 
-def _failed(config: dict, reason: str) -> dict:
-    return {"event": "remeasure", "config": config, "label": _label(config) if config else "the script as it is",
-            "status": "failed", "reason": reason}  # fmt: skip
+def _failed(config: dict, reason: str) -> Remeasure:
+    return Remeasure(config=config, label=_label(config) if config else "the script as it is", status="failed",
+                     reason=reason)  # fmt: skip
+
+
+def _typed(records: Sequence[Record | dict]) -> tuple[Record, ...]:
+    from ..model.perf_records import decode
+
+    return tuple(decode(r) if isinstance(r, dict) else r for r in records)
+
+
+def _stopped(run) -> str | None:
+    """Why the worker stopped, from its first fatal or section-error record."""
+    for record in run.typed:
+        if isinstance(record, Fatal):
+            return f"{record.stage}: {record.error}"
+        if isinstance(record, SectionError):
+            return f"{record.section}: {record.error}"
+    return None
