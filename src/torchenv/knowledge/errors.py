@@ -26,6 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
 from ..model.finding import CATEGORIES
 
 ERRORS_FILE = Path(__file__).resolve().parent / "data" / "errors.toml"
+ERRORS_FAMILIES = ERRORS_FILE.parent / "errors.d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,14 +212,29 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
     return ErrorKnowledge(version=doc.get("meta", {}).get("knowledge_version", "unknown"), patterns=tuple(rows))
 
 
+def parse_error_files(files: list[Path]) -> ErrorKnowledge:
+    """Several errors files as one table: an id may appear once across all of them; the version is the first's."""
+    doc: dict = {"error": []}
+    for file in files:
+        with open(file, "rb") as handle:
+            part = tomllib.load(handle)
+        doc["error"] += part.get("error", [])
+        doc.setdefault("meta", part.get("meta", {}))
+    return parse_errors(doc)
+
+
 @lru_cache(maxsize=4)
 def _load(path: str) -> ErrorKnowledge:
-    with open(path, "rb") as handle:
-        return parse_errors(tomllib.load(handle))
+    # The packaged table is errors.toml followed by the family files of errors.d/ in name order: rows of
+    # separate sweeps are written side by side in their own files and still read as one table.
+    files = [Path(path)]
+    if files[0] == ERRORS_FILE:
+        files += sorted(ERRORS_FAMILIES.glob("*.toml"))
+    return parse_error_files(files)
 
 
 def load_errors(path: str | Path | None = None) -> ErrorKnowledge:
-    """Load (and cache) the error patterns (default: the packaged data/errors.toml)."""
+    """Load (and cache) the error patterns (default: the packaged data/errors.toml and data/errors.d/)."""
     return _load(str(Path(path).resolve()) if path is not None else str(ERRORS_FILE))
 
 
@@ -230,5 +246,6 @@ __all__ = [
     "load_errors",
     "normalise",
     "normalise_with_offsets",
+    "parse_error_files",
     "parse_errors",
 ]
