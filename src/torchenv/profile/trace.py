@@ -18,208 +18,27 @@ import os
 import re
 import stat
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
+
+from .trace_model import (
+    Annotation,
+    CpuOp,
+    DeviceProperties,
+    GpuEvent,
+    MemoryEvent,
+    PythonFrame,
+    RuntimeCall,
+    StepMark,
+    Trace,
+    TraceError,
+    TraceSet,
+)
 
 MAX_TRACE_BYTES = 2 * 1024**3  # a trace larger than this (on disk or decompressed) is refused
 MAX_FOLDER_FILES = 256
 READ_CHUNK = 1 << 20
 TRACE_SUFFIXES = (".json", ".json.gz")
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class TraceError(ValueError):
-    """The trace cannot be read or is not a Kineto/chrome trace: one line, no traceback."""
-
-
-# --------------------------------------------------------------------------- typed records
-
-
-@dataclass(frozen=True, slots=True)
-class CpuOp:
-    """A `cpu_op` (aten::mm, autograd nodes, ...) on a host thread. Times in microseconds."""
-
-    name: str
-    ts: float
-    dur: float
-    tid: int | str
-    input_types: tuple[str, ...] = ()
-    input_dims: tuple[Any, ...] = ()
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-
-@dataclass(frozen=True, slots=True)
-class Annotation:
-    """A `user_annotation`: record_function ranges (DataLoader `__next__`, `Optimizer.step#SGD.step`, ...)."""
-
-    name: str
-    ts: float
-    dur: float
-    tid: int | str
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-
-@dataclass(frozen=True, slots=True)
-class StepMark:
-    """`ProfilerStep#N`, written by `prof.step()`."""
-
-    number: int
-    ts: float
-    dur: float
-    tid: int | str
-
-    @property
-    def name(self) -> str:
-        return f"ProfilerStep#{self.number}"
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeCall:
-    """A CUDA runtime or driver API call on a host thread (cudaLaunchKernel, cudaMemcpyAsync, ...)."""
-
-    name: str
-    ts: float
-    dur: float
-    tid: int | str
-    correlation: int | None
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-
-@dataclass(frozen=True, slots=True)
-class GpuEvent:
-    """A kernel, memcpy or memset on a device stream."""
-
-    kind: str  # "kernel" | "memcpy" | "memset"
-    name: str
-    ts: float
-    dur: float
-    device: int | None
-    stream: int | None
-    correlation: int | None
-    bytes: int | None = None
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-    @property
-    def pageable(self) -> bool:
-        return self.kind == "memcpy" and "pageable" in self.name.lower()
-
-    @property
-    def direction(self) -> str | None:
-        """ "HtoD", "DtoH", "DtoD", ... from `Memcpy HtoD (Pageable -> Device)`."""
-        match = re.search(r"\b([A-Za-z]to[A-Za-z])\b", self.name)
-        return match.group(1) if match else None
-
-    @property
-    def nccl(self) -> bool:
-        return self.kind == "kernel" and "nccl" in self.name.lower()
-
-
-@dataclass(frozen=True, slots=True)
-class PythonFrame:
-    """A `python_function` event (with_stack=True): `file(line): function`. The line is the frame's
-    line when the event was recorded: the def line for a frame entered while the profiler ran, the
-    line then running for one already running when it started; never the line of a call (the exact
-    line comes from the source file: torchenv.profile.sources)."""
-
-    name: str
-    ts: float
-    dur: float
-    tid: int | str
-    id: int | None
-    parent: int | None
-    file: str | None
-    line: int | None
-    function: str | None
-
-    @property
-    def end(self) -> float:
-        return self.ts + self.dur
-
-    @property
-    def where(self) -> str:
-        if self.file is None:
-            return self.name
-        return f"{self.function}() at {self.file}:{self.line}"
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryEvent:
-    """A `[memory]` instant event (profile_memory=True): an allocation (bytes > 0) or a free."""
-
-    ts: float
-    bytes: int
-    total_allocated: int | None
-    total_reserved: int | None
-    device_type: int | None  # 0 CPU, 1 CUDA
-    device_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceProperties:
-    index: int | None
-    name: str | None
-    cc_major: int | None
-    cc_minor: int | None
-    total_memory_bytes: int | None
-
-    @property
-    def cc(self) -> str | None:
-        if self.cc_major is None:
-            return None
-        return f"{self.cc_major}.{self.cc_minor or 0}"
-
-
-@dataclass(frozen=True, slots=True)
-class Trace:
-    """One rank's trace, decoded once."""
-
-    path: str
-    rank: int | None
-    world_size: int | None
-    backend: str | None
-    devices: tuple[DeviceProperties, ...]
-    steps: tuple[StepMark, ...]
-    cpu_ops: tuple[CpuOp, ...]
-    annotations: tuple[Annotation, ...]
-    runtime: tuple[RuntimeCall, ...]
-    gpu: tuple[GpuEvent, ...]
-    python: tuple[PythonFrame, ...]
-    memory: tuple[MemoryEvent, ...]
-    with_stack: bool | None = None
-    skipped_events: int = 0  # events of a known category whose fields were not usable
-    notes: tuple[str, ...] = ()
-
-    @property
-    def has_gpu(self) -> bool:
-        return bool(self.gpu)
-
-
-@dataclass(frozen=True, slots=True)
-class TraceSet:
-    """What `--trace` named: one trace or a folder of per-rank traces."""
-
-    path: str
-    traces: tuple[Trace, ...]
-    notes: tuple[str, ...] = field(default=())
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def read_trace(path: str | os.PathLike, *, limit: int = MAX_TRACE_BYTES) -> TraceSet:
@@ -422,131 +241,117 @@ MEMCPY_CATS = {"gpu_memcpy", "memcpy"}
 MEMSET_CATS = {"gpu_memset", "memset"}
 
 
+_COMPLETE_CATS = (
+    CPU_CATS | RUNTIME_CATS | KERNEL_CATS | MEMCPY_CATS | MEMSET_CATS | {"user_annotation", "python_function"}
+)
+
+
 def _decode(events: list, meta: dict, name: str, rank_hint: int | None) -> Trace:
-    steps: list[StepMark] = []
-    cpu_ops: list[CpuOp] = []
-    annotations: list[Annotation] = []
-    runtime: list[RuntimeCall] = []
-    gpu: list[GpuEvent] = []
-    python: list[PythonFrame] = []
-    memory: list[MemoryEvent] = []
+    buckets: dict[str, list] = {key: [] for key in ("steps", "cpu_ops", "annotations", "runtime", "gpu", "python")}
+    buckets["memory"] = []
     skipped = 0
     for event in events:
         if not isinstance(event, dict):
             skipped += 1
             continue
-        ph = event.get("ph")
-        cat = event.get("cat")
-        cat = cat.lower() if isinstance(cat, str) else ""
-        ev_name = event.get("name")
-        if not isinstance(ev_name, str):
-            ev_name = ""
-        args = event.get("args")
-        if not isinstance(args, dict):
-            args = {}
-        ts = _number(event.get("ts"))
-        if ph == "i" or ph == "I":
-            if ev_name == "[memory]" and ts is not None:
-                size = _int(args.get("Bytes"))
-                if size is None:
-                    skipped += 1
-                    continue
-                memory.append(
-                    MemoryEvent(
-                        ts=ts,
-                        bytes=size,
-                        total_allocated=_int(args.get("Total Allocated")),
-                        total_reserved=_int(args.get("Total Reserved")),
-                        device_type=_int(args.get("Device Type")),
-                        device_id=_int(args.get("Device Id")),
-                    )
-                )
-            continue
-        if ph != "X":
-            continue
-        dur = _number(event.get("dur"))
-        known = cat in CPU_CATS or cat in RUNTIME_CATS or cat in KERNEL_CATS or cat in MEMCPY_CATS
-        known = known or cat in MEMSET_CATS or cat in ("user_annotation", "python_function")
-        if not known:
-            continue
-        if ts is None or dur is None or dur < 0:
+        decoded = _decode_event(event)
+        if decoded is _SKIPPED:
             skipped += 1
-            continue
-        tid = _tid(event.get("tid"))
-        if cat in CPU_CATS:
-            cpu_ops.append(
-                CpuOp(
-                    ev_name,
-                    ts,
-                    dur,
-                    tid,
-                    _str_tuple(args.get("Input type")),
-                    tuple(args.get("Input Dims")) if isinstance(args.get("Input Dims"), list) else (),
-                )
-            )
-        elif cat == "user_annotation":
-            step = _STEP.match(ev_name)
-            if step:
-                steps.append(StepMark(int(step.group(1)), ts, dur, tid))
-            else:
-                annotations.append(Annotation(ev_name, ts, dur, tid))
-        elif cat in RUNTIME_CATS:
-            runtime.append(RuntimeCall(ev_name, ts, dur, tid, _int(args.get("correlation"))))
-        elif cat == "python_function":
-            match = _FRAME.match(ev_name)
-            python.append(
-                PythonFrame(
-                    ev_name,
-                    ts,
-                    dur,
-                    tid,
-                    _int(args.get("Python id")),
-                    _int(args.get("Python parent id")),
-                    match.group("file") if match else None,
-                    int(match.group("line")) if match else None,
-                    match.group("function") if match else None,
-                )
-            )
-        else:
-            kind = "kernel" if cat in KERNEL_CATS else "memcpy" if cat in MEMCPY_CATS else "memset"
-            device = _int(args.get("device"))
-            if device is None:
-                device = _int(event.get("pid"))
-            stream = _int(args.get("stream"))
-            if stream is None:
-                stream = _int(event.get("tid"))
-            gpu.append(
-                GpuEvent(kind, ev_name, ts, dur, device, stream, _int(args.get("correlation")), _int(args.get("bytes")))
-            )
-    dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else {}
-    rank = _int(dist.get("rank"))
-    if rank is None:
-        rank = _int(meta.get("rank"))
-    if rank is None:
-        rank = rank_hint
-    notes: list[str] = []
-    if skipped:
-        notes.append(f"{skipped} events without usable fields were skipped")
-    if not (steps or cpu_ops or gpu or annotations or runtime):
+        elif decoded is not None:
+            buckets[decoded[0]].append(decoded[1])
+    if not any(buckets[key] for key in ("steps", "cpu_ops", "gpu", "annotations", "runtime")):
         raise TraceError(f"{name}: no profiler events (no cpu_op, kernel or ProfilerStep events in traceEvents)")
+    dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else {}
     with_stack = meta.get("with_stack")
+    ordered = {key: tuple(sorted(rows, key=lambda e: e.ts)) for key, rows in buckets.items()}
     return Trace(
         path=name,
-        rank=rank,
+        rank=_first_int(dist.get("rank"), meta.get("rank"), rank_hint),
         world_size=_int(dist.get("world_size")),
         backend=dist.get("backend") if isinstance(dist.get("backend"), str) else None,
         devices=_devices(meta.get("deviceProperties")),
-        steps=tuple(sorted(steps, key=lambda s: s.ts)),
-        cpu_ops=tuple(sorted(cpu_ops, key=lambda e: e.ts)),
-        annotations=tuple(sorted(annotations, key=lambda e: e.ts)),
-        runtime=tuple(sorted(runtime, key=lambda e: e.ts)),
-        gpu=tuple(sorted(gpu, key=lambda e: e.ts)),
-        python=tuple(sorted(python, key=lambda e: e.ts)),
-        memory=tuple(sorted(memory, key=lambda e: e.ts)),
-        with_stack=bool(with_stack) if isinstance(with_stack, (bool, int)) else (True if python else None),
+        **ordered,
+        with_stack=bool(with_stack) if isinstance(with_stack, (bool, int)) else (True if ordered["python"] else None),
         skipped_events=skipped,
-        notes=tuple(notes),
+        notes=(f"{skipped} events without usable fields were skipped",) if skipped else (),
     )
+
+
+_SKIPPED = ("skipped", None)  # an event of a kind we read whose fields are unusable (counted, not raised)
+
+
+def _decode_event(event: dict) -> tuple[str, Any] | None:
+    """(bucket, record) for one event, None for a kind we do not read, _SKIPPED for an unusable one."""
+    cat = event.get("cat")
+    cat = cat.lower() if isinstance(cat, str) else ""
+    ev_name = event.get("name") if isinstance(event.get("name"), str) else ""
+    args = event.get("args") if isinstance(event.get("args"), dict) else {}
+    ts = _number(event.get("ts"))
+    ph = event.get("ph")
+    if ph in ("i", "I"):
+        return _memory_event(ev_name, ts, args)
+    if ph != "X" or cat not in _COMPLETE_CATS:
+        return None
+    dur = _number(event.get("dur"))
+    if ts is None or dur is None or dur < 0:
+        return _SKIPPED
+    tid = _tid(event.get("tid"))
+    if cat in CPU_CATS:
+        dims = args.get("Input Dims")
+        return "cpu_ops", CpuOp(
+            ev_name, ts, dur, tid, _str_tuple(args.get("Input type")), tuple(dims) if isinstance(dims, list) else ()
+        )
+    if cat == "user_annotation":
+        step = _STEP.match(ev_name)
+        if step:
+            return "steps", StepMark(int(step.group(1)), ts, dur, tid)
+        return "annotations", Annotation(ev_name, ts, dur, tid)
+    if cat in RUNTIME_CATS:
+        return "runtime", RuntimeCall(ev_name, ts, dur, tid, _int(args.get("correlation")))
+    if cat == "python_function":
+        return "python", _python_frame(ev_name, ts, dur, tid, args)
+    kind = "kernel" if cat in KERNEL_CATS else "memcpy" if cat in MEMCPY_CATS else "memset"
+    device = _first_int(args.get("device"), event.get("pid"))
+    stream = _first_int(args.get("stream"), event.get("tid"))
+    return "gpu", GpuEvent(
+        kind, ev_name, ts, dur, device, stream, _int(args.get("correlation")), _int(args.get("bytes"))
+    )
+
+
+def _memory_event(ev_name: str, ts: float | None, args: dict) -> tuple[str, Any] | None:
+    if ev_name != "[memory]" or ts is None:
+        return None
+    size = _int(args.get("Bytes"))
+    if size is None:
+        return _SKIPPED
+    return "memory", MemoryEvent(
+        ts=ts,
+        bytes=size,
+        total_allocated=_int(args.get("Total Allocated")),
+        total_reserved=_int(args.get("Total Reserved")),
+        device_type=_int(args.get("Device Type")),
+        device_id=_int(args.get("Device Id")),
+    )
+
+
+def _python_frame(ev_name: str, ts: float, dur: float, tid: int | str, args: dict) -> PythonFrame:
+    match = _FRAME.match(ev_name)
+    return PythonFrame(
+        ev_name,
+        ts,
+        dur,
+        tid,
+        _int(args.get("Python id")),
+        _int(args.get("Python parent id")),
+        match.group("file") if match else None,
+        int(match.group("line")) if match else None,
+        match.group("function") if match else None,
+    )
+
+
+def _first_int(*values: Any) -> int | None:
+    """The first value that reads as an int (the trace's field, then its fallbacks)."""
+    return next((number for number in map(_int, values) if number is not None), None)
 
 
 def _devices(value: Any) -> tuple[DeviceProperties, ...]:
