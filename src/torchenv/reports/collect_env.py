@@ -446,6 +446,7 @@ def _from_messages(fields: ReportFields, text: str) -> None:
 
 _D2_RULE = re.compile(r"^\s*-{6,}\s+-{6,}\s*$")
 _D2_ROW = re.compile(r"^\s*([A-Za-z_][\w .,/()-]*?)\s{2,}(\S.*?)\s*$")
+_D2_FIRST_ROW = re.compile(r"^\s*sys\.platform\s{2,}\S")  # detectron2's table always starts with this row
 
 
 def looks_like_detectron2(text: str) -> bool:
@@ -467,6 +468,8 @@ def parse_detectron2(text: str) -> ReportFields:
             in_table = not in_table
             consumed[number] = True
             continue
+        if not in_table and _D2_FIRST_ROW.match(line):
+            in_table = True  # a paste cut above the opening rule: the table starts at its sys.platform row (p153)
         if line.strip().startswith("PyTorch built with"):
             in_built_with = True
             consumed[number] = True

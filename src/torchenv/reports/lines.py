@@ -42,6 +42,7 @@ class TextFacts:
     """Facts any text stated, each None when nothing said so. Merged under a format parser's fields."""
 
     torch_version: str | None = None
+    torch_keyed: bool = False  # torch_version came from a key/value fact ("PyTorch: X"), not running text
     torch_not_importable: bool = False
     cuda_build: str | None = None  # from a "+cu121" variant or a "CUDA used to build" key
     cpu_build: bool = False  # "+cpu", a CPU conda build, "CUDA used to build: None"
@@ -121,7 +122,13 @@ _ALIASES = {
         "pytorch_version",
         "torch_version",
     ),
-    "cuda_build": ("cuda used to build pytorch", "torch.version.cuda", "cuda (pytorch)", "cuda version (pytorch)"),
+    "cuda_build": (
+        "cuda used to build pytorch",
+        "torch.version.cuda",
+        "cuda (pytorch)",
+        "cuda version (pytorch)",
+        "cuda build",  # a script printing torch.version.cuda under that label (issue 12, p157)
+    ),
     "available": (
         "is cuda available",
         "cuda available",
@@ -186,6 +193,11 @@ _TORCH_INLINE = (
     re.compile(r"\btorch-(\d+\.\d+\.\d+(?:\.post\d+)?)-cp\d+"),  # a downloaded wheel file name
     re.compile(r"\bPyTorch\W{1,4}(\d+\.\d+\.\d+(?:\.post\d+)?\+[\w.]+)"),  # prose "PyTorch `2.9.1+cpu`"
 )
+# A wheel URL or file name on a line that says the download or install failed names no installed torch
+# (issue 12, p105: "*Failed URL:* `https://…/torch-2.1.0a0+41361538.nv23.06-cp310-…whl`" returning 404).
+_FAILED_WHEEL = re.compile(
+    r"\b(?:fail(?:ed|s|ure)?|404|not found|could not|cannot|can't|unable to|not a supported wheel)\b", re.I
+)
 _CUDA_VARIANT = re.compile(r"\+cu(\d{2,3})\b")
 _CPU_VARIANT = re.compile(r"\+cpu\b")
 _CPU_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/)?cpu\b")
@@ -213,6 +225,12 @@ _GPU_INLINE = (
     re.compile(r"product:\s*\w+\s*\[(.+?)\]"),  # lshw
     re.compile(r"\]\s*\d+\)\s*(NVIDIA .+?)\s*$"),  # "[Crystools INFO] 0) NVIDIA GeForce RTX 5070 Ti"
     re.compile(r"^\s*(?:NVIDIA )?(?:GeForce |Tesla |Quadro |TITAN )?.+? with CUDA capability sm_\d+", re.I),
+    # a line that is only a GeForce model, as people write it under their OS ("Nvidia GeForce RTX 3050 laptop GPU",
+    # issue 12, p102)
+    re.compile(
+        r"^\s*((?:NVIDIA\s+)?(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}(?:\s?(?:Ti|SUPER))?(?:\s+Laptop)?(?:\s+GPU)?)\s*$",
+        re.I,
+    ),
 )
 _GPU_WORD = re.compile(
     r"\b(NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX|Jetson|Orin|Xavier|[AHBL]\d{2,3}\b|[TPVKM]\d{1,3}\b|GB\d{2,3}|A\d{4})",
@@ -222,15 +240,19 @@ _PY_INLINE = (
     re.compile(r"^\s*Python (\d\.\d{1,2}\.\d+)\s*[(|]"),  # "Python 3.10.6 (tags/v3.10.6…)" banner
     re.compile(r"\bPython-(\d\.\d{1,2}\.\d+)\b"),  # Ultralytics
     re.compile(r"python(\d\.\d{1,2})[/\\](?:site|dist)-packages"),
+    re.compile(r"\bPython (\d\.\d{1,2}\.\d+) on (?:Windows|Linux|win32|linux|darwin)\b"),  # SD.Next (issue 12, p114)
 )
 _WINDOWS = re.compile(
     r"(?:^|[\s'\"(=])[A-Za-z]:\\|\bWindows-\d|\bMicrosoft Windows\b|\bwin_amd64\b|\bPlatform: Windows\b|\bOS:\s*nt\b"
+    r"|\[MSC v\.\d+ (?:32|64) bit"  # CPython's banner on Windows: only the Windows builds use MSC (issue 12, p085)
+    r"|\bPython \d\.\d+(?:\.\d+)? on Windows\b"  # SD.Next's "Python 3.10.11 on Windows" (issue 12, p114)
 )
 _MACOS = re.compile(
     r"(?:^|[\s'\"(=])/Users/\w|~/opt/anaconda3|\bmacOS-\d|\bMac OS ?X\b|\bdarwin\b|\bApple M\d|\bmacosx_", re.I
 )
 _LINUX = re.compile(
     r"(?:^|[\s'\"(=])/(?:home|root|usr|opt|var|data|scratch|nix|mnt)/|\bLinux-\d|\bUbuntu\b|\bmanylinux|\bDebian\b|\bCentOS\b"
+    r"|\bPython \d\.\d+(?:\.\d+)? on Linux\b|\]\s+(?:::\s+[\w ,.]+?\s+)?on linux\s*$"  # SD.Next; CPython's REPL banner
 )
 _WSL = re.compile(r"microsoft-standard-WSL2|-Microsoft-x86_64|\d-Microsoft\b|/mnt/c/|/usr/lib/wsl/|\bWSL ?2?\b", re.I)
 _TEGRA = re.compile(r"-tegra\b|\btegra-|\bL4T\b|\bJetPack\b", re.I)
@@ -260,7 +282,9 @@ _CUDA_EXPECT = re.compile(
     r"(Torch not compiled with CUDA enabled|CUDA_PATH|NVIDIA GPU Computing Toolkit|nvidia driver was found|"
     r"--index-url https://download\.pytorch\.org/whl/cu|\bcudatoolkit\b|\bpytorch-cuda\b|device='cuda'|\.cuda\(\)|"
     r"to\(['\"]cuda|CUDA_VISIBLE_DEVICES|NVIDIA GeForce|nvidia-smi|"
-    r"\bPyTorch \S+ with CUDA \d{3,5}\b)",  # xFormers' "built for: PyTorch X with CUDA 1201": a CUDA companion
+    r"\bPyTorch \S+ with CUDA \d{3,5}\b|"  # xFormers' "built for: PyTorch X with CUDA 1201": a CUDA companion
+    # a CUDA device asked for: Ultralytics' "Invalid CUDA 'device=0' requested", "cuda:0", torch.device("cuda")
+    r"Invalid CUDA 'device=|\bcuda:\d+\b|torch\.device\(\s*['\"]cuda)",
     re.I,
 )
 
@@ -304,7 +328,9 @@ def _apply_key(facts: TextFacts, key: str, raw_key: str, value: str) -> str | No
         version = re.match(r"v?(\d+\.\d+(?:\.\d+)?(?:[\w.+-]*))", value)
         if not version:
             return None
-        facts.torch_version = facts.torch_version or version.group(1).rstrip(".,")
+        if not facts.torch_keyed:  # a stated key beats a version mentioned in running text (issue 12, p141)
+            facts.torch_version = version.group(1).rstrip(".,")
+            facts.torch_keyed = True
         paren = re.search(r"\((True|False|NA)\)\s*$", value)  # transformers/accelerate "(GPU?)" value
         if paren and paren.group(1) != "NA":
             facts.cuda_available = paren.group(1) == "True"
@@ -403,7 +429,13 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
             version = match.group(1)
             if match.lastindex and match.lastindex >= 2:
                 version = f"{version}+{match.group(2)}"
-            if facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
+            if (".whl" in low or "/whl/" in low) and _FAILED_WHEEL.search(line):
+                found.append("torch wheel not installed")
+                break
+            if facts.torch_keyed:  # only the local part of the same release may complete a stated version
+                if "+" in version and "+" not in facts.torch_version and version.split("+")[0] == facts.torch_version:
+                    facts.torch_version = version
+            elif facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
                 facts.torch_version = version
             if version not in facts.torch_versions:
                 facts.torch_versions.append(version)
@@ -434,7 +466,7 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
         if driver:
             facts.driver_version = driver.group(1)
             found.append("driver")
-    gpuish = "gpu" in low or cudaish or "product:" in low or ") nvidia" in low
+    gpuish = "gpu" in low or cudaish or "product:" in low or ") nvidia" in low or "geforce" in low or "rtx" in low
     for pattern in _GPU_INLINE if gpuish else ():
         match = pattern.search(line)
         if match:
@@ -449,7 +481,7 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
             facts.python_version = facts.python_version or match.group(1)
             found.append("python")
             break
-    if (":\\" in line or "win" in low or "nt" in low) and _WINDOWS.search(line):
+    if (":\\" in line or "win" in low or "nt" in low or "msc v." in low) and _WINDOWS.search(line):
         facts.os = facts.os or "windows"
     elif any(w in low for w in _MACOS_WORDS) and _MACOS.search(line):
         facts.os = facts.os or "macos"
