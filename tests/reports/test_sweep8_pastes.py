@@ -9,7 +9,8 @@ The top cause of these pastes was already right; the facts under it were not:
 - `CUDA build: None` (a script printing torch.version.cuda, p157) is a CPU build;
 - a torch wheel URL on a line saying it failed (`*Failed URL:*` returning 404, p105) names no installed torch;
 - Ultralytics' `Invalid CUDA 'device=0' requested` shows a GPU is meant to be used (p151);
-- a line that is only a GeForce model (`Nvidia GeForce RTX 3050 laptop GPU`, p102) names the GPU.
+- a line that is only a GeForce model (`Nvidia GeForce RTX 3050 laptop GPU`, p102) names the GPU;
+- a wheel URL keeps its `%2B` local part (`torch-2.0.1%2Brocm5.4.2`, p052) instead of reading as `torch-2.0.1`.
 """
 
 from __future__ import annotations
@@ -107,3 +108,9 @@ def test_a_line_naming_only_a_geforce_is_the_gpu():
     gpus = read_report(_paste("p102-")).facts.gpus.gpus
     assert known(gpus) and [g.name for g in gpus] == ["Nvidia GeForce RTX 3050 laptop GPU"]
     assert classify_text("My GPU is fast and the RTX 3050 works in games\n").facts.gpus == []
+
+
+def test_a_wheel_url_keeps_its_local_part():
+    # p052 (SD webui on an iGPU machine): pip's "Using cached https://.../torch-2.0.1%2Brocm5.4.2-cp311-...whl"
+    (line,) = [t for t in _paste("p052-").splitlines() if "%2B" in t]
+    assert classify_text(line + "\n").facts.torch_version == "2.0.1+rocm5.4.2"

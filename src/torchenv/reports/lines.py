@@ -184,12 +184,13 @@ _TORCH_INLINE = (
     # xFormers' own "built for:" block (xformers/_cpp_lib.py): "PyTorch 2.1.2+cu121 with CUDA 1201
     # (you have 2.1.2+cpu)": the installed torch is the one in parentheses, not the one it was built for
     re.compile(r"\bPyTorch \S+ with CUDA \S+ \(you have (\d+\.\d+\.\d+(?:\.post\d+)?(?:\.dev\d+)?(?:\+[\w.]+)?)\)"),
+    # a wheel URL: before `torch-X`, which would read it without its %2B local part (issue 12, p052)
+    re.compile(r"/whl/[\w.\-/]*?torch-(\d+\.\d+\.\d+(?:\.post\d+)?)%2B([\w.]+)-"),
     re.compile(
         r"\btorch[-= ]{1,2}(\d+\.\d+\.\d+(?:\.post\d+)?(?:a0)?(?:\.dev\d+)?(?:\+[\w.]+)?)"
     ),  # torch-2.4.1+cu121, torch==1.6.0
     re.compile(r"\b(?:pytorch|torch) version:?\s+(\d+\.\d+\.\d+[\w.+]*)", re.I),  # "pytorch version: 2.7.0+cu128"
     re.compile(r"\bTorch (\d+\.\d+\.\d+\+[\w.]+)"),  # SD.Next "Torch 2.0.0+cu118"
-    re.compile(r"/whl/[\w.\-/]*?torch-(\d+\.\d+\.\d+(?:\.post\d+)?)%2B(\w+)-"),  # a wheel URL
     re.compile(r"\btorch-(\d+\.\d+\.\d+(?:\.post\d+)?)-cp\d+"),  # a downloaded wheel file name
     re.compile(r"\bPyTorch\W{1,4}(\d+\.\d+\.\d+(?:\.post\d+)?\+[\w.]+)"),  # prose "PyTorch `2.9.1+cpu`"
 )
