@@ -333,6 +333,11 @@ def condition(name: str, details: dict[str, str], facts: Facts | None, text: str
         return known(torch) and known(torch.version) and known(torch.cuda) and torch.cuda is None
     if name == "no-gpu":
         return gpu_present(facts) is False
+    if name == "gpu-present":  # the machine shows an NVIDIA GPU (lspci, NVML, a listed GPU)
+        return gpu_present(facts) is True
+    if name == "cuda-variant":  # torch was installed as a CUDA variant (+cu118): chosen for an NVIDIA GPU
+        torch = facts.torch
+        return bool(known(torch) and known(torch.version) and re.search(r"\+cu\d", torch.version))
     if name == "container":
         return bool(known(facts.host.container) and facts.host.container)
     if name == "wsl":
@@ -386,6 +391,8 @@ def _variant_unpublished(text: str) -> bool:
 _FACTS_CONDITIONS = {
     "cpu-build",
     "no-gpu",
+    "gpu-present",
+    "cuda-variant",
     "container",
     "wsl",
     "shm-small",
@@ -424,12 +431,25 @@ def _find(row: ErrorPattern, flat: str, norm: str, offsets: list[int]) -> _Hit |
         if match and (first is None or match.start() < first.start):
             first = _Hit(match.start(), match.end())
     for signature in row.signatures:
-        at = norm.find(signature)
+        at = _find_signature(norm, signature, signature in row.bounded)
         if at >= 0:
             hit = _Hit(offsets[at], offsets[at + len(signature) - 1] + 1)
             if first is None or hit.start < first.start:
                 first = hit
     return first
+
+
+# what continues a name past a bounded signature's end: a word character, or a dot or dash before one
+_NAME_GOES_ON = re.compile(r"\w|[.-]\w")
+
+
+def _find_signature(norm: str, signature: str, bounded: bool) -> int:
+    """Where a signature first occurs in normalised text; a bounded one (its regex closed a quote after a name:
+    'torch') only where the name ends too, so 'no module named torch' does not match 'torchvision'."""
+    at = norm.find(signature)
+    while bounded and at >= 0 and _NAME_GOES_ON.match(norm, at + len(signature)):
+        at = norm.find(signature, at + 1)
+    return at
 
 
 def explain(text: str, facts: Facts | None, knowledge, *, errors: ErrorKnowledge | None = None) -> list[ExplainMatch]:

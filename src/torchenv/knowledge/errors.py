@@ -141,6 +141,16 @@ def derived_signature(pattern: str) -> str | None:
     return signature if len(signature) >= 16 else None
 
 
+# A quote right after the regex's last word ('torch') ends the name there: its signature must not match a longer
+# name ('torchvision', 'torch_scatter', 'torch.distributed'), though the quote itself is dropped by normalise.
+_QUOTE_AFTER_WORD = re.compile(r"\w\[(?:\\x22|\\x27|'|\"|\\x60|\\u2019)+\]\??$")
+
+
+def ends_at_name(pattern: str) -> bool:
+    """Whether a pattern's derived signature must end at a name boundary (see _QUOTE_AFTER_WORD)."""
+    return bool(_QUOTE_AFTER_WORD.search(pattern))
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorPattern:
     id: str
@@ -157,6 +167,7 @@ class ErrorPattern:
     signatures: tuple[str, ...] = ()  # normalised plain text (see normalise)
     explains: tuple[str, ...] = ()  # ids of rows (and doctor findings) this error is the cause of
     symptom: bool = False  # says what failed, not why: never ranked above a cause
+    bounded: frozenset[str] = frozenset()  # signatures that must end where a name ends (ends_at_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +200,9 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
         signatures = tuple(normalise(text) for text in row.get("signatures", []))
         if any(len(text) < 8 for text in signatures):
             raise ValueError(f"errors.toml: {row['id']} has a signature too short to be specific")
-        derived = (derived_signature(p) for p in row.get("patterns", []))
-        signatures += tuple(dict.fromkeys(d for d in derived if d and d not in signatures))
+        derived = [(derived_signature(p), ends_at_name(p)) for p in row.get("patterns", [])]
+        signatures += tuple(dict.fromkeys(d for d, _ in derived if d and d not in signatures))
+        bounded = frozenset(d for d, at_name in derived if d and at_name)
         rows.append(
             ErrorPattern(
                 id=row["id"],
@@ -207,6 +219,7 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
                 signatures=signatures,
                 explains=tuple(row.get("explains", [])),
                 symptom=bool(row.get("symptom", False)),
+                bounded=bounded,
             )
         )
     return ErrorKnowledge(version=doc.get("meta", {}).get("knowledge_version", "unknown"), patterns=tuple(rows))
@@ -243,6 +256,7 @@ __all__ = [
     "ErrorKnowledge",
     "ErrorPattern",
     "derived_signature",
+    "ends_at_name",
     "load_errors",
     "normalise",
     "normalise_with_offsets",
