@@ -186,7 +186,13 @@ def test_is_available_false_wordings(text, knowledge):
 
 @pytest.mark.parametrize(
     "text",
-    ["torch.cuda.is_available() returns True", "torch.cuda.is_available() = True", "if torch.cuda.is_available():"],
+    [
+        "torch.cuda.is_available() returns True",
+        "torch.cuda.is_available() = True",
+        "if torch.cuda.is_available():",
+        "torch.backends.mps.is_available() returns False",  # Apple's MPS, not CUDA
+        "torch.xpu.is_available() is False",
+    ],
 )
 def test_is_available_true_is_not_a_symptom(text, knowledge):
     assert "cuda-is-available-false" not in _ids(text, knowledge)
