@@ -681,3 +681,20 @@ def test_the_message_picks_the_cause_where_it_can(knowledge):
         knowledge,
     )[0]
     assert match.id == "dist-env-rendezvous-variable-unset" and "plain `python`" in match.cause
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NVRM: Xid (PCI:0000:79:00): 13, pid=79, Graphics Exception",
+        "NVRM: Xid (PCI:0000:01:00): 31, pid=7912, name=python, Ch 00000079, MMU Fault",
+    ],
+)
+def test_a_79_elsewhere_on_an_xid_line_is_not_xid_79(line, knowledge):
+    # the Xid number is the field after the PCI address; a bus, pid or channel 79 is not "fallen off the bus"
+    assert explain(line, None, knowledge)[0].id != "gpu-fallen-off-bus"
+
+
+def test_xid_79_in_prose_and_in_the_kernel_line(knowledge):
+    for text in ("NVRM: Xid (0000:03:00): 79, GPU has fallen off the bus", "we get Xid 79 errors on node 3"):
+        assert explain(text, None, knowledge)[0].id == "gpu-fallen-off-bus"
