@@ -195,6 +195,17 @@ def has_evidence(reading: TextReading) -> bool:
         or tf.container
         or tf.cuda_expected
         or tf.cpu_evidence
+        or tf.python_version
+        or tf.os_release
+        or tf.toolkits
+        or tf.libraries
+        or tf.environment
+        or tf.executable
+        or tf.cudnn_version is not None
+        or tf.arch_list
+        or tf.glibc
+        or tf.conda_prefix
+        or tf.other_displays
     )
 
 
@@ -215,7 +226,7 @@ def _read_format(clean: str) -> ParsedReport | None:
         return from_fields(fields, clean)
     if looks_like_smi_table(clean):
         return _read_smi_table(clean)
-    if re.search(r"^\s*(index|name)\s*,", clean, re.M) and "," in clean:
+    if ("--query-gpu=" in clean or re.search(r"^\s*(index|name)\s*,", clean, re.M)) and "," in clean:
         result = _read_smi_csv(clean)
         if result is not None:
             return result
@@ -238,6 +249,9 @@ def _read_json(text: str) -> ParsedReport:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return ParsedReport(format="json", facts=None, error=f"the input starts like JSON but does not parse ({exc})")
+    toolkit = data.get("cuda") if isinstance(data, dict) else None
+    if isinstance(toolkit, dict) and isinstance(toolkit.get("version"), str) and "kind" not in data:
+        return _read_cuda_version_json(toolkit["version"])
     if not isinstance(data, dict) or data.get("kind") != "torchenv.doctor" or not isinstance(data.get("facts"), dict):
         return ParsedReport(
             format="json",
@@ -257,6 +271,16 @@ def _read_json(text: str) -> ParsedReport:
     facts = _replace(facts, origin=f"torchenv doctor JSON from {origin}")
     notes = () if version == 1 else (f"schema_version {version!r}; this torchenv writes 1",)
     return ParsedReport(format="torchenv doctor JSON", facts=facts, missing=_missing(facts), notes=notes)
+
+
+def _read_cuda_version_json(version: str) -> ParsedReport:
+    """A CUDA toolkit's `version.json` (`{"cuda": {"name": "CUDA SDK", "version": "12.1.1"}, ...}`)."""
+    origin = "CUDA version.json report"
+    facts = _replace(
+        _bare_facts(origin),
+        cuda_toolkits=(CudaToolkit(path="(path not in the report)", version=version, source="version.json"),),
+    )
+    return ParsedReport(format="CUDA version.json", facts=facts, missing=_missing(facts))
 
 
 def _replace(facts: Facts, **changes) -> Facts:
@@ -554,6 +578,8 @@ def _torch_facts(
     arch_list: tuple[str, ...] | None = None,
     location: str | None = None,
     companions=None,
+    cudnn_version: int | None = None,
+    device_count: int | None = None,
 ) -> TorchFacts:
     unknown = Unknown(NOT_IN_REPORT)
     return TorchFacts(
@@ -567,11 +593,13 @@ def _torch_facts(
         debug=debug if debug is not None else unknown,
         cuda_available=cuda_available if cuda_available is not None else unknown,
         cuda_unavailable_reason=reason,
-        device_count=unknown,
+        device_count=device_count if device_count is not None else unknown,
         devices=(),
         arch_list=arch_list if arch_list else unknown,
         cudnn_enabled=unknown,
-        cudnn_version=Unknown("collect_env's cuDNN line is the system's cuDNN, not the one torch loads"),
+        cudnn_version=cudnn_version
+        if cudnn_version is not None
+        else Unknown("collect_env's cuDNN line is the system's cuDNN, not the one torch loads"),
         nccl_version=unknown,
         loaded_libraries=unknown,
         smoke=Unknown("a report has no GPU smoke test"),
@@ -641,8 +669,18 @@ def _read_smi_table(text: str) -> ParsedReport:
 
 
 def _read_smi_csv(text: str) -> ParsedReport | None:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("$", "#"))]
-    gpus, driver_version = parse_query_gpu_csv("\n".join(lines))
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith(("$", "#")) and "--query-gpu" not in line
+    ]
+    # `--format=csv,noheader`: the fields are the ones the command line asked for, in its order
+    asked = re.search(r"--query-gpu[= ]([\w.,]+)", text)
+    fields = tuple(f.strip() for f in asked.group(1).split(",") if f.strip()) if asked else None
+    if fields:
+        gpus, driver_version = parse_query_gpu_csv("\n".join(lines), fields)
+    else:
+        gpus, driver_version = parse_query_gpu_csv("\n".join(lines))
     if not gpus:
         return None
     origin = "nvidia-smi --query-gpu report"
@@ -767,6 +805,10 @@ def augment_facts(facts: Facts, tf: TextFacts) -> Facts:
         host_changes["wsl"] = True
     if host.arch == "unknown" and tf.tegra:
         host_changes["arch"] = "aarch64"
+    if not known(host.os_release) and tf.os_release:
+        host_changes["os_release"] = tf.os_release
+    if not known(host.glibc) and tf.glibc:
+        host_changes["glibc"] = tf.glibc
     changes: dict = {}
     if host_changes:
         changes["host"] = dataclasses.replace(host, **host_changes)
@@ -776,6 +818,8 @@ def augment_facts(facts: Facts, tf: TextFacts) -> Facts:
         driver_changes["version"] = tf.driver_version
     if not known(driver.cuda_driver_version) and tf.driver_cuda:
         driver_changes["cuda_driver_version"] = tf.driver_cuda
+    if not known(driver.kernel_module) and tf.kernel_module:
+        driver_changes["kernel_module"] = tf.kernel_module
     if driver_changes:
         changes["driver"] = dataclasses.replace(driver, **driver_changes)
     if not known(facts.gpus.gpus):
@@ -784,17 +828,34 @@ def augment_facts(facts: Facts, tf: TextFacts) -> Facts:
             if name not in names:
                 names.append(name)
         if names:
+            ccs = [tf.gpu_cc.get(n) for n in names]
+            if tf.cc and not ccs[0]:
+                ccs[0] = tf.cc  # get_device_capability() of the current device, the first
             changes["gpus"] = GpuInventory(
-                source=facts.gpus.source, gpus=tuple(_gpu(i, n, None, None) for i, n in enumerate(names))
+                source=facts.gpus.source,
+                gpus=tuple(_gpu(i, n, cc, None) for i, (n, cc) in enumerate(zip(names, ccs, strict=True))),
             )
         elif tf.no_gpu:
             changes["gpus"] = GpuInventory(source=facts.gpus.source, gpus=())
     changes.update(_augment_torch(facts, tf))
     changes.update(_augment_python(facts, tf))
-    if not known(facts.cuda_toolkits) and tf.system_cuda:
-        changes["cuda_toolkits"] = (
-            CudaToolkit(path="(path not in the report)", version=tf.system_cuda, source="report text: nvcc"),
+    if not known(facts.cuda_toolkits) and (tf.system_cuda or tf.toolkits):
+        toolkits = []
+        if tf.system_cuda:
+            toolkits.append(
+                CudaToolkit(path="(path not in the report)", version=tf.system_cuda, source="report text: nvcc")
+            )
+        for path, version, source in tf.toolkits:
+            if not any(version.startswith(t.version) or t.version.startswith(version) for t in toolkits):
+                toolkits.append(CudaToolkit(path=path, version=version, source=f"report text: {source}"))
+        changes["cuda_toolkits"] = tuple(toolkits)
+    if not known(facts.system_libraries) and tf.libraries:
+        changes["system_libraries"] = tuple(
+            SystemLibrary(name=stem, version=version, path="(path not in the report)", via=f"report text: {via}")
+            for stem, version, via in tf.libraries
         )
+    if tf.environment and any(k not in facts.environment for k in tf.environment):
+        changes["environment"] = {**tf.environment, **facts.environment}
     return dataclasses.replace(facts, **changes) if changes else facts
 
 
@@ -815,7 +876,10 @@ def _augment_torch(facts: Facts, tf: TextFacts) -> dict:
                     version=version,
                     cuda=_text_cuda(tf, version),
                     cuda_available=tf.cuda_available if tf.cuda_available is not None else None,
+                    arch_list=tuple(tf.arch_list) if tf.arch_list else None,
+                    location=tf.torch_location,
                     companions=_text_companions(tf),
+                    **_text_torch_extras(tf),
                 )
             }
         if tf.torch_not_importable:
@@ -839,7 +903,24 @@ def _augment_torch(facts: Facts, tf: TextFacts) -> dict:
             torch_changes["cuda"] = cuda
     if not known(torch.cuda_available) and tf.cuda_available is not None:
         torch_changes["cuda_available"] = tf.cuda_available
+    if not known(torch.arch_list) and tf.arch_list:
+        torch_changes["arch_list"] = tuple(tf.arch_list)
+    if not known(torch.location) and tf.torch_location:
+        torch_changes["location"] = tf.torch_location
+    for name, value in _text_torch_extras(tf).items():
+        if not known(getattr(torch, name)):
+            torch_changes[name] = value
     return {"torch": dataclasses.replace(torch, **torch_changes)} if torch_changes else {}
+
+
+def _text_torch_extras(tf: TextFacts) -> dict:
+    """What torch itself answered in the text (REPL, torch.__config__.show()): its cuDNN, its device count."""
+    extras: dict = {}
+    if tf.cudnn_version is not None:
+        extras["cudnn_version"] = tf.cudnn_version
+    if tf.device_count is not None:
+        extras["device_count"] = tf.device_count
+    return extras
 
 
 def _text_companions(tf: TextFacts) -> tuple[Companion, ...] | Unknown:
@@ -855,9 +936,12 @@ def _augment_python(facts: Facts, tf: TextFacts) -> dict:
     conda = [CondaPackage(name=n, version=v, build=b, channel=Unknown(NOT_IN_REPORT)) for n, v, b in tf.conda_builds]
     pip = list(dict.fromkeys(tf.packages))
     if not known(facts.python):
-        if not (tf.python_version or pip or conda):
+        if not (tf.python_version or pip or conda or tf.executable or tf.conda_prefix):
             return {}
-        return {"python": _python(tf.python_version, pip or None, conda or None, "")}
+        python = _python(tf.python_version, pip or None, conda or None, "")
+        if not known(python):  # only the interpreter's path or the conda env is stated
+            python = _python("unknown", None, None, "")
+        return {"python": _with_interpreter(python, tf)}
     changes: dict = {}
     if not known(facts.python.distributions) and pip:
         changes["distributions"] = tuple(
@@ -868,7 +952,21 @@ def _augment_python(facts: Facts, tf: TextFacts) -> dict:
         changes["conda_packages"] = tuple(conda)
     if facts.python.version == "unknown" and tf.python_version:
         changes["version"] = tf.python_version
-    return {"python": dataclasses.replace(facts.python, **changes)} if changes else {}
+    python = dataclasses.replace(facts.python, **changes) if changes else facts.python
+    with_interpreter = _with_interpreter(python, tf)
+    return {"python": with_interpreter} if with_interpreter is not facts.python else {}
+
+
+def _with_interpreter(python: PythonEnv, tf: TextFacts) -> PythonEnv:
+    """The interpreter `which python` / sys.executable named, and the conda env `conda info` showed."""
+    import dataclasses
+
+    changes: dict = {}
+    if tf.executable and python.executable == "python":
+        changes["executable"] = tf.executable
+    if tf.conda_prefix and not python.conda_prefix:
+        changes["conda_prefix"] = tf.conda_prefix
+    return dataclasses.replace(python, **changes) if changes else python
 
 
 __all__ = [

@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import producers
+
 KINDS = ("blank", "noise", "fact", "message", "prose")
 
 
@@ -65,6 +67,22 @@ class TextFacts:
     torch_versions: list[str] = field(default_factory=list)  # every torch version the text states, in order
     cpu_evidence: list[str] = field(default_factory=list)  # lines installing from the CPU index (whl/cpu)
     stated_cuda: str | None = None  # "cuda version: 10.0" with nothing saying whose (driver, toolkit or build)
+    # what the producers' own layouts state (reports/producers.py)
+    cudnn_version: int | None = None  # torch.backends.cudnn.version(), torch.__config__'s CuDNN
+    device_count: int | None = None
+    cc: tuple[int, int] | None = None  # a compute capability not tied to a GPU name (get_device_capability())
+    gpu_cc: dict[str, tuple[int, int]] = field(default_factory=dict)  # GPU name -> compute capability
+    arch_list: list[str] = field(default_factory=list)
+    torch_location: str | None = None
+    kernel_module: str | None = None  # "open" or "proprietary" (/proc/driver/nvidia/version)
+    os_release: str | None = None
+    glibc: str | None = None
+    toolkits: list[tuple[str, str, str]] = field(default_factory=list)  # (path, version, source)
+    libraries: list[tuple[str, str, str]] = field(default_factory=list)  # (stem, version, via)
+    environment: dict[str, str] = field(default_factory=dict)  # CUDA-related variables echoed
+    executable: str | None = None  # the interpreter `which python` / sys.executable named
+    conda_prefix: str | None = None
+    other_displays: bool = False  # a display list (system_profiler) named only non-NVIDIA adapters
 
 
 @dataclass(slots=True)
@@ -212,7 +230,7 @@ _SMI_HEADER = re.compile(
     r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A|ERR!))?", re.I
 )
 _SMI_ROW = re.compile(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off|WDDM|TCC|MCDM|N/A)\s*\|")
-_NVRM = re.compile(r"NVRM version:.*?Kernel Module\s+([\d.]+)")
+_NVRM = re.compile(r"NVRM version:.*?(Open )?Kernel Module(?: for \w+)?\s+(\d{3,4}\.\d{1,3}(?:\.\d{1,3})?)\b")
 _NVCC = re.compile(r"Cuda compilation tools, release (\d+\.\d+)|Build cuda_(\d+\.\d+)\.r")
 _FOUND_VERSION = re.compile(r"(?:too old \(found version|_cuda_getDriverVersion\(\)\D*?)\s*(\d{4,5})")
 _DRIVER_INLINE = re.compile(
@@ -242,6 +260,9 @@ _PY_INLINE = (
     re.compile(r"\bPython-(\d\.\d{1,2}\.\d+)\b"),  # Ultralytics
     re.compile(r"python(\d\.\d{1,2})[/\\](?:site|dist)-packages"),
     re.compile(r"\bPython (\d\.\d{1,2}\.\d+) on (?:Windows|Linux|win32|linux|darwin)\b"),  # SD.Next (issue 12, p114)
+    re.compile(r"^\s*Python (\d\.\d{1,2}\.\d+)\s*$"),  # `python --version`
+    # a wheel's tag: pip picks the wheel of the interpreter it runs under (torch-2.1.0%2Bcu121-cp311-cp311-…)
+    re.compile(r"\b(?:torch|torchvision|torchaudio)-\d[\w.%+]*-cp(3)(\d{1,2})-cp3\d{1,2}\b"),
 )
 _WINDOWS = re.compile(
     r"(?:^|[\s'\"(=])[A-Za-z]:\\|\bWindows-\d|\bMicrosoft Windows\b|\bwin_amd64\b|\bPlatform: Windows\b|\bOS:\s*nt\b"
@@ -253,7 +274,7 @@ _MACOS = re.compile(
 )
 _LINUX = re.compile(
     r"(?:^|[\s'\"(=])/(?:home|root|usr|opt|var|data|scratch|nix|mnt)/|\bLinux-\d|\bUbuntu\b|\bmanylinux|\bDebian\b|\bCentOS\b"
-    r"|\bPython \d\.\d+(?:\.\d+)? on Linux\b|\]\s+(?:::\s+[\w ,.]+?\s+)?on linux\s*$"  # SD.Next; CPython's REPL banner
+    r"|\blinux_(?:x86_64|aarch64)\b|\bPython \d\.\d+(?:\.\d+)? on Linux\b|\]\s+(?:::\s+[\w ,.]+?\s+)?on linux\s*$"  # SD.Next; CPython's REPL banner
 )
 _WSL = re.compile(r"microsoft-standard-WSL2|-Microsoft-x86_64|\d-Microsoft\b|/mnt/c/|/usr/lib/wsl/|\bWSL ?2?\b", re.I)
 _TEGRA = re.compile(r"-tegra\b|\btegra-|\bL4T\b|\bJetPack\b", re.I)
@@ -275,10 +296,6 @@ _PIP_LOG = re.compile(
     re.I,
 )
 _INSTALLED = re.compile(r"Successfully installed (.*)$")
-_REPL_ASKS = re.compile(r"(torch\.__version__|torch\.version\.cuda|torch\.cuda\.is_available\(\))")
-_BARE_ASK = re.compile(
-    r"^(?:print\()?\s*(torch\.__version__|torch\.version\.cuda|torch\.cuda\.is_available\(\))\s*\)?;?$"
-)
 _CUDA_EXPECT = re.compile(
     r"(Torch not compiled with CUDA enabled|CUDA_PATH|NVIDIA GPU Computing Toolkit|nvidia driver was found|"
     r"--index-url https://download\.pytorch\.org/whl/cu|\bcudatoolkit\b|\bpytorch-cuda\b|device='cuda'|\.cuda\(\)|"
@@ -406,6 +423,23 @@ _LINUX_WORDS = ("linux", "ubuntu", "debian", "centos")
 _PACKAGE_WORDS = ("torch", "cud", "cpuonly", "xformers", "triton", "flash", "nvidia", "detectron", "vllm")
 
 
+def _os_of_line(facts: TextFacts, line: str, low: str, found: list[str]) -> None:
+    """The OS, WSL and Tegra a line's paths and kernel strings name."""
+    if (":\\" in line or "win" in low or "nt" in low or "msc v." in low) and _WINDOWS.search(line):
+        facts.os = facts.os or "windows"
+    elif any(w in low for w in _MACOS_WORDS) and _MACOS.search(line):
+        facts.os = facts.os or "macos"
+    elif ("/" in line or any(w in low for w in _LINUX_WORDS)) and _LINUX.search(line):
+        facts.os = facts.os or "linux"
+    if ("microsoft" in low or "wsl" in low or "/mnt/c/" in low) and _WSL.search(line):
+        facts.wsl = True
+        facts.os = "linux" if facts.os in (None, "windows") and "/mnt/" in line else facts.os
+        found.append("wsl")
+    if ("tegra" in low or "l4t" in low or "jetpack" in low) and _TEGRA.search(line):
+        facts.tegra = True
+        found.append("tegra")
+
+
 def _inline(facts: TextFacts, line: str) -> list[str]:
     """Facts stated inline anywhere in a line; returns their names."""
     found: list[str] = []
@@ -451,7 +485,8 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
         found.append("cuda_available")
     nvrm = _NVRM.search(line) if "NVRM" in line else None
     if nvrm:
-        facts.driver_version = facts.driver_version or nvrm.group(1)
+        facts.driver_version = facts.driver_version or nvrm.group(2)
+        facts.kernel_module = facts.kernel_module or ("open" if nvrm.group(1) else "proprietary")
         found.append("driver (kernel module)")
     nvcc = _NVCC.search(line) if cudaish else None
     if nvcc:
@@ -476,25 +511,14 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
                 facts.gpus.append(name)
                 found.append("gpu")
             break
-    for pattern in _PY_INLINE if "python" in low else ():
+    for pattern in _PY_INLINE if "python" in low or "-cp3" in low else ():
         match = pattern.search(line)
         if match:
-            facts.python_version = facts.python_version or match.group(1)
+            stated = match.group(1) if match.lastindex == 1 else f"{match.group(1)}.{match.group(2)}"
+            facts.python_version = facts.python_version or stated
             found.append("python")
             break
-    if (":\\" in line or "win" in low or "nt" in low or "msc v." in low) and _WINDOWS.search(line):
-        facts.os = facts.os or "windows"
-    elif any(w in low for w in _MACOS_WORDS) and _MACOS.search(line):
-        facts.os = facts.os or "macos"
-    elif ("/" in line or any(w in low for w in _LINUX_WORDS)) and _LINUX.search(line):
-        facts.os = facts.os or "linux"
-    if ("microsoft" in low or "wsl" in low or "/mnt/c/" in low) and _WSL.search(line):
-        facts.wsl = True
-        facts.os = "linux" if facts.os in (None, "windows") and "/mnt/" in line else facts.os
-        found.append("wsl")
-    if ("tegra" in low or "l4t" in low or "jetpack" in low) and _TEGRA.search(line):
-        facts.tegra = True
-        found.append("tegra")
+    _os_of_line(facts, line, low, found)
     kernel = _KERNEL.search(line) if "linux-" in low else None
     if kernel:
         facts.kernel = facts.kernel or kernel.group(1)
@@ -544,6 +568,21 @@ def _key_value(facts: TextFacts, line: str) -> str | None:
     return _apply_key(facts, key, raw_key, match.group("value"))
 
 
+def _asks_torch(stripped: str) -> list[list[str]]:
+    """A line that is only code asking torch (`print(torch.cuda.is_available())`, `torch.__version__`) or a
+    `python -c "..."` one-liner: the questions its output lines answer. Running text naming the same calls asks nothing."""
+    if "python" in stripped and "-c" in stripped:
+        return producers.questions_in(stripped)
+    if not _CODE_ONLY_GATE.search(stripped):
+        return []
+    rest = _CODE_NOISE.sub("", producers.ASK.sub("", stripped))
+    return producers.questions_in(stripped) if not rest else []
+
+
+_CODE_ONLY_GATE = re.compile(r"^(?:print\s*\(|import torch|torch\.|sys\.|platform\.)")
+_CODE_NOISE = re.compile(r"import torch|import sys|import platform|print|[\s(),;]")
+
+
 def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
     """Classify every line of already-normalised text and collect the facts and messages it states."""
     facts = TextFacts()
@@ -551,7 +590,7 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
     messages: list[str] = []
     in_fence_after_message = False
     in_traceback = False
-    repl_question: str | None = None
+    state = producers.ProducerState()
     # Logs repeat lines (progress bars, the same warning per step): a line whose classification does not
     # depend on the lines around it is classified, and its facts applied, once.
     seen: dict[str, tuple[str, str, bool]] = {}
@@ -564,7 +603,7 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             continue
         if len(stripped) > 2000:  # one giant line (minified output, a binary dump): look at its head only
             line = stripped = stripped[:2000]
-        if repl_question is None and line in seen:
+        if not state.answers and state.block is None and line in seen:
             kind, detail, traceback = seen[line]
             records.append(LineRecord(number, kind, detail, line))
             if kind == "message":
@@ -574,17 +613,22 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             if detail == "markup":
                 in_fence_after_message = False
             continue
-        if repl_question is not None and not _PROMPT.match(line):
-            detail = _repl_answer(facts, repl_question, stripped)
-            repl_question = None
-            if detail:
-                records.append(LineRecord(number, "fact", detail, line))
-                continue
         prompt = _PROMPT.match(line)
+        if state.answers and not prompt:
+            if _EXCEPTION.search(stripped) or _TRACE_FRAME.match(line):
+                pass  # a warning printed before the answer: the question still waits
+            else:
+                detail = producers.answer(facts, state, state.answers.pop(0), stripped)
+                if detail:
+                    if "environment" in detail or "interpreter" in detail:
+                        _inline(facts, line)  # a path names the OS, /usr/lib/wsl/ the WSL
+                    records.append(LineRecord(number, "fact", detail, line))
+                    continue
+                state.answers.clear()
         if prompt:
             command = prompt.group("cmd") or ""
-            asked = _REPL_ASKS.search(command)
-            repl_question = asked.group(1) if asked else None
+            state.answers = producers.questions_in(command)
+            state.block = None
             found = _inline(facts, line)
             if _EXCEPTION.search(command) or _MESSAGE_HINT.search(command):
                 records.append(LineRecord(number, "message", "prompt line with an error", line))
@@ -592,10 +636,15 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
                 continue
             records.append(LineRecord(number, "fact" if found else "noise", ", ".join(found) or "shell prompt", line))
             continue
-        bare = _BARE_ASK.match(stripped)
-        if bare:  # `print(torch.cuda.is_available())` pasted without a prompt, its output on the next line
-            repl_question = bare.group(1)
+        asked = _asks_torch(stripped) if ("torch" in stripped or "sys." in stripped) else []
+        if asked:  # `print(torch.cuda.is_available())` pasted without a prompt, its output on the next line
+            state.answers = asked
             records.append(LineRecord(number, "noise", "code asking torch", line))
+            continue
+        produced = producers.read_line(facts, state, line)
+        if produced:
+            _os_of_line(facts, line, stripped.lower(), produced)
+            records.append(LineRecord(number, "fact", ", ".join(produced), line))
             continue
         if _FENCE.match(line) or _RULE.match(stripped) or _HTML.match(line):
             records.append(LineRecord(number, "noise", "markup", line))
@@ -613,12 +662,15 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             messages.append(stripped)
             continue
         key_fact = _key_value(facts, line)
+        if key_fact is None and state.nvidia_seen and "driver version" in line.lower():
+            key_fact = _windows_driver(facts, state, line)
         inline = _inline(facts, line)
         if key_fact or inline:
             detail = ", ".join(([key_fact] if key_fact else []) + inline)
             kind = "message" if _MESSAGE_HINT.search(stripped) and not key_fact else "fact"
             records.append(LineRecord(number, kind, detail, line))
-            seen[line] = (kind, detail, False)
+            if state.block is None:
+                seen[line] = (kind, detail, False)
             if kind == "message":
                 messages.append(stripped)
             continue
@@ -627,28 +679,20 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             messages.append(stripped)
             continue
         records.append(LineRecord(number, "noise" if _MARKDOWN_HEAD.match(line) else "prose", "", line))
+    if facts.other_displays and not facts.gpus:
+        facts.no_gpu = True  # the display list names its adapters, and none is NVIDIA's
     return TextReading(records, facts, messages)
 
 
-def _repl_answer(facts: TextFacts, question: str, answer: str) -> str | None:
-    value = answer.strip().strip("'\"")
-    if question == "torch.__version__":
-        match = re.match(r"(\d+\.\d+\.\d+[\w.+]*)$", value)
-        if match:
-            facts.torch_version = facts.torch_version or match.group(1)
-            return "torch (REPL)"
-    elif question == "torch.version.cuda":
-        if value == "None":
-            facts.cpu_build = True
-            return "cuda_build: none (REPL)"
-        if re.match(r"\d+\.\d+", value):
-            facts.cuda_build = facts.cuda_build or value
-            return "cuda_build (REPL)"
-    elif question == "torch.cuda.is_available()":
-        found = _bool(value)
-        if found is not None:
-            facts.cuda_available = found if facts.cuda_available is None else facts.cuda_available
-            return "cuda_available (REPL)"
+def _windows_driver(facts: TextFacts, state: producers.ProducerState, line: str) -> str | None:
+    """dxdiag's `Driver Version: 31.0.15.4633` under an NVIDIA card: NVIDIA's Windows numbering of driver 546.33."""
+    match = _KEY_VALUE.match(line)
+    if not match or match.group("key").strip().lower() != "driver version":
+        return None
+    driver = producers.windows_driver_if_nvidia(state, match.group("value"))
+    if driver:
+        facts.driver_version = facts.driver_version or driver
+        return "driver (Windows numbering)"
     return None
 
 

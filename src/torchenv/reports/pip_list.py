@@ -30,8 +30,18 @@ def parse_pip_freeze(text: str) -> list[tuple[str, str]]:
             continue
         direct = _DIRECT.match(line)
         if direct and "://" in direct.group(2):
-            found.append((canonical_name(direct.group(1)), "(direct URL)"))
+            found.append((canonical_name(direct.group(1)), wheel_version(direct.group(2)) or "(direct URL)"))
     return found
+
+
+_WHEEL = re.compile(r"/([A-Za-z0-9][\w.]*?)-(\d[\w.!]*(?:(?:\+|%2[Bb])[\w.]+)?)-[\w.]+-[\w.]+-[\w.]+\.whl(?:[#?].*)?$")
+
+
+def wheel_version(url: str) -> str | None:
+    """The version in a PEP 610 direct URL's wheel file name (`.../torch-2.1.0%2Bcu121-cp310-…whl` is
+    2.1.0+cu121); None for a sdist, a VCS URL or a folder."""
+    match = _WHEEL.search(url)
+    return match.group(2).replace("%2B", "+").replace("%2b", "+") if match else None
 
 
 def parse_pip_list(text: str) -> list[tuple[str, str]]:
