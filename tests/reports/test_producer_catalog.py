@@ -647,3 +647,49 @@ def test_no_sample_is_refused(sample, knowledge):
 def test_every_sample_names_its_format_source():
     assert all(s.source.startswith("http") for s in SAMPLES)
     assert len({s.producer for s in SAMPLES}) == len(SAMPLES)
+
+
+# --- the rules do not overreach -------------------------------------------------------------------------
+
+
+def test_a_warning_before_the_answer_leaves_the_question_waiting():
+    text = (
+        ">>> torch.cuda.is_available()\n"
+        "/opt/conda/lib/python3.10/site-packages/torch/cuda/__init__.py:138: UserWarning: CUDA initialization: "
+        "The NVIDIA driver on your system is too old (found version 11040).\n"
+        "False\n"
+    )
+    parsed = read_report(text)
+    assert parsed.facts.torch is not None
+    assert parsed.evidence.cuda_available is False
+    assert "UserWarning" in parsed.messages
+
+
+def test_running_text_naming_a_call_asks_nothing():
+    parsed = read_report("I ran torch.cuda.get_device_name(0) in my notebook\nNVIDIA GeForce RTX 3060 is my card\n")
+    assert parsed.evidence.gpus == []  # the second line is prose, not the call's answer
+
+
+def test_an_intel_driver_version_is_not_the_nvidia_driver():
+    text = (
+        "           Card name: Intel(R) UHD Graphics 770\n"
+        "      Driver Version: 31.0.101.4502\n"
+        "           Card name: NVIDIA GeForce RTX 3060\n"
+        "      Driver Version: 31.0.15.5222\n"
+    )
+    parsed = read_report(text)
+    assert summary(parsed)["driver"] == "552.22"
+    assert summary(parsed)["gpus"] == ["NVIDIA GeForce RTX 3060"]
+
+
+def test_conda_info_python_is_the_environment_s_only_in_base():
+    base = (
+        "     active environment : base\n         python version : 3.12.1.final.0\n               platform : win-64\n"
+    )
+    assert summary(read_report(base))["python"] == "3.12.1"
+    assert summary(read_report(base))["os"] == "windows"
+
+
+def test_pip_freeze_direct_url_without_a_wheel_keeps_no_invented_version():
+    parsed = read_report("numpy==1.26.3\ntorch @ git+https://github.com/pytorch/pytorch@abc123\n")
+    assert summary(parsed)["torch"] is None or summary(parsed)["torch"] == "(direct URL)"
