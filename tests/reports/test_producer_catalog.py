@@ -693,3 +693,23 @@ def test_conda_info_python_is_the_environment_s_only_in_base():
 def test_pip_freeze_direct_url_without_a_wheel_keeps_no_invented_version():
     parsed = read_report("numpy==1.26.3\ntorch @ git+https://github.com/pytorch/pytorch@abc123\n")
     assert summary(parsed)["torch"] is None or summary(parsed)["torch"] == "(direct URL)"
+
+
+def test_a_traceback_line_is_not_the_device_name():
+    text = (
+        ">>> torch.cuda.get_device_name(0)\n"
+        "Traceback (most recent call last):\n"
+        '  File "<stdin>", line 1, in <module>\n'
+        '  File "/usr/lib/python3/dist-packages/torch/cuda/__init__.py", line 419, in get_device_name\n'
+        "    return get_device_properties(device).name\n"
+        "RuntimeError: Found no NVIDIA driver on your system.\n"
+    )
+    parsed = read_report(text)
+    assert parsed.evidence.gpus == []
+    assert "Found no NVIDIA driver" in parsed.messages
+
+
+def test_proc_version_names_the_kernel():
+    text = "Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) (gcc (GCC) 11.2.0) #1 SMP\n"
+    got = summary(read_report(text))
+    assert got["kernel"] == "5.15.153.1-microsoft-standard-WSL2 (WSL 2)" and got["wsl"] is True

@@ -615,8 +615,8 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             continue
         prompt = _PROMPT.match(line)
         if state.answers and not prompt:
-            if _EXCEPTION.search(stripped) or _TRACE_FRAME.match(line):
-                pass  # a warning printed before the answer: the question still waits
+            if _EXCEPTION.search(stripped) or _TRACE_FRAME.match(line) or (in_traceback and _TRACE_CONT.match(line)):
+                pass  # a warning or a traceback printed before the answer: the question still waits
             else:
                 detail = producers.answer(facts, state, state.answers.pop(0), stripped)
                 if detail:

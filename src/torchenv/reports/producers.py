@@ -127,7 +127,8 @@ def _apply_answer(facts: TextFacts, state: ProducerState, question: str, raw: st
             facts.device_count = int(value)
             return "device_count (REPL)"
     elif question == "torch.cuda.get_device_name()":
-        if value and not value.startswith(("Traceback", "RuntimeError", "AssertionError")):
+        # the REPL quotes it, print() does not; either way a GPU's name, not a line of a traceback
+        if value and "(" not in value and (raw.strip()[:1] in "'\"" or _GPU_NAME_WORD.search(value)):
             _add_gpu(facts, state, value)
             return "gpu (REPL)"
     elif question == "torch.cuda.get_device_capability()":
@@ -178,7 +179,9 @@ _LSPCI = re.compile(
     re.I,
 )
 _LSMOD = re.compile(r"^(nvidia(?:_uvm|_drm|_modeset|_peermem)?)\s+\d+\s+\d+(?:\s+\S+)?\s*$")
-_UNAME = re.compile(r"^(Linux|Darwin)\s+\S+\s+(\d+\.\d+[\w.\-+~]*)\s+(?:#\d+|Darwin Kernel)")
+# `uname -a` (Linux host 6.5.0-14-generic #14~22.04.1-Ubuntu ...) and /proc/version (Linux version 6.5.0-14-generic (...))
+_UNAME = re.compile(r"^(Linux|Darwin)\s+\S+\s+(\d+\.\d+[\w.\-+~]*)\s+(?:#\d+|Darwin Kernel|\()")
+_GPU_NAME_WORD = re.compile(r"\b(?:NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX|Jetson|Orin|[AHBLTV]\d{2,4})\b", re.I)
 _OS_RELEASE = re.compile(r"^PRETTY_NAME=\"?([^\"]+?)\"?\s*$")
 _VERSION_TXT = re.compile(r"^CUDA Version (\d+\.\d+(?:\.\d+)?)\s*$")
 _CUDA_DIR = re.compile(r"^(?:(/\S*?)/)?cuda-(\d+\.\d+)/?\s*$")
