@@ -92,7 +92,8 @@ def answer(facts: TextFacts, state: ProducerState, question: list[str], line: st
 
 
 def _apply_answer(facts: TextFacts, state: ProducerState, question: str, raw: str) -> str | None:
-    value = raw.strip().strip("'\"")
+    # `>>false`: people retype the REPL's output after a prompt-like mark, in any case
+    value = raw.strip().lstrip(">").strip().strip("'\"`")
     if question == "torch.__version__":
         match = re.match(r"(\d+\.\d+\.\d+[\w.+]*)$", value)
         if match:
@@ -113,8 +114,8 @@ def _apply_answer(facts: TextFacts, state: ProducerState, question: str, raw: st
             facts.rocm_build = True
             return "hip (REPL)"
     elif question == "torch.cuda.is_available()":
-        if value in ("True", "False"):
-            facts.cuda_available = value == "True" if facts.cuda_available is None else facts.cuda_available
+        if value.lower() in ("true", "false"):
+            facts.cuda_available = value.lower() == "true" if facts.cuda_available is None else facts.cuda_available
             return "cuda_available (REPL)"
     elif question == "torch.backends.cudnn.version()":
         if value.isdigit():
