@@ -16,7 +16,7 @@ from ..compat.driver import TOO_OLD
 from ..compat.gpu import gpu_code
 from ..compat.platform import normalize_arch
 from ..knowledge.arch import parse_arch
-from ..knowledge.errors import ErrorKnowledge, ErrorPattern, load_errors, normalise_with_offsets
+from ..knowledge.errors import CASE_FOLD_EXTRAS, ErrorKnowledge, ErrorPattern, load_errors, normalise_with_offsets
 from ..model import DoctorReport, Facts, Finding, Severity, known, verdict_for
 from ..model.finding import LAYERS
 from .common import gpu_present, listed_gpus, torch_variant
@@ -423,10 +423,13 @@ class _Hit:
     end: int
 
 
-def _find(row: ErrorPattern, flat: str, norm: str, offsets: list[int]) -> _Hit | None:
-    """The earliest place a row's patterns (on the folded text) or signatures (on normalised text) match."""
+def _find(row: ErrorPattern, flat: str, norm: str, offsets: list[int], lower: str) -> _Hit | None:
+    """The earliest place a row's patterns (on the folded text) or signatures (on normalised text) match.
+    `lower` is the folded text in lower case: a pattern whose required text is not in it cannot match."""
     first: _Hit | None = None
-    for pattern in row.patterns:
+    for pattern, needle in zip(row.patterns, row.needles or (None,) * len(row.patterns), strict=True):
+        if needle is not None and needle not in lower:
+            continue
         match = pattern.search(flat)
         if match and (first is None or match.start() < first.start):
             first = _Hit(match.start(), match.end())
@@ -461,8 +464,9 @@ def explain(text: str, facts: Facts | None, knowledge, *, errors: ErrorKnowledge
     flat = prepare(text)
     norm, offsets = normalise_with_offsets(flat)
     found: list[tuple[ErrorPattern, _Hit]] = []
+    lower = flat.translate(CASE_FOLD_EXTRAS).lower()
     for row in errors.patterns:
-        hit = _find(row, flat, norm, offsets)
+        hit = _find(row, flat, norm, offsets, lower)
         if hit is not None:
             found.append((row, hit))
     if not found:

@@ -25,6 +25,13 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
 
 from ..model.finding import CATEGORIES
 
+try:  # the regular-expression parser: re._parser from Python 3.11, sre_parse before
+    import re._constants as _re_constants
+    import re._parser as _re_parser
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _re_constants  # type: ignore[no-redef]
+    import sre_parse as _re_parser  # type: ignore[no-redef]
+
 ERRORS_FILE = Path(__file__).resolve().parent / "data" / "errors.toml"
 ERRORS_FAMILIES = ERRORS_FILE.parent / "errors.d"
 
@@ -168,6 +175,9 @@ class ErrorPattern:
     explains: tuple[str, ...] = ()  # ids of rows (and doctor findings) this error is the cause of
     symptom: bool = False  # says what failed, not why: never ranked above a cause
     bounded: frozenset[str] = frozenset()  # signatures that must end where a name ends (ends_at_name)
+    # per pattern, a lower-case text every match must contain (None: none found): a cheap `in` test first,
+    # because running 300+ regular expressions over a 256 KiB paste is most of explain's time
+    needles: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,46 @@ class ErrorKnowledge:
 
     def by_id(self, id: str) -> ErrorPattern | None:
         return next((p for p in self.patterns if p.id == id), None)
+
+
+_MIN_NEEDLE = 4
+
+
+def required_text(pattern: str) -> str | None:
+    """The longest run of literal ASCII text every match of `pattern` must contain, lower case (None when
+    shorter than 4 or the pattern cannot be read). Read from the parsed pattern: a top-level sequence of
+    literals, also inside plain groups and repeats of at least one; alternatives and optional parts end a run."""
+    try:
+        parsed = _re_parser.parse(pattern, re.I)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    best = _longest_literal(parsed)
+    return best.lower() if len(best) >= _MIN_NEEDLE else None
+
+
+def _longest_literal(items) -> str:
+    best, run = "", []
+    for op, arg in items:
+        if op is _re_constants.LITERAL and arg < 128:
+            run.append(chr(arg))
+            continue
+        best = max(best, "".join(run), key=len)
+        run = []
+        if op is _re_constants.SUBPATTERN:
+            best = max(best, _longest_literal(arg[-1]), key=len)
+        elif op in _REPEATS and arg[0] >= 1:
+            best = max(best, _longest_literal(arg[2]), key=len)
+    return max(best, "".join(run), key=len)
+
+
+_REPEATS = tuple(
+    getattr(_re_constants, name)
+    for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(_re_constants, name)
+)
+
+# what re.IGNORECASE matches to an ASCII letter that str.lower() does not turn into it
+CASE_FOLD_EXTRAS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
 def parse_errors(doc: dict) -> ErrorKnowledge:
@@ -211,6 +261,7 @@ def parse_errors(doc: dict) -> ErrorKnowledge:
                 title=row["title"],
                 meaning=row["meaning"],
                 patterns=tuple(re.compile(p, re.I) for p in row.get("patterns", [])),
+                needles=tuple(required_text(p) for p in row.get("patterns", [])),
                 causes=causes,
                 fix=row["fix"],
                 source=row["source"],
@@ -252,6 +303,7 @@ def load_errors(path: str | Path | None = None) -> ErrorKnowledge:
 
 
 __all__ = [
+    "CASE_FOLD_EXTRAS",
     "Cause",
     "ErrorKnowledge",
     "ErrorPattern",
@@ -262,4 +314,5 @@ __all__ = [
     "normalise_with_offsets",
     "parse_error_files",
     "parse_errors",
+    "required_text",
 ]
