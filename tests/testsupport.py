@@ -55,3 +55,30 @@ def run_bounded(argv, *, timeout: float, **kwargs) -> subprocess.CompletedProces
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
     return run_bounded([sys.executable, "-m", "torchenv", *args], env=env or cli_env(), timeout=timeout)
+
+
+def assert_top_match(message: str, row: str, category: str, knowledge) -> None:
+    """explain's first match for a catalog message is its row, with the expected category."""
+    from torchenv.checks.explain import explain
+
+    matches = explain(message, None, knowledge)
+    assert matches, message
+    assert (matches[0].id, matches[0].category) == (row, category), [(m.id, m.category) for m in matches]
+
+
+def assert_rows_exercised_and_sourced(new_rows: set[str], cases, retrieved: str, *, minimum: int = 1) -> None:
+    """Every row of a catalog round has a case, a source URL, its retrieval date, causes, a fix and a meaning,
+    and every row it claims to explain exists."""
+    from torchenv.knowledge.errors import load_errors
+
+    errors = load_errors()
+    assert len(new_rows) >= minimum
+    tested = {row for _, row, _ in cases}
+    assert tested >= new_rows, new_rows - tested
+    for row_id in new_rows:
+        row = errors.by_id(row_id)
+        assert row is not None, row_id
+        assert row.source.startswith("https://") and row.retrieved == retrieved, row_id
+        assert row.causes and row.fix and row.meaning, row_id
+        for target in row.explains:
+            assert errors.by_id(target) is not None, (row_id, target)

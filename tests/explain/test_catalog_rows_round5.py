@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from testsupport import assert_rows_exercised_and_sourced, assert_top_match
 from torchenv.checks.explain import explain
-from torchenv.knowledge.errors import load_errors
 
 RETRIEVED = "2026-12-03"
 
@@ -365,20 +365,11 @@ NEW_ROWS = {
 
 @pytest.mark.parametrize(("message", "row", "category"), CASES, ids=[f"{i:02d}-{c[1]}" for i, c in enumerate(CASES)])
 def test_catalog_text_finds_its_row(message, row, category, knowledge):
-    matches = explain(message, None, knowledge)
-    assert matches, message
-    assert (matches[0].id, matches[0].category) == (row, category), [(m.id, m.category) for m in matches]
+    assert_top_match(message, row, category, knowledge)
 
 
 def test_every_new_row_is_exercised_and_sourced():
-    errors = load_errors()
-    tested = {row for _, row, _ in CASES}
-    assert tested >= NEW_ROWS, NEW_ROWS - tested
-    for row_id in NEW_ROWS:
-        row = errors.by_id(row_id)
-        assert row is not None, row_id
-        assert row.source.startswith("https://") and row.retrieved == RETRIEVED, row_id
-        assert row.causes and row.fix, row_id
+    assert_rows_exercised_and_sourced(NEW_ROWS, CASES, RETRIEVED)
 
 
 def test_generic_runtime_texts_rank_below_specific_rows(knowledge):
