@@ -119,7 +119,36 @@ CASES = [
         "data-loading",
     ),
     (SPAWN_BROKEN_PIPE, "windows-dataloader-broken-pipe", "data-loading"),
+    (
+        "    from torchtnt.utils.precision import convert_precision_str_to_dtype\n"
+        "AttributeError: module 'torch.amp' has no attribute 'GradScaler'",
+        "torch-amp-api-missing",
+        "companion-mismatch",
+    ),
+    (
+        "AttributeError: module 'torch' has no attribute 'amp'",
+        "torch-amp-api-missing",
+        "companion-mismatch",
+    ),
+    (
+        "/usr/local/lib/python3.10/dist-packages/pypots/nn/modules/reformer/local_attention.py:31: FutureWarning: "
+        "`torch.cuda.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast('cuda', args...)` instead.",
+        "torch-cuda-amp-deprecated",
+        "other",
+    ),
 ]
+
+
+def test_amp_warning_yields_to_a_real_error(knowledge):
+    from torchenv.checks.explain import explain
+
+    message = (
+        "FutureWarning: `torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
+        "`torch.amp.GradScaler('cuda', args...)` instead.\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB."
+    )
+    matches = explain(message, None, knowledge)
+    assert matches and matches[0].id != "torch-cuda-amp-deprecated", [(m.id, m.category) for m in matches]
 
 
 @pytest.mark.parametrize(("message", "row", "category"), CASES, ids=[f"{r}-{i}" for i, (_, r, _) in enumerate(CASES)])
