@@ -136,6 +136,18 @@ CASES = [
         "torch-cuda-amp-deprecated",
         "other",
     ),
+    (
+        "[W1001 01:18:06.108184462 CUDAAllocatorConfig.h:28] Warning: expandable_segments not supported on this "
+        "platform (function operator())",
+        "expandable-segments-unsupported-platform",
+        "other",
+    ),
+    (
+        "UserWarning: expandable_segments not supported on this platform (Triggered internally at "
+        "/pytorch/c10/hip/HIPAllocatorConfig.h:29.)",
+        "expandable-segments-unsupported-platform",
+        "other",
+    ),
 ]
 
 
