@@ -251,13 +251,7 @@ _GPU_INLINE = (
     re.compile(r"product:\s*\w+\s*\[(.+?)\]"),  # lshw
     re.compile(r"\]\s*\d+\)\s*(NVIDIA .+?)\s*$"),  # "[Crystools INFO] 0) NVIDIA GeForce RTX 5070 Ti"
     re.compile(r"^\s*(?:NVIDIA )?(?:GeForce |Tesla |Quadro |TITAN )?.+? with CUDA capability sm_\d+", re.I),
-    # a line that is only a GeForce model, as people write it under their OS ("Nvidia GeForce RTX 3050 laptop GPU",
-    # issue 12, p102)
-    re.compile(
-        r"^\s*((?:NVIDIA\s+)?(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}(?:\s?(?:Ti|SUPER))?(?:\s+Laptop)?(?:\s+GPU)?)\s*$",
-        re.I,
-    ),
-)
+)  # a line that is only a GPU's name is read by producers.read_line (_GPU_ONLY_LINE, _GEFORCE_ONLY_LINE)
 _GPU_WORD = re.compile(
     r"\b(NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX|Jetson|Orin|Xavier|[AHBL]\d{2,3}\b|[TPVKM]\d{1,3}\b|GB\d{2,3}|A\d{4})",
     re.I,

@@ -209,6 +209,11 @@ _CONFIG_ITEM = re.compile(r"^\s*-\s+(.*)$")
 _PROPERTIES = re.compile(r"_CudaDeviceProperties\(name='([^']+)',\s*major=(\d+),\s*minor=(\d+)")
 _JSON_NAME = re.compile(r'^\s*"name"\s*:\s*"CUDA SDK"\s*,?\s*$')
 _JSON_VERSION = re.compile(r'^\s*"version"\s*:\s*"(\d+\.\d+(?:\.\d+)?)"\s*,?\s*$')
+# a line that is only a GeForce model, as people write it under their OS ("Nvidia GeForce RTX 3050 laptop GPU",
+# issue 12, p102): NVIDIA may be left out, any case
+_GEFORCE_ONLY_LINE = re.compile(
+    r"^\s*((?:NVIDIA\s+)?(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}(?:\s?(?:Ti|SUPER))?(?:\s+Laptop)?(?:\s+GPU)?)\s*$", re.I
+)
 _GPU_ONLY_LINE = re.compile(
     r"^\s*(NVIDIA\s+(?:GeForce\s+|Quadro\s+|Tesla\s+|TITAN\s+)?(?:RTX\s+|GTX\s+|MX\s?|GT\s+)?"
     r"(?:[A-Z]{0,3}\d{2,4}[A-Za-z]{0,3}|TITAN \w+|A\d{3,4}|[A-Z]\d{1,4})"
@@ -458,6 +463,11 @@ def _packages_and_devices(facts: TextFacts, state: ProducerState, stripped: str,
                 facts.driver_version = facts.driver_version or driver
             return ["gpu, driver (wmic)"]
         only = _GPU_ONLY_LINE.match(stripped)
+        if only:
+            _add_gpu(facts, state, only.group(1))
+            return ["gpu (a line naming it)"]
+    if "rtx" in low or "gtx" in low:
+        only = _GEFORCE_ONLY_LINE.match(stripped)
         if only:
             _add_gpu(facts, state, only.group(1))
             return ["gpu (a line naming it)"]
