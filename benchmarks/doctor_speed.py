@@ -56,10 +56,29 @@ if torch.cuda.is_available():
 FLOOR_NO_TEARDOWN = FLOOR + "\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n"
 
 
-def time_command(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+def time_command(argv: list[str], env: dict[str, str], keep: list[bytes] | None = None) -> tuple[float, int]:
+    """Seconds and exit code of one whole process; its stdout is appended to `keep` when given."""
+    out = subprocess.PIPE if keep is not None else subprocess.DEVNULL
     began = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, timeout=300)
-    return time.perf_counter() - began, done.returncode
+    done = subprocess.run(argv, stdout=out, stderr=subprocess.DEVNULL, env=env, timeout=300)
+    seconds = time.perf_counter() - began
+    if keep is not None:
+        keep.append(done.stdout)
+    return seconds, done.returncode
+
+
+def split_of(seconds: float, stdout: bytes) -> dict[str, float]:
+    """Where one `doctor --json` run went: the probe's wall time (spawn to exit, as the doctor measured
+    it), the doctor's own time on the critical path (the rest) and the probe's stages."""
+    try:
+        torch = json.loads(stdout)["facts"]["torch"]
+        probe = float(torch["wall_seconds"])
+    except (ValueError, KeyError, TypeError):
+        return {}
+    split = {"probe": probe, "own": seconds - probe}
+    for stage, value in (torch.get("stage_seconds") or {}).items():
+        split[f"stage:{stage}"] = value
+    return split
 
 
 def time_first_verdict(argv: list[str], env: dict[str, str]) -> tuple[float, int, float | None]:
@@ -89,6 +108,16 @@ def time_first_verdict(argv: list[str], env: dict[str, str]) -> tuple[float, int
     return total, code, first
 
 
+def paired(ours: list[float], theirs: list[float]) -> dict:
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return {
+        "median": round(statistics.median(ratios), 3),
+        "rounds": len(ratios),
+        "faster_rounds": sum(r < 1 for r in ratios),
+        "ratios": [round(r, 3) for r in ratios],
+    }
+
+
 def summary(values: list[float]) -> dict:
     return {
         "median_s": round(statistics.median(values), 4),
@@ -104,6 +133,7 @@ def main() -> int:
     parser.add_argument("--python", default=sys.executable, help="the env whose torch every tool looks at")
     parser.add_argument("--baseline-src", type=Path, help="another torchenv source tree (its src/) to time beside")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--only", help="comma-separated extra commands to time (e.g. ai-infradr,cuda-doctor)")
     args = parser.parse_args()
 
     def env_for(src: Path) -> dict[str, str]:
@@ -117,6 +147,8 @@ def main() -> int:
     commands: dict[str, tuple[list[str], dict[str, str]]] = {
         "floor": ([args.python, "-c", FLOOR, str(PROBE_SCRIPT)], env),
         "floor_no_teardown": ([args.python, "-c", FLOOR_NO_TEARDOWN, str(PROBE_SCRIPT)], env),
+        # The least a doctor without a smoke test does (what issue 14 first called the floor).
+        "import_and_is_available": ([args.python, "-c", "import torch; torch.cuda.is_available()"], env),
         "doctor": (doctor, env),
         "doctor_json": ([*doctor, "--json"], env),
         "doctor_no_torch": ([*doctor, "--json", "--no-torch"], env),
@@ -130,16 +162,27 @@ def main() -> int:
         commands["baseline_doctor"] = (doctor, base_env)
         commands["baseline_doctor_json"] = ([*doctor, "--json"], base_env)
 
+    if args.only:  # fewer commands, more rounds in the same time (floor, doctor and doctor_json always run)
+        keep_names = {"floor", "floor_no_teardown", "doctor", "doctor_json", *args.only.split(",")}
+        commands = {name: command for name, command in commands.items() if name in keep_names}
+    terminal = not args.only or "first_verdict" in args.only.split(",")
     samples: dict[str, list[float]] = {name: [] for name in [*commands, "first_verdict", "doctor_tty"]}
     codes: dict[str, set[int]] = {name: set() for name in samples}
     for argv, cmd_env in commands.values():  # one warm-up each: page cache, .pyc files
         time_command(argv, cmd_env)
-    time_first_verdict(doctor, env)
+    if terminal:
+        time_first_verdict(doctor, env)
+    splits: dict[str, dict[str, list[float]]] = {}  # doctor --json runs: name -> part -> samples
     for _ in range(args.runs):
         for name, (argv, cmd_env) in commands.items():
-            seconds, code = time_command(argv, cmd_env)
+            keep: list[bytes] | None = [] if name.endswith("doctor_json") else None
+            seconds, code = time_command(argv, cmd_env, keep)
             samples[name].append(seconds)
             codes[name].add(code)
+            for part, value in split_of(seconds, keep[0] if keep else b"").items():
+                splits.setdefault(name, {}).setdefault(part, []).append(value)
+        if not terminal:
+            continue
         total, code, first = time_first_verdict(doctor, env)
         samples["doctor_tty"].append(total)
         codes["doctor_tty"].add(code)
@@ -163,10 +206,23 @@ def main() -> int:
         "ratio_doctor_json_to_floor": round(ratio_floor_json, 3),
         "ratio_doctor_to_floor_no_teardown": round(med["doctor"] / strict, 3),
         "ratio_doctor_json_to_floor_no_teardown": round(med["doctor_json"] / strict, 3),
-        "ratio_doctor_json_to_collect_env": round(med["doctor_json"] / med["collect_env"], 3),
         "goals": {"first_verdict_at_most_s": 0.15, "doctor_to_floor_at_most": 1.1},
         "meets_first_verdict": "first_verdict" in med and med["first_verdict"] <= 0.15,
         "meets_floor_ratio": max(ratio_floor, ratio_floor_json) <= 1.1,
+    }
+    if "collect_env" in med:
+        result["ratio_doctor_json_to_collect_env"] = round(med["doctor_json"] / med["collect_env"], 3)
+    peers = {peer: round(max(med["doctor"], med["doctor_json"]) / med[peer], 3) for peer in PEERS if peer in med}
+    if peers:  # the slower of doctor / doctor --json against each peer: below 1 is faster
+        result["ratio_doctor_to_peer"] = peers
+        # Paired within each round (neighbours in time share the machine's drift): per-round ratios.
+        result["paired_ratio_doctor_json_to_peer"] = {
+            peer: paired(samples["doctor_json"], samples[peer]) for peer in PEERS if peer in med
+        }
+        result["faster_than_every_peer"] = all(ratio < 1 for ratio in peers.values())
+    result["doctor_json_split_median_s"] = {
+        name: {part: round(statistics.median(values), 4) for part, values in parts.items()}
+        for name, parts in splits.items()
     }
     if "baseline_doctor" in med:
         result["ratio_baseline_doctor_to_floor"] = round(med["baseline_doctor"] / med["floor"], 3)
@@ -176,17 +232,34 @@ def main() -> int:
             f"{name:22s} median {fig['median_s']:.3f} s  (min {fig['min_s']:.3f}, max {fig['max_s']:.3f})  "
             f"exit {fig['exit_codes']}"
         )
-    print(f"doctor / floor = {ratio_floor:.2f}, doctor --json / floor = {ratio_floor_json:.2f} (goal <= 1.1): "
-          f"{'OK' if result['meets_floor_ratio'] else 'MISSED'}")
-    print(f"against the floor without teardown: doctor {result['ratio_doctor_to_floor_no_teardown']:.2f}, "
-          f"doctor --json {result['ratio_doctor_json_to_floor_no_teardown']:.2f}")
+    print(
+        f"doctor / floor = {ratio_floor:.2f}, doctor --json / floor = {ratio_floor_json:.2f} (goal <= 1.1): "
+        f"{'OK' if result['meets_floor_ratio'] else 'MISSED'}"
+    )
+    print(
+        f"against the floor without teardown: doctor {result['ratio_doctor_to_floor_no_teardown']:.2f}, "
+        f"doctor --json {result['ratio_doctor_json_to_floor_no_teardown']:.2f}"
+    )
     if "first_verdict" in med:
-        print(f"first verdict median {med['first_verdict']:.3f} s (goal <= 0.15): "
-              f"{'OK' if result['meets_first_verdict'] else 'MISSED'}")
+        print(
+            f"first verdict median {med['first_verdict']:.3f} s (goal <= 0.15): "
+            f"{'OK' if result['meets_first_verdict'] else 'MISSED'}"
+        )
+    for name, parts in result["doctor_json_split_median_s"].items():
+        print(f"{name} medians: " + ", ".join(f"{part} {value:.3f}" for part, value in parts.items()))
+    for peer, pair in result.get("paired_ratio_doctor_json_to_peer", {}).items():
+        print(
+            f"doctor --json / {peer}, paired per round: median {pair['median']:.2f}, "
+            f"faster in {pair['faster_rounds']} of {pair['rounds']} rounds"
+        )
+    for peer, ratio in peers.items():
+        print(f"slower of doctor / doctor --json vs {peer} = {ratio:.2f} (goal < 1): {'OK' if ratio < 1 else 'MISSED'}")
     if "baseline_doctor" in med:
-        print(f"baseline: doctor / floor = {result['ratio_baseline_doctor_to_floor']:.2f}, "
-              f"doctor --json / floor = {result['ratio_baseline_doctor_json_to_floor']:.2f}; without teardown "
-              f"{med['baseline_doctor'] / strict:.2f}, {med['baseline_doctor_json'] / strict:.2f}")
+        print(
+            f"baseline: doctor / floor = {result['ratio_baseline_doctor_to_floor']:.2f}, "
+            f"doctor --json / floor = {result['ratio_baseline_doctor_json_to_floor']:.2f}; without teardown "
+            f"{med['baseline_doctor'] / strict:.2f}, {med['baseline_doctor_json'] / strict:.2f}"
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
