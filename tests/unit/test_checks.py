@@ -341,6 +341,10 @@ CASES = {
     "persistence-mode-off": (lambda f: gpu(f, persistence_mode=False), Severity.INFO),
     "ecc-uncorrected-errors": (lambda f: gpu(f, ecc_uncorrected_errors=3), Severity.WARNING),
     "slow-cuda-init": (lambda f: torch_(f, cuda_init_seconds=14.2), Severity.INFO),
+    "torch-import-uncached": (
+        lambda f: torch_(f, bytecode_cached=False, bytecode_writes_off=True, stage_seconds={"import": 3.1}),
+        Severity.INFO,
+    ),
     "wrong-interpreter": (lambda f: env(f, VIRTUAL_ENV="/home/me/other-env"), Severity.WARNING),
     "no-jupyter-kernel-for-env": (
         lambda f: torch_(

@@ -154,6 +154,51 @@ def check_toolkit(facts: Facts, knowledge):
 NOISY_OUTPUT_BYTES = 1 << 20  # a torch import prints nothing; a warning or two is a few hundred bytes
 
 
+# An uncached import under a second is not worth a line; on the lent H200 image (PYTHONDONTWRITEBYTECODE=1)
+# `import torch` took 2.8-3.8 s per process (benchmarks/results/h200-round6).
+UNCACHED_IMPORT_SECONDS = 1.0
+
+
+@check("torch-import-uncached")
+def check_uncached_import(facts: Facts, knowledge):
+    if not known(facts.torch):
+        raise Skip(f"torch was not probed: {facts.torch.reason}")
+    torch = facts.torch
+    if not known(torch.bytecode_cached):
+        raise Skip("the probe did not report torch's bytecode cache")
+    seconds = torch.stage_seconds.get("import")
+    if torch.bytecode_cached or seconds is None or seconds < UNCACHED_IMPORT_SECONDS:
+        return
+    why = (
+        "bytecode writes are off in this interpreter (PYTHONDONTWRITEBYTECODE or python -B)"
+        if torch.bytecode_writes_off is True
+        else "no __pycache__ could be written beside torch's files (not writable for this user?)"
+    )
+    dont_write = facts.environment.get("PYTHONDONTWRITEBYTECODE")
+    yield Finding(
+        id="torch-import-uncached",
+        category="performance",
+        severity=Severity.INFO,
+        layer="environment",
+        title=f"`import torch` took {seconds:.1f} s: torch's Python files are compiled again on every start",
+        evidence=(
+            f"torch/__init__.py has no cached bytecode after the import ({torch.location})",
+            why,
+            *((f"PYTHONDONTWRITEBYTECODE={dont_write}",) if dont_write is not None else ()),
+            f"import torch: {seconds:.2f} s in the probe",
+        ),
+        explanation="Python caches compiled modules in __pycache__. Without that cache every process that imports "
+        "torch (each script, DataLoader worker started with spawn, torchrun rank) compiles thousands of torch's "
+        "files again; container images often set PYTHONDONTWRITEBYTECODE=1 to stay small.",
+        fix="Compile once where torch is installed: `"
+        + (f"{facts.python.executable} " if known(facts.python) else "python ")
+        + "-m compileall -q -j 0 "
+        + (f"{torch.location}" if known(torch.location) else "<torch's folder>")
+        + "` (in a Dockerfile: after the pip install); or, if that folder is read-only, point "
+        "PYTHONPYCACHEPREFIX at a writable folder and unset PYTHONDONTWRITEBYTECODE.",
+    )
+
+
 @check("torch-import-noisy")
 def check_noisy_import(facts: Facts, knowledge):
     if not known(facts.torch):

@@ -70,6 +70,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("environment", "shm-size"),
     ("environment", "system-cuda-toolkit"),
     ("environment", "torch-import-noisy"),
+    ("environment", "torch-import-uncached"),
     ("environment", "debug-env-vars"),
 )
 

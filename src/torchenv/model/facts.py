@@ -261,6 +261,10 @@ class TorchFacts:
     # Bytes the interpreter printed besides the probe's records (stdout and stderr): a torch, a .pth
     # file or a sitecustomize that prints on import.
     output_bytes: int = 0
+    # After the import: is torch/__init__.py's bytecode cached, and are bytecode writes off (-B /
+    # PYTHONDONTWRITEBYTECODE)? Without a cache every `import torch` compiles torch's Python again.
+    bytecode_cached: bool | Unknown = Unknown("not probed")
+    bytecode_writes_off: bool | Unknown = Unknown("not probed")
 
 
 # --- the whole picture ----------------------------------------------------------------------------

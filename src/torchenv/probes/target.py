@@ -219,6 +219,9 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
         return TorchFacts(status=str(imported.get("status")), stage="import", error=imported.get("error"), **base)
 
     base["location"] = str(imported.get("location"))
+    bytecode = imported.get("bytecode")
+    if isinstance(bytecode, dict) and isinstance(bytecode.get("cached"), bool):
+        base.update(bytecode_cached=bytecode["cached"], bytecode_writes_off=bool(bytecode.get("dont_write")))
     build = ended.get("build")
     if isinstance(build, dict):
         base.update(

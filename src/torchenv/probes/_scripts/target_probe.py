@@ -326,6 +326,19 @@ def read_settings(torch):
     return settings
 
 
+def bytecode_state(module_file):
+    """Whether torch's own bytecode is cached after the import: without it every `import torch` compiles
+    torch's Python files again (PYTHONDONTWRITEBYTECODE, -B, or a site-packages this user cannot write)."""
+    state = {"dont_write": bool(sys.flags.dont_write_bytecode), "prefix": getattr(sys, "pycache_prefix", None)}
+    try:
+        import importlib.util
+
+        state["cached"] = os.path.exists(importlib.util.cache_from_source(module_file))
+    except Exception as exc:  # no cache path for this file (e.g. an optimisation level without one)
+        state["error"] = "%s: %s" % (type(exc).__name__, exc)
+    return state
+
+
 def probe_torch(run_smoke, import_companions):
     emit("import", "begin")
     caught = []
@@ -345,7 +358,16 @@ def probe_torch(run_smoke, import_companions):
         emit("import", "end", {"status": "import-error", "error": "%s: %s" % (type(exc).__name__, exc)})
         return
     torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
-    emit("import", "end", {"status": "ok", "location": torch_dir, "warnings": [str(w.message) for w in caught]})
+    emit(
+        "import",
+        "end",
+        {
+            "status": "ok",
+            "location": torch_dir,
+            "warnings": [str(w.message) for w in caught],
+            "bytecode": bytecode_state(torch.__file__),
+        },
+    )
 
     emit("build", "begin")
     build = {
