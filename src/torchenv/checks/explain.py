@@ -895,9 +895,33 @@ _FAILURE_PROSE = re.compile(
     r"(?:this|an|the following|the same|that|these|this same|a)\s+(?:\w+\s+)?(?:error|exception|crash)(?:s|e)?\b"
     r"|\b(?:fails?|failed|crash(?:es|ed)?)\s+with\b"
     r"|\b(?:does(?:n.t| not)|can.t|cannot|could(?:n.t| not)|won.t|not)\s+(?:work|detect|recogni[sz]e|see|find|use|"
-    r"using|detecting|recogni[sz]ing)(?:\s+(?:the|my|any))?\s+(?:gpu|cuda|nvidia)",
+    r"using|detecting|recogni[sz]ing)(?:\s+(?:the|my|any))?\s+(?:gpu|cuda|nvidia)"
+    # is_available() False in the reporter's words, whatever the report's own line says (another interpreter?)
+    r"|is_available\(\)\s*(?:still\s+|always\s+)?(?:returns?|returning|returned|gives?|giving|is|shows?|prints?|==?)"
+    r"\s*(?:still\s+|always\s+)?:?\s*`?false\b"
+    r"|\b(?:cuda|gpus?)\s+(?:is\s+|are\s+)?(?:not|isn.t|aren.t|never)\s+(?:being\s+)?(?:available|detected|found|"
+    r"recogni[sz]ed|used|working|utili[sz]ed)\b"
+    r"|\b(?:runs?|running|ran|falls?\s+back|fell\s+back|defaults?|defaulting)\s+(?:only\s+)?(?:on|to)\s+(?:the\s+)?"
+    r"cpu\s+(?:instead|only|rather)\b"
+    r"|\bgpu\s+(?:utili[sz]ation|usage|util|load)\s+(?:is\s+|stays\s+|remains\s+|stuck\s+)?(?:at\s+)?0\s?%"
+    r"|\b(?:hangs|hung|freezes|froze|gets\s+killed|got\s+killed|is\s+killed|was\s+killed)\b"
+    r"|\bnothing\s+works\b|\b(?:it|this|that|still)\s+(?:does(?:n.t| not)|did(?:n.t| not)|won.t)\s+work\b",
     re.I,
 )
+# Every branch of _FAILURE_PROSE needs one of these words: a line without any skips the regex (its many
+# case-folded alternatives cost ~45 us a line, seconds on a 10 MB paste).
+_FAILURE_PROSE_WORDS = (
+    "error", "exception", "crash", "fail", "gpu", "cuda", "nvidia", "cpu", "hang", "hung", "freez", "froze",
+    "killed", "work",
+)  # fmt: skip
+
+
+def reports_failure(text: str) -> bool:
+    """The reporter says, in prose, that it fails."""
+    lower = text.lower()
+    return any(word in lower for word in _FAILURE_PROSE_WORDS) and bool(_FAILURE_PROSE.search(text))
+
+
 MAX_SYMPTOM_LINES = 40
 
 
@@ -917,7 +941,7 @@ def observed_symptoms(parsed, knowledge=None) -> list[Symptom]:
             kind, weight = "torch-warning", 3
         elif line.kind == "message" and _ERROR_LINE.search(text):
             kind, weight = "error", 2
-        elif line.kind in ("prose", "noise", "message") and _FAILURE_PROSE.search(text):
+        elif line.kind in ("prose", "noise", "message", "fact") and reports_failure(text):
             kind, weight = "reported-failure", 1
         if kind is None:
             continue
