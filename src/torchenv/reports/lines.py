@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import producers
+from . import producers, prose_facts
 
 KINDS = ("blank", "noise", "fact", "message", "prose")
 
@@ -132,6 +132,7 @@ _KEY_VALUE = re.compile(
     r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][\w .,/()?@'-]{0,60}?)\s*(?:\*\*|__)?\s*"
     r"(?:[:=：]|\s{2,}|\t)\s*(?:\*\*|__)?\s*(?P<value>\S.*?)\s*$"
 )
+_TABLE_ROW = re.compile(r"^\s*\|\s*([^|]{1,60}?)\s*\|\s*([^|]*?\S[^|]*?)\s*\|")
 _KEY_PAREN = re.compile(r"\s*\((?:gpu\?|accelerator\?|cpu\?/gpu\?/tpu\?|e\.g\.[^)]*)\)\s*$", re.I)
 
 # Key names, as people and tools write them, -> canonical fact.
@@ -559,14 +560,21 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
 
 def _key_value(facts: TextFacts, line: str) -> str | None:
     match = _KEY_VALUE.match(line)
-    if not match:
+    if match:
+        raw_key, value = match.group("key"), match.group("value")
+    elif line.lstrip().startswith("|"):  # a markdown table row: | GPU | RTX 3090 |
+        row = _TABLE_ROW.match(line)
+        if not row:
+            return None
+        raw_key, value = row.groups()
+    else:
         return None
-    raw_key = match.group("key").strip().strip("*`_").strip()
+    raw_key = raw_key.strip().strip("*`_").strip()
     key_lower = raw_key.lower()
     key = _KEY_OF.get(key_lower) or _KEY_OF.get(_KEY_PAREN.sub("", key_lower).strip())
     if key is None:
         return None
-    return _apply_key(facts, key, raw_key, match.group("value"))
+    return _apply_key(facts, key, raw_key, value)
 
 
 def _asks_torch(stripped: str) -> list[list[str]]:
@@ -666,6 +674,8 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
         if key_fact is None and state.nvidia_seen and "driver version" in line.lower():
             key_fact = _windows_driver(facts, state, line)
         inline = _inline(facts, line)
+        if key_fact is None and "gpu" not in inline:  # "Ubuntu 20.04, GTX 1080 Ti, CUDA 11.3, pytorch 1.10"
+            inline += prose_facts.read_setup_line(facts, line, _apply_key)
         if key_fact or inline:
             detail = ", ".join(([key_fact] if key_fact else []) + inline)
             kind = "message" if _message_hint(stripped) and not key_fact else "fact"

@@ -1,0 +1,87 @@
+"""A setup in the reporter's own words, and a markdown table of it, are read as facts (issue 12: "no paste is
+refused that carries evidence"). The sentences are written for this test, in the shapes people use."""
+
+from __future__ import annotations
+
+import pytest
+
+from torchenv.reports.detect import read_report
+from torchenv.reports.lines import classify_text
+
+
+def facts_of(text: str):
+    return classify_text(text).facts
+
+
+@pytest.mark.parametrize(
+    ("line", "gpu", "torch", "cuda", "python", "os"),
+    [
+        ("Ubuntu 20.04, GTX 1080 Ti, CUDA 11.3, pytorch 1.10 installed via conda", "GTX 1080 Ti", "1.10", "11.3",
+         None, "linux"),
+        ("My setup: 2x A100 80GB, torch nightly, cuda 12.4", "A100", None, "12.4", None, None),
+        ("I have an RTX 3060 and installed pytorch with pip", "RTX 3060", None, None, None, None),
+        ("I am running this on Google Colab with a T4 GPU", "T4", None, None, None, None),
+        ("Windows 11, python 3.12, torch 2.2.1 and a GeForce RTX 4070 Laptop", "GeForce RTX 4070 Laptop", "2.2.1",
+         None, "3.12", "windows"),
+    ],
+)  # fmt: skip
+def test_a_setup_sentence_states_its_facts(line, gpu, torch, cuda, python, os):
+    facts = facts_of(line)
+    assert facts.gpus == [gpu]
+    assert facts.torch_version == torch
+    assert facts.stated_cuda == cuda
+    assert facts.python_version == python
+    assert facts.os == os
+
+
+def test_two_gpus_in_one_sentence_expect_a_gpu_but_name_none():
+    facts = facts_of("I upgraded from an RTX 3090 to an RTX 5090 and now it fails")
+    assert facts.gpus == []
+    assert any("RTX 3090" in e and "RTX 5090" in e for e in facts.cuda_expected)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "See https://pytorch.org for CUDA",  # no setup phrase
+        "CUDA 12.1",  # one phrase without an ownership cue
+        "the toolkit is in /usr/local/cuda-11.8/bin, see python3.10/ for the rest",  # paths, not versions
+        "compare torch 2.1 with",  # one phrase, no cue
+    ],
+)
+def test_a_sentence_that_describes_no_setup_gives_nothing(line):
+    facts = facts_of(line)
+    assert facts.gpus == [] and facts.stated_cuda is None and facts.python_version is None
+
+
+def test_a_key_beats_the_prose_and_a_prose_gpu_is_not_read_twice():
+    facts = facts_of("PyTorch version: 2.5.1+cu124\nI use torch 2.1 with an RTX 4090, RTX 4090 Ti no")
+    assert facts.torch_version == "2.5.1+cu124"
+    facts = facts_of("GPU 0: NVIDIA GeForce RTX 4090\nmy GPU is the RTX 4090")
+    assert facts.gpus.count("NVIDIA GeForce RTX 4090") == 1 and len(facts.gpus) == 2
+
+
+def test_a_markdown_table_of_the_setup_is_read_as_keys():
+    text = (
+        "| Package | Version |\n|---|---|\n| torch | 2.1.0 |\n| CUDA | 12.1 |\n| GPU | RTX 3090 |\n| Python | 3.10 |\n"
+    )
+    facts = facts_of(text)
+    assert (facts.torch_version, facts.stated_cuda, facts.gpus, facts.python_version) == (
+        "2.1.0",
+        "12.1",
+        ["RTX 3090"],
+        "3.10",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have an RTX 3060 and installed pytorch with pip but training is slow.",
+        "Ubuntu 20.04, GTX 1080 Ti, CUDA 11.3, pytorch 1.10 installed via conda",
+        "| GPU | RTX 3090 |\n| torch | 2.1.0 |",
+    ],
+)
+def test_such_a_paste_is_read_not_refused(text):
+    parsed = read_report(text)
+    assert parsed.facts is not None and parsed.error is None
