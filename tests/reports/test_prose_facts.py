@@ -85,3 +85,12 @@ def test_a_markdown_table_of_the_setup_is_read_as_keys():
 def test_such_a_paste_is_read_not_refused(text):
     parsed = read_report(text)
     assert parsed.facts is not None and parsed.error is None
+
+
+def test_only_the_head_of_a_long_log_is_read_for_a_setup_sentence():
+    from torchenv.reports.lines import PROSE_SETUP_LINES
+
+    sentence = "Ubuntu 22.04, RTX 4090, CUDA 12.4"
+    assert facts_of(sentence).gpus == ["RTX 4090"]
+    filler = "".join(f"step {i} loss 0.{i}\n" for i in range(PROSE_SETUP_LINES))
+    assert facts_of(filler + sentence).gpus == []  # a 10 MB log costs no more than its first lines

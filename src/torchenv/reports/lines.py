@@ -592,6 +592,9 @@ _CODE_ONLY_GATE = re.compile(r"^(?:print\s*\(|import torch|torch\.|sys\.|platfor
 _CODE_NOISE = re.compile(r"import torch|import sys|import platform|print|[\s(),;]")
 
 
+PROSE_SETUP_LINES = 2000
+
+
 def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
     """Classify every line of already-normalised text and collect the facts and messages it states."""
     facts = TextFacts()
@@ -603,6 +606,9 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
     # Logs repeat lines (progress bars, the same warning per step): a line whose classification does not
     # depend on the lines around it is classified, and its facts applied, once.
     seen: dict[str, tuple[str, str, bool]] = {}
+    # A setup sentence sits in the reporter's own text, at the head of a paste, not in a 10 MB log: the first
+    # PROSE_SETUP_LINES candidate lines are read for one (each costs a few microseconds of Python).
+    prose_left = PROSE_SETUP_LINES
     for number, raw in enumerate(text.split("\n")[:max_lines], start=1):
         line = raw.rstrip()
         stripped = line.strip()
@@ -674,7 +680,8 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
         if key_fact is None and state.nvidia_seen and "driver version" in line.lower():
             key_fact = _windows_driver(facts, state, line)
         inline = _inline(facts, line)
-        if key_fact is None and "gpu" not in inline:  # "Ubuntu 20.04, GTX 1080 Ti, CUDA 11.3, pytorch 1.10"
+        if key_fact is None and prose_left and "gpu" not in inline:  # "Ubuntu 20.04, GTX 1080 Ti, CUDA 11.3, ..."
+            prose_left -= 1
             inline += prose_facts.read_setup_line(facts, line, _apply_key)
         if key_fact or inline:
             detail = ", ".join(([key_fact] if key_fact else []) + inline)
