@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import app_reports
+
 if TYPE_CHECKING:
     from .lines import TextFacts
 
@@ -249,6 +251,9 @@ def read_line(facts: TextFacts, state: ProducerState, line: str) -> list[str]:
         return []
     if block == "container-cli":
         return _container_cli(facts, state, stripped)
+    found = app_reports.read_line(facts, state, line, stripped)  # applications' banners and env reports
+    if found:
+        return found
     first = stripped[:1]
     if first == "N" and stripped.startswith("Name:"):
         name = _PIP_SHOW_NAME.match(stripped)
