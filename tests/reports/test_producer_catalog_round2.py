@@ -24,7 +24,10 @@ DEEPSPEED = "https://github.com/microsoft/DeepSpeed/blob/master/deepspeed/env_re
 XFORMERS = "https://github.com/facebookresearch/xformers/blob/main/xformers/info.py"
 BNB_MAIN = "https://github.com/bitsandbytes-foundation/bitsandbytes/blob/main/bitsandbytes/diagnostics/main.py"
 BNB_CUDA = "https://github.com/bitsandbytes-foundation/bitsandbytes/blob/main/bitsandbytes/diagnostics/cuda.py"
-BNB_OLD = "https://github.com/bitsandbytes-foundation/bitsandbytes/blob/0.41.0/bitsandbytes/cuda_setup/main.py"
+BNB_OLD = (
+    "https://github.com/bitsandbytes-foundation/bitsandbytes/blob/1ab6758b36a91125e180b06fe61c2dd9132ca4ee/"
+    "bitsandbytes/cuda_setup/main.py"
+)
 NVSMI = "https://manpages.ubuntu.com/manpages/jammy/man1/nvidia-smi.1.html (-q, GPU ATTRIBUTES)"
 ACCELERATE = "https://github.com/huggingface/accelerate/blob/main/src/accelerate/commands/env.py"
 TRANSFORMERS = "https://github.com/huggingface/transformers/blob/main/src/transformers/commands/env.py"
