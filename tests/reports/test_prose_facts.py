@@ -94,3 +94,21 @@ def test_only_the_head_of_a_long_log_is_read_for_a_setup_sentence():
     assert facts_of(sentence).gpus == ["RTX 4090"]
     filler = "".join(f"step {i} loss 0.{i}\n" for i in range(PROSE_SETUP_LINES))
     assert facts_of(filler + sentence).gpus == []  # a 10 MB log costs no more than its first lines
+
+
+@pytest.mark.parametrize(
+    ("line", "gpu"),
+    [
+        ("I'm on a 4090 with torch 2.3", "RTX 4090"),
+        ("my 3090 Ti shows nothing", "RTX 3090 Ti"),
+        ("running on my 1660 Super", "GTX 1660 Super"),
+        ("we bought 2 3090", None),  # no determiner: a count
+        ("in 2020 I had 1080 problems", None),
+    ],
+)
+def test_a_geforce_number_said_without_its_family(line, gpu):
+    assert facts_of(line).gpus == ([gpu] if gpu else [])
+
+
+def test_a_torch_version_assigned_in_code_is_read():
+    assert facts_of("torch.__version__ = 2.1.0+cu121").torch_version == "2.1.0+cu121"

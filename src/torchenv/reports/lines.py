@@ -145,6 +145,7 @@ _ALIASES = {
         "pytorch version (gpu?)",
         "pytorch version (accelerator?)",
         "torch.__version__",
+        "torch.__version",  # `torch.__version__ = 2.1.0`: the key pattern takes the trailing __ for bold markup
         "pytorch_version",
         "torch_version",
     ),

@@ -45,11 +45,18 @@ _GPU = re.compile(
 _CUDA = re.compile(r"cuda\s*(?:version\s*)?v?(\d{1,2}\.\d)\b", re.I)
 _TORCH = re.compile(r"torch\s*(?:version\s*)?v?(\d\.\d{1,2}(?:\.\d+)?(?:\+\w+)?)\b", re.I)
 _PYTHON = re.compile(r"python\s?v?(3\.\d{1,2}(?:\.\d+)?|2\.7(?:\.\d+)?)\b(?![/\\])", re.I)  # not a path
+# "my 4090", "a 3090 Ti": GeForce numbers said without their family, which the number decides (GTX up to the
+# 16 series, RTX from the 20 series on). Only after a determiner, so a count or a year is not a GPU.
+_BARE_GEFORCE = re.compile(
+    r"\b(?:my|a|an|the|one|two|dual|single|\dx)\s+(10[5-8]0|16[56]0|20[6-8]0|30[5-9]0|40[6-9]0|50[6-9]0)"
+    r"(\s?Ti|\s?Super)?\b",
+    re.I,
+)
 _OS = re.compile(r"\b(Ubuntu\s+\d{2}\.\d{2}|Windows\s+(?:10|11|Server)|macOS\s+\d+|Debian\s+\d+|CentOS\s+\d)", re.I)
 _OWNED = re.compile(
     r"\b(?:I\s+have|I've\s+got|I\s+got|I'm\s+(?:using|on|running)|I\s+am\s+(?:using|on|running)|using|running\s+"
     r"(?:on|with)|my\s+(?:setup|machine|system|gpu|laptop|pc|card|computer|server|environment|env)|setup\s*:|"
-    r"environment\s*:|specs?\s*:|on\s+(?:a|an|my)\b)",
+    r"environment\s*:|specs?\s*:|on\s+(?:a|an|my)\b|my\s+(?:(?:nvidia|geforce|rtx|gtx|quadro|tesla)\s+)*[a-z]?\d{3,4}\b)",
     re.I,
 )
 
@@ -58,6 +65,8 @@ def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey, low: str |
     """The facts a setup sentence states, through the key/value reader's own rules; their names, or []."""
     low = line.lower() if low is None else low
     gpus = {re.sub(r"\s+", " ", m.group(0)).strip() for m in _GPU.finditer(line)} if _gpu_words(low) else set()
+    if not gpus and ("0 " in low or "0t" in low or "0s" in low or low.endswith("0")):
+        gpus = {_geforce(m.group(1), m.group(2)) for m in _BARE_GEFORCE.finditer(line)}
     phrases = [*_at("cuda", _CUDA, line, low), *_at("torch", _TORCH, line, low), *_at("python", _PYTHON, line, low)]
     if _os_words(low):
         phrases += [("os", v) for v in _OS.findall(line)]
@@ -86,6 +95,11 @@ def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey, low: str |
         if name:
             found.append(f"{name} (prose)")
     return found
+
+
+def _geforce(number: str, suffix: str | None) -> str:
+    family = "GTX" if number.startswith(("10", "16")) else "RTX"
+    return f"{family} {number}" + (f" {suffix.strip()}" if suffix else "")
 
 
 def _at(word: str, pattern: re.Pattern[str], line: str, low: str) -> list[tuple[str, str]]:
