@@ -419,6 +419,55 @@ CASES = [
         "cuda-driver-api-error",
         "other",
     ),
+    (
+        "torch._dynamo.exc.InternalTorchDynamoError: AttributeError: 'NoneType' object has no attribute 'shape'\n\n"
+        'from user code:\n   File "/app/model.py", line 77, in forward\n    n = self.cache.shape[0]',
+        "dynamo-internal-error",
+        "compile-toolchain",
+    ),
+    (
+        "/usr/local/lib/python3.10/dist-packages/torch/optim/optimizer.py:500: UserWarning: This instance was "
+        "constructed with capturable=True or some of all the param_groups came with capturable=True, but step() is "
+        "running without CUDA graph capture. If you never intend to graph-capture this instance, capturable=True can "
+        "impair performance, and you should set capturable=False.",
+        "optimizer-capturable-without-capture",
+        "performance",
+    ),
+    (
+        "RuntimeError: CUDA error: invalid configuration argument\n"
+        "CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be "
+        "incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1\n"
+        "Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.",
+        "cuda-invalid-configuration",
+        "user-code",
+    ),
+    (
+        "RuntimeError: expected mat1 and mat2 to have the same dtype, but got: float != c10::Half",
+        "matmul-dtype-mismatch",
+        "user-code",
+    ),
+    (
+        "RuntimeError: expected m1 and m2 to have the same dtype, but got: float != c10::BFloat16",
+        "matmul-dtype-mismatch",
+        "user-code",
+    ),
+    (
+        '  File "/usr/local/lib/python3.10/dist-packages/torch/utils/data/sampler.py", line 164, in __iter__\n'
+        "    yield from torch.randperm(n, generator=generator).tolist()\n"
+        "RuntimeError: Expected a 'cuda' device type for generator but found 'cpu'",
+        "generator-device-mismatch",
+        "user-code",
+    ),
+    (
+        "RuntimeError: PytorchStreamReader failed reading file data/0: invalid header or archive is corrupted",
+        "checkpoint-zip-central-directory",
+        "other",
+    ),
+    (
+        "RuntimeError: PytorchStreamReader failed reading zip archive: not a ZIP archive",
+        "checkpoint-zip-central-directory",
+        "other",
+    ),
     (CXX17, "extension-cxx17-required", "compile-toolchain"),
     (
         "RuntimeError: The current installed version of g++ (13.2.0) is greater than the maximum required version by "
