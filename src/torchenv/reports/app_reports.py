@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from . import torch_version
+
 if TYPE_CHECKING:
     from .lines import TextFacts
     from .producers import ProducerState
@@ -372,7 +374,7 @@ def _yolo_banner(facts: TextFacts, state: ProducerState, stripped: str) -> list[
     found = ["package (ultralytics)", "python (ultralytics)"]
     version = _TORCH_VERSION.match(torch)
     if version:
-        _inline_torch(facts, version.group(1))
+        torch_version.take_running(facts, version.group(1))
         found.append("torch (ultralytics)")
     if gpu:
         # select_device() saw torch.cuda.is_available(), but a log holds the banners of many runs (a
@@ -412,23 +414,8 @@ def _torch_version(facts: TextFacts, value: str, source: str) -> list[str]:
     version = _TORCH_VERSION.match(value)
     if not version:
         return []
-    if not facts.torch_keyed:
-        facts.torch_version = version.group(1)
-        facts.torch_keyed = True
-    if version.group(1) not in facts.torch_versions:
-        facts.torch_versions.append(version.group(1))
+    torch_version.take_stated(facts, version.group(1))
     return [f"torch ({source})"]
-
-
-def _inline_torch(facts: TextFacts, version: str) -> None:
-    """A version in running text (a banner): as lines._inline takes it, never over a stated one."""
-    if facts.torch_keyed:
-        if "+" in version and "+" not in facts.torch_version and version.split("+")[0] == facts.torch_version:
-            facts.torch_version = version
-    elif facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
-        facts.torch_version = version
-    if version not in facts.torch_versions:
-        facts.torch_versions.append(version)
 
 
 def _package(facts: TextFacts, match: re.Match | None, name: str, source: str) -> list[str]:

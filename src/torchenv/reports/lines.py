@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import producers, prose_facts
+from . import producers, prose_facts, torch_version
 
 KINDS = ("blank", "noise", "fact", "message", "prose")
 
@@ -349,9 +349,8 @@ def _apply_key(facts: TextFacts, key: str, raw_key: str, value: str) -> str | No
         version = re.match(r"v?(\d+\.\d+(?:\.\d+)?(?:[\w.+-]*))", value)
         if not version:
             return None
-        if not facts.torch_keyed:  # a stated key beats a version mentioned in running text (issue 12, p141)
-            facts.torch_version = version.group(1).rstrip(".,")
-            facts.torch_keyed = True
+        # a stated key beats a version mentioned in running text (issue 12, p141)
+        torch_version.take_stated(facts, version.group(1).rstrip(".,"))
         paren = re.search(r"\((True|False|NA)\)\s*$", value)  # transformers/accelerate "(GPU?)" value
         if paren and paren.group(1) != "NA":
             facts.cuda_available = paren.group(1) == "True"
@@ -470,13 +469,7 @@ def _inline(facts: TextFacts, line: str) -> list[str]:
             if (".whl" in low or "/whl/" in low) and _FAILED_WHEEL.search(line):
                 found.append("torch wheel not installed")
                 break
-            if facts.torch_keyed:  # only the local part of the same release may complete a stated version
-                if "+" in version and "+" not in facts.torch_version and version.split("+")[0] == facts.torch_version:
-                    facts.torch_version = version
-            elif facts.torch_version is None or ("+" in version and "+" not in facts.torch_version):
-                facts.torch_version = version
-            if version not in facts.torch_versions:
-                facts.torch_versions.append(version)
+            torch_version.take_running(facts, version)
             found.append("torch")
             break
     if torchy and _CPU_INDEX.search(line):

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import app_reports
+from . import app_reports, torch_version
 
 if TYPE_CHECKING:
     from .lines import TextFacts
@@ -99,10 +99,7 @@ def _apply_answer(facts: TextFacts, state: ProducerState, question: str, raw: st
     if question == "torch.__version__":
         match = re.match(r"(\d+\.\d+\.\d+[\w.+]*)$", value)
         if match:
-            facts.torch_version = facts.torch_version if facts.torch_keyed else match.group(1)
-            facts.torch_keyed = True
-            if match.group(1) not in facts.torch_versions:
-                facts.torch_versions.append(match.group(1))
+            torch_version.take_stated(facts, match.group(1))
             return "torch (REPL)"
     elif question == "torch.version.cuda":
         if value == "None":
@@ -341,10 +338,7 @@ def _pip_show(facts: TextFacts, state: ProducerState, stripped: str) -> list[str
     if key == "Version" and re.match(r"\d", value):
         facts.packages.append((package, value))
         if package == "torch":
-            facts.torch_version = value  # pip's record of the installed torch is a stated fact
-            facts.torch_keyed = True
-            if value not in facts.torch_versions:
-                facts.torch_versions.append(value)
+            torch_version.take_stated(facts, value, over_stated=True)  # pip's record of the installed torch
         return [f"package (pip show {package})"]
     if key == "Location" and value:
         separator = "\\" if "\\" in value else "/"
@@ -382,10 +376,8 @@ def _config(facts: TextFacts, stripped: str) -> list[str]:
             found.append("arch_list (torch.__config__)")
     if text.startswith("Build settings:"):
         version = re.search(r"\bTORCH_VERSION=(\d+\.\d+\.\d+[\w.+]*?),", text + ",")
-        if version and not facts.torch_keyed:
-            facts.torch_version = facts.torch_version or version.group(1)
-            if version.group(1) not in facts.torch_versions:
-                facts.torch_versions.append(version.group(1))
+        if version:
+            torch_version.take_running(facts, version.group(1))
         cuda = re.search(r"\bCUDA_VERSION=(\d+\.\d+)", text)
         if cuda:
             facts.cuda_build = cuda.group(1)  # the build's own setting beats the runtime line

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from . import torch_version
+
 if TYPE_CHECKING:
     from .lines import TextFacts
 
@@ -85,7 +87,8 @@ def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey, low: str |
         if kind == "cuda" and len({v for k, v in phrases if k == "cuda"}) == 1:
             name = apply_key(facts, "stated_cuda", "CUDA", value)
         elif kind == "torch":
-            name = _torch(facts, value)
+            torch_version.take_running(facts, value)  # a sentence is running text, below any stated key
+            name = "torch"
         elif kind == "python" and len({v for k, v in phrases if k == "python"}) == 1:
             name = apply_key(facts, "python", "Python", value)
         elif kind == "os":
@@ -116,12 +119,3 @@ def _at(word: str, pattern: re.Pattern[str], line: str, low: str) -> list[tuple[
                 out.append((word, match.group(1)))
         at = low.find(word, at + len(word))
     return out
-
-
-def _torch(facts: TextFacts, version: str) -> str:
-    """A torch version in running text: below any stated key, as the line reader's own inline versions are."""
-    if facts.torch_version is None:
-        facts.torch_version = version
-    if version not in facts.torch_versions:
-        facts.torch_versions.append(version)
-    return "torch"
