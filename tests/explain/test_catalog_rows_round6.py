@@ -323,7 +323,7 @@ CASES = [
         "UserWarning: Specified provider 'CUDAExecutionProvider' is not in available provider names.Available "
         "providers: 'AzureExecutionProvider, CPUExecutionProvider'",
         "onnxruntime-cuda-provider-unavailable",
-        "companion-mismatch",
+        "cpu-only-build",  # the CPU package has no CUDA provider: recategorised from sweep 9's m358
     ),
     # torchaudio / TorchCodec
     (
