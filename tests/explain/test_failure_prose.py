@@ -42,6 +42,12 @@ FAILURES = [
     "The script hangs forever at the first forward pass",
     "nothing works",
     "I reinstalled everything and it still doesn't work",
+    "Killed",
+    "zsh: killed     python train.py",
+    "Process finished with exit code -1073741819 (0xC0000005)",
+    "Process finished with exit code 139 (interrupted by signal 11: SIGSEGV)",
+    "[1]    12345 segmentation fault  python train.py",
+    "The kernel appears to have died. It will restart automatically.",
 ]
 
 NOT_FAILURES = [

@@ -905,14 +905,17 @@ _FAILURE_PROSE = re.compile(
     r"cpu\s+(?:instead|only|rather)\b"
     r"|\bgpu\s+(?:utili[sz]ation|usage|util|load)\s+(?:is\s+|stays\s+|remains\s+|stuck\s+)?(?:at\s+)?0\s?%"
     r"|\b(?:hangs|hung|freezes|froze|gets\s+killed|got\s+killed|is\s+killed|was\s+killed)\b"
-    r"|\bnothing\s+works\b|\b(?:it|this|that|still)\s+(?:does(?:n.t| not)|did(?:n.t| not)|won.t)\s+work\b",
+    r"|\bnothing\s+works\b|\b(?:it|this|that|still)\s+(?:does(?:n.t| not)|did(?:n.t| not)|won.t)\s+work\b"
+    # the shell's and the IDE's words for a process that died: the OOM killer, a signal, Windows' access violation
+    r"|^\s*Killed\s*$|\b(?:zsh|bash|sh): killed\b|\bsegmentation fault\b|interrupted by signal \d+|"
+    r"exit code -?\d+ \(0x[cC]0000005\)|The kernel appears to have died",
     re.I,
 )
 # Every branch of _FAILURE_PROSE needs one of these words: a line without any skips the regex (its many
 # case-folded alternatives cost ~45 us a line, seconds on a 10 MB paste).
 _FAILURE_PROSE_WORDS = (
     "error", "exception", "crash", "fail", "gpu", "cuda", "nvidia", "cpu", "hang", "hung", "freez", "froze",
-    "killed", "work",
+    "killed", "work", "segmentation", "signal", "0xc0000005", "kernel appears",
 )  # fmt: skip
 
 
