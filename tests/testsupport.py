@@ -66,6 +66,16 @@ def assert_top_match(message: str, row: str, category: str, knowledge) -> None:
     assert (matches[0].id, matches[0].category) == (row, category), [(m.id, m.category) for m in matches]
 
 
+def assert_tuning_item_finds_row(entry: dict, row: str, sweep: int, knowledge) -> None:
+    """A corpus sweep's tuning-half message top-matches the row written from it, with its established category."""
+    from torchenv.checks.explain import explain
+
+    assert entry["half"] == "tuning" and entry["sweep"] == sweep
+    matches = explain(entry["message"], None, knowledge)
+    assert matches and matches[0].id == row, [(m.id, m.category) for m in matches]
+    assert matches[0].category == entry["category"]
+
+
 def assert_rows_exercised_and_sourced(new_rows: set[str], cases, retrieved: str, *, minimum: int = 1) -> None:
     """Every row of a catalog round has a case, a source URL, its retrieval date, causes, a fix and a meaning,
     and every row it claims to explain exists."""

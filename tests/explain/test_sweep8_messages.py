@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from testsupport import assert_tuning_item_finds_row
 from torchenv.checks.explain import explain
 from torchenv.knowledge.errors import ERRORS_FAMILIES, parse_error_files
 
@@ -31,11 +32,7 @@ FAMILY = ERRORS_FAMILIES / "sweep8_messages.toml"
     ],
 )
 def test_tuning_item_finds_its_row(item, row, knowledge):
-    entry = MESSAGES[item]
-    assert entry["half"] == "tuning" and entry["sweep"] == 8
-    matches = explain(entry["message"], None, knowledge)
-    assert matches and matches[0].id == row, [(m.id, m.category) for m in matches]
-    assert matches[0].category == entry["category"]
+    assert_tuning_item_finds_row(MESSAGES[item], row, 8, knowledge)
 
 
 def test_every_row_of_the_family_file_is_tested():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from testsupport import assert_tuning_item_finds_row
 from torchenv.checks.explain import explain
 from torchenv.knowledge.errors import ERRORS_FAMILIES, parse_error_files
 
@@ -29,11 +30,7 @@ FAMILY = ERRORS_FAMILIES / "sweep9_messages.toml"
     ],
 )
 def test_tuning_item_finds_its_row(item, row, knowledge):
-    entry = MESSAGES[item]
-    assert entry["half"] == "tuning" and entry["sweep"] == 9
-    matches = explain(entry["message"], None, knowledge)
-    assert matches and matches[0].id == row, [(m.id, m.category) for m in matches]
-    assert matches[0].category == entry["category"]
+    assert_tuning_item_finds_row(MESSAGES[item], row, 9, knowledge)
 
 
 def test_the_entrypoint_message_over_two_lines_and_without_a_driver():
