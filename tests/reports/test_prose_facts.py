@@ -44,7 +44,7 @@ def test_two_gpus_in_one_sentence_expect_a_gpu_but_name_none():
     "line",
     [
         "See https://pytorch.org for CUDA",  # no setup phrase
-        "CUDA 12.1",  # one phrase without an ownership cue
+        "the release notes of CUDA 12.1 say nothing about it",  # one phrase, no ownership cue, not a short item
         "the toolkit is in /usr/local/cuda-11.8/bin, see python3.10/ for the rest",  # paths, not versions
         "compare torch 2.1 with",  # one phrase, no cue
     ],
@@ -108,6 +108,23 @@ def test_only_the_head_of_a_long_log_is_read_for_a_setup_sentence():
 )
 def test_a_geforce_number_said_without_its_family(line, gpu):
     assert facts_of(line).gpus == ([gpu] if gpu else [])
+
+
+def test_a_bulleted_setup_list_is_read_item_by_item():
+    facts = facts_of("### Other\n\n- NVIDIA GeForce GTX 1080 Ti\n- Windows 10\n- 2.8.0+cu128\n\nI need help")
+    assert (facts.gpus, facts.os, facts.torch_version) == (["NVIDIA GeForce GTX 1080 Ti"], "windows", "2.8.0+cu128")
+    assert facts_of("* PyTorch version: 1.5.0 (CPU toolkit)").cpu_build is True
+
+
+def test_a_markdown_escaped_repl_question_is_answered():
+    from torchenv.reports.collect_env import normalise_text
+
+    facts = classify_text(normalise_text("print(torch.__version\\_\\_)\n\nreturns:\n\n1.3.1\n")).facts
+    assert facts.torch_version == "1.3.1"
+    # several questions in one code block, the outputs after it in order
+    block = "import torch\nprint(torch.__version__)\ntorch.cuda.is_available()\n\nreturns:\n\n1.3.1\nFalse\n"
+    facts = classify_text(block).facts
+    assert (facts.torch_version, facts.cuda_available) == ("1.3.1", False)
 
 
 def test_a_torch_version_assigned_in_code_is_read():

@@ -88,6 +88,7 @@ def normalise_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x00", "")
     text = _ANSI.sub("", text)
     text = text.replace("\uff1a", ":")  # fullwidth colon, as in "GPU 0：Tesla P100"
+    text = text.replace("\\_", "_")  # GitHub's markdown escape: `torch.__version\_\_` as pasted in an issue
     for prefix in _LOG_PREFIXES:
         text = prefix.sub("", text)
     return text

@@ -132,6 +132,8 @@ _KEY_VALUE = re.compile(
     r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][\w .,/()?@'-]{0,60}?)\s*(?:\*\*|__)?\s*"
     r"(?:[:=：]|\s{2,}|\t)\s*(?:\*\*|__)?\s*(?P<value>\S.*?)\s*$"
 )
+_ANSWER_LEAD = re.compile(r"^(?:it\s+)?(?:returns?|returned|outputs?|prints?|printed|gives?|result|answer)\s*:?\s*$", re.I)
+_LIST_ITEM = re.compile(r"^\s*[-*•+]\s+(?!\[)(\S.*)$")  # not a checkbox "- [x]"
 _TABLE_ROW = re.compile(r"^\s*\|\s*([^|]{1,60}?)\s*\|\s*([^|]*?\S[^|]*?)\s*\|")
 _KEY_PAREN = re.compile(r"\s*\((?:gpu\?|accelerator\?|cpu\?/gpu\?/tpu\?|e\.g\.[^)]*)\)\s*$", re.I)
 
@@ -349,6 +351,8 @@ def _apply_key(facts: TextFacts, key: str, raw_key: str, value: str) -> str | No
         version = re.match(r"v?(\d+\.\d+(?:\.\d+)?(?:[\w.+-]*))", value)
         if not version:
             return None
+        if re.search(r"\bcpu\b", lowered) and "+cu" not in lowered:  # "1.5.0 (CPU toolkit)", "2.0.1 cpu only"
+            facts.cpu_build = True
         # a stated key beats a version mentioned in running text (issue 12, p141)
         torch_version.take_stated(facts, version.group(1).rstrip(".,"))
         paren = re.search(r"\((True|False|NA)\)\s*$", value)  # transformers/accelerate "(GPU?)" value
@@ -623,9 +627,19 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
                 in_fence_after_message = False
             continue
         prompt = _PROMPT.match(line)
+        more = _asks_torch(stripped) if state.answers and not prompt and "torch" in stripped else []
+        if more:  # a block of code asking several things, its outputs after it (`print(a)` / `b` / ... / `1.3.1` / `False`)
+            state.answers.extend(more)
+            records.append(LineRecord(number, "noise", "code asking torch", line))
+            continue
         if state.answers and not prompt:
-            if _EXCEPTION.search(stripped) or _TRACE_FRAME.match(line) or (in_traceback and _TRACE_CONT.match(line)):
-                pass  # a warning or a traceback printed before the answer: the question still waits
+            if (
+                _EXCEPTION.search(stripped)
+                or _TRACE_FRAME.match(line)
+                or (in_traceback and _TRACE_CONT.match(line))
+                or _ANSWER_LEAD.match(stripped)
+            ):
+                pass  # a warning, a traceback or the reporter's "returns:" before the answer: the question still waits
             else:
                 detail = producers.answer(facts, state, state.answers.pop(0), stripped)
                 if detail:
@@ -651,6 +665,10 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             records.append(LineRecord(number, "noise", "code asking torch", line))
             continue
         produced = producers.read_line(facts, state, line)
+        # (not inside a producer's block: torch.__config__'s "  - CUDA Runtime 12.1" items belong to it)
+        item = _LIST_ITEM.match(line) if not produced and state.block is None and line.lstrip()[:1] in "-*•+" else None
+        if item:  # "- NVIDIA GeForce GTX 1080 Ti" in a bulleted setup list: the item, read as its own line
+            produced = producers.read_line(facts, state, item.group(1))
         if produced:
             _os_of_line(facts, line, stripped.lower(), produced)
             records.append(LineRecord(number, "fact", ", ".join(produced), line))

@@ -54,6 +54,7 @@ _BARE_GEFORCE = re.compile(
     r"(\s?Ti|\s?Super)?\b",
     re.I,
 )
+_BARE_TORCH = re.compile(r"v?\d+\.\d+\.\d+\+(?:cu\d{2,3}|cpu|rocm[\d.]+)")
 _OS = re.compile(r"\b(Ubuntu\s+\d{2}\.\d{2}|Windows\s+(?:10|11|Server)|macOS\s+\d+|Debian\s+\d+|CentOS\s+\d)", re.I)
 _OWNED = re.compile(
     r"\b(?:I\s+have|I've\s+got|I\s+got|I'm\s+(?:using|on|running)|I\s+am\s+(?:using|on|running)|using|running\s+"
@@ -72,9 +73,14 @@ def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey, low: str |
     phrases = [*_at("cuda", _CUDA, line, low), *_at("torch", _TORCH, line, low), *_at("python", _PYTHON, line, low)]
     if _os_words(low):
         phrases += [("os", v) for v in _OS.findall(line)]
+    bare = line.strip().lstrip("-*•+ ").strip(" .,;")
+    if _BARE_TORCH.fullmatch(bare):  # "- 2.8.0+cu128" in a setup list: only torch writes +cuNNN/+cpu locals
+        phrases.append(("torch", bare.lstrip("v")))
     if not gpus and not phrases:
         return []
-    if len(gpus) + len(phrases) < 2 and not ((gpus or phrases) and _OWNED.search(line)):
+    # one phrase is a setup fact after an ownership cue, or as a short line of its own ("- Windows 10")
+    alone = len(bare.split()) <= 4
+    if len(gpus) + len(phrases) < 2 and not ((gpus or phrases) and (alone or _OWNED.search(line))):
         return []
     found: list[str] = []
     if len(gpus) == 1:
