@@ -132,7 +132,9 @@ _KEY_VALUE = re.compile(
     r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][\w .,/()?@'-]{0,60}?)\s*(?:\*\*|__)?\s*"
     r"(?:[:=：]|\s{2,}|\t)\s*(?:\*\*|__)?\s*(?P<value>\S.*?)\s*$"
 )
-_ANSWER_LEAD = re.compile(r"^(?:it\s+)?(?:returns?|returned|outputs?|prints?|printed|gives?|result|answer)\s*:?\s*$", re.I)
+_ANSWER_LEAD = re.compile(
+    r"^(?:it\s+)?(?:returns?|returned|outputs?|prints?|printed|gives?|result|answer)\s*:?\s*$", re.I
+)
 _LIST_ITEM = re.compile(r"^\s*[-*•+]\s+(?!\[)(\S.*)$")  # not a checkbox "- [x]"
 _TABLE_ROW = re.compile(r"^\s*\|\s*([^|]{1,60}?)\s*\|\s*([^|]*?\S[^|]*?)\s*\|")
 _KEY_PAREN = re.compile(r"\s*\((?:gpu\?|accelerator\?|cpu\?/gpu\?/tpu\?|e\.g\.[^)]*)\)\s*$", re.I)
@@ -628,7 +630,7 @@ def classify_text(text: str, max_lines: int = 200_000) -> TextReading:
             continue
         prompt = _PROMPT.match(line)
         more = _asks_torch(stripped) if state.answers and not prompt and "torch" in stripped else []
-        if more:  # a block of code asking several things, its outputs after it (`print(a)` / `b` / ... / `1.3.1` / `False`)
+        if more:  # a code block asking several things, its outputs after it (`print(a)` / `b` / `1.3.1` / `False`)
             state.answers.extend(more)
             records.append(LineRecord(number, "noise", "code asking torch", line))
             continue
