@@ -30,21 +30,21 @@ PASTES = score.load_pastes()
 MESSAGES = score.load_messages()
 REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+$")
 
-# Measured 2026-12-03 (session 6) after sweep 8 (20 pastes, 41 messages from 61 new threads), the catalog rows of
-# rounds 6-8 (131 rows from the producers' own texts, not from corpus items), the reader's producer catalog and the
-# tuning-half fixes of that round; see benchmarks/results/corpus-scores.md. Raised from the sweep-7 numbers
-# (validation 55/83 pastes, 113/152 messages; tuning 50/55, 121/138). The caps are unchanged: validation
-# called-healthy 4 (none added by sweep 8), no false alarm.
+# Measured 2026-12-03 (session 7) after sweeps 9 and 10 (31 pastes, 70 messages from 101 new threads), catalog rounds
+# 10-11 (88 rows from the producers' own texts), the setup-sentence and application-report readers and the rules from
+# both sweeps' tuning halves; see benchmarks/results/corpus-scores.md. Raised from the session-6 numbers (validation
+# 63/91 pastes, 132/171 messages; tuning 62/67, 147/160). The validation called-healthy cap moves from 4 to 5: the
+# fifth is a sweep-10 validation paste, called healthy before any rule was written (not read). No false alarm.
 MEASURED = {
     "validation": {
-        "pastes": 91,
-        "right": 63,
-        "called_healthy": 4,
+        "pastes": 111,
+        "right": 76,
+        "called_healthy": 5,
         "false_alarms": 0,
-        "messages": 171,
-        "explained": 132,
+        "messages": 199,
+        "explained": 150,
     },
-    "tuning": {"pastes": 67, "right": 62, "called_healthy": 0, "false_alarms": 0, "messages": 160, "explained": 147},
+    "tuning": {"pastes": 78, "right": 70, "called_healthy": 0, "false_alarms": 0, "messages": 202, "explained": 181},
 }
 MARGIN = 2
 
@@ -107,7 +107,7 @@ def test_scores_do_not_drop_below_the_measured_numbers(scores, half):
     assert s.false_alarms() <= m["false_alarms"], "an error finding on a healthy control"
 
 
-# Sweep 6 added two validation pastes that are refused (3 in all; the cap is 1). They were not read to write a
+# Sweep 6 added two validation pastes that are refused (3 in all, 2 since session 7; the cap is 1). They were not read to write a
 # rule (validation half); the gap stays visible as a strict expected failure until a rule from other evidence
 # closes it, and then this mark must go.
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_scores_do_not_drop_below_the_measured_numbers(scores, half):
     [
         pytest.param(
             "validation",
-            marks=pytest.mark.xfail(strict=True, reason="sweep 6: 3 validation pastes refused, cap 1 (open)"),
+            marks=pytest.mark.xfail(strict=True, reason="sweep 6: 2 validation pastes refused, cap 1 (open)"),
         ),
         "tuning",
     ],
