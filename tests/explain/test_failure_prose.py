@@ -86,7 +86,15 @@ def test_a_question_or_a_working_setup_stays_healthy(line, knowledge):
 def test_the_word_gate_changes_no_answer():
     from torchenv.checks.explain import _FAILURE_PROSE, reports_failure
 
-    samples = [*FAILURES, *NOT_FAILURES, "I got this error", "it fails with", "can't detect the GPU", "Froze at 10%"]
+    samples = [
+        *FAILURES,
+        *NOT_FAILURES,
+        "I got this error",
+        "it fails with",
+        "can't detect the GPU",
+        "Froze at 10%",
+        "is_available() returns False",  # no other gate word on the line
+    ]
     for line in samples:
         assert reports_failure(line) == bool(_FAILURE_PROSE.search(line)), line
     assert sum(map(reports_failure, samples)) >= len(FAILURES) + 3

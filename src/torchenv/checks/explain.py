@@ -915,7 +915,7 @@ _FAILURE_PROSE = re.compile(
 # case-folded alternatives cost ~45 us a line, seconds on a 10 MB paste).
 _FAILURE_PROSE_WORDS = (
     "error", "exception", "crash", "fail", "gpu", "cuda", "nvidia", "cpu", "hang", "hung", "freez", "froze",
-    "killed", "work", "segmentation", "signal", "0xc0000005", "kernel appears",
+    "killed", "work", "segmentation", "signal", "0xc0000005", "kernel appears", "is_available",
 )  # fmt: skip
 
 

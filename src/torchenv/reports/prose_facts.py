@@ -4,8 +4,9 @@ People describe their machine in a sentence rather than a report: "Ubuntu 20.04,
 pytorch 1.10 installed via conda", "My setup: 2x A100 80GB, torch nightly, cuda 12.4", "I have an RTX 3060
 and installed pytorch with pip". Each phrase is a fact the key/value reader would take from "GPU: RTX 3060".
 
-A line is read only when it describes a setup: two or more such phrases, or one after an ownership cue ("I
-have", "my GPU", "running on"). A sentence comparing GPUs ("upgraded from a 3090 to a 5090") names more
+A line is read only when it describes a setup: two or more such phrases, one after an ownership cue ("I
+have", "my GPU", "running on"), or one that is a short line of its own (an item of a setup list, "- Windows
+10", "- 2.8.0+cu128": a bare version with torch's +cuNNN/+cpu local part). A sentence comparing GPUs ("upgraded from a 3090 to a 5090") names more
 than one, so it says that an NVIDIA GPU is expected but not which one is installed. Pure; standard library.
 """
 
@@ -64,9 +65,9 @@ _OWNED = re.compile(
 )
 
 
-def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey, low: str | None = None) -> list[str]:
+def read_setup_line(facts: TextFacts, line: str, apply_key: ApplyKey) -> list[str]:
     """The facts a setup sentence states, through the key/value reader's own rules; their names, or []."""
-    low = line.lower() if low is None else low
+    low = line.lower()
     gpus = {re.sub(r"\s+", " ", m.group(0)).strip() for m in _GPU.finditer(line)} if _gpu_words(low) else set()
     if not gpus and ("0 " in low or "0t" in low or "0s" in low or low.endswith("0")):
         gpus = {_geforce(m.group(1), m.group(2)) for m in _BARE_GEFORCE.finditer(line)}
