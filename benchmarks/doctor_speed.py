@@ -9,6 +9,10 @@ Times, as whole processes (cold start included), round-robin so that drift is sh
   the two run the same matmul and conv2d on every GPU); `floor_no_teardown`: the same ending in
   `os._exit(0)` as the doctor's probe does (the stricter floor: torch's teardown is skippable work);
 - `doctor` (terminal report, stdout to a pipe) and `doctor_json` (`--json`); `doctor_no_torch`;
+  `nobytecode_doctor_json`: `--json` with TORCHENV_PROBE_BYTECODE=0 (the probe compiles torch as the
+  user's processes do where the interpreter keeps no bytecode); every command's warm-up run is kept
+  apart (`warmup_s`): it is the doctor's first run, which fills torchenv's bytecode folder (a fresh
+  XDG_CACHE_HOME per benchmark run);
 - `collect_env` (`python -m torch.utils.collect_env`) and the peer doctors found on PATH;
 - `first_verdict`: `torchenv doctor` with stderr on a pseudo-terminal (where the provisional verdict
   is shown), timed from the start to the first byte of `provisional`;
@@ -31,6 +35,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -143,6 +148,7 @@ def main() -> int:
         return env
 
     env = env_for(ROOT / "src")
+    env["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="doctor-speed-cache-")  # the first doctor run fills it
     doctor = [sys.executable, "-m", "torchenv", "doctor", "--python", args.python]
     commands: dict[str, tuple[list[str], dict[str, str]]] = {
         "floor": ([args.python, "-c", FLOOR, str(PROBE_SCRIPT)], env),
@@ -152,6 +158,7 @@ def main() -> int:
         "doctor": (doctor, env),
         "doctor_json": ([*doctor, "--json"], env),
         "doctor_no_torch": ([*doctor, "--json", "--no-torch"], env),
+        "nobytecode_doctor_json": ([*doctor, "--json"], {**env, "TORCHENV_PROBE_BYTECODE": "0"}),
         "collect_env": ([args.python, "-m", "torch.utils.collect_env"], env),
     }
     for peer in PEERS:
@@ -168,8 +175,7 @@ def main() -> int:
     terminal = not args.only or "first_verdict" in args.only.split(",")
     samples: dict[str, list[float]] = {name: [] for name in [*commands, "first_verdict", "doctor_tty"]}
     codes: dict[str, set[int]] = {name: set() for name in samples}
-    for argv, cmd_env in commands.values():  # one warm-up each: page cache, .pyc files
-        time_command(argv, cmd_env)
+    warmups = {name: round(time_command(argv, cmd_env)[0], 4) for name, (argv, cmd_env) in commands.items()}
     if terminal:
         time_first_verdict(doctor, env)
     splits: dict[str, dict[str, list[float]]] = {}  # doctor --json runs: name -> part -> samples
@@ -202,6 +208,7 @@ def main() -> int:
         "python": args.python,
         "runs": args.runs,
         "figures": figures,
+        "warmup_s": warmups,  # each command's first run, before the rounds (the doctor's fills its folder)
         "ratio_doctor_to_floor": round(ratio_floor, 3),
         "ratio_doctor_json_to_floor": round(ratio_floor_json, 3),
         "ratio_doctor_to_floor_no_teardown": round(med["doctor"] / strict, 3),
@@ -220,6 +227,10 @@ def main() -> int:
             peer: paired(samples["doctor_json"], samples[peer]) for peer in PEERS if peer in med
         }
         result["faster_than_every_peer"] = all(ratio < 1 for ratio in peers.values())
+        if "nobytecode_doctor_json" in med:  # the same doctor compiling torch as the user's processes do
+            result["ratio_nobytecode_doctor_json_to_peer"] = {
+                peer: round(med["nobytecode_doctor_json"] / med[peer], 3) for peer in peers
+            }
     result["doctor_json_split_median_s"] = {
         name: {part: round(statistics.median(values), 4) for part, values in parts.items()}
         for name, parts in splits.items()
@@ -232,6 +243,7 @@ def main() -> int:
             f"{name:22s} median {fig['median_s']:.3f} s  (min {fig['min_s']:.3f}, max {fig['max_s']:.3f})  "
             f"exit {fig['exit_codes']}"
         )
+    print("first runs (warm-up): " + ", ".join(f"{name} {value:.3f}" for name, value in warmups.items()))
     print(
         f"doctor / floor = {ratio_floor:.2f}, doctor --json / floor = {ratio_floor_json:.2f} (goal <= 1.1): "
         f"{'OK' if result['meets_floor_ratio'] else 'MISSED'}"
@@ -254,6 +266,8 @@ def main() -> int:
         )
     for peer, ratio in peers.items():
         print(f"slower of doctor / doctor --json vs {peer} = {ratio:.2f} (goal < 1): {'OK' if ratio < 1 else 'MISSED'}")
+    for peer, ratio in result.get("ratio_nobytecode_doctor_json_to_peer", {}).items():
+        print(f"doctor --json without its bytecode folder vs {peer} = {ratio:.2f}")
     if "baseline_doctor" in med:
         print(
             f"baseline: doctor / floor = {result['ratio_baseline_doctor_to_floor']:.2f}, "

@@ -124,3 +124,78 @@ def test_the_lent_h200_image_without_a_cache_and_with_one(knowledge):
     assert "PYTHONDONTWRITEBYTECODE=1" in uncached.evidence
     assert "/opt/torch/.venv/lib/python3.12/site-packages/torch" in uncached.fix
     assert not [f for f in found["doctor-cached.json"] if f.id == "torch-import-uncached"]
+
+
+# --- the probe's own bytecode folder (an image with PYTHONDONTWRITEBYTECODE=1 and no __pycache__) -----
+
+
+FAKE_TORCH = "__version__ = '2.0.0'\nclass version:\n    cuda = None\n    hip = None\n"
+
+
+def run_probe(tmp_path, env_extra, folder):
+    import os
+    import subprocess
+    import sys
+
+    from torchenv.probes.target_launch import target_argv
+
+    site = tmp_path / "site"
+    (site / "torch").mkdir(parents=True, exist_ok=True)
+    (site / "torch" / "__init__.py").write_text(FAKE_TORCH)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(site), **env_extra)
+    argv = target_argv(sys.executable, smoke=False, bytecode_folder=folder)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    records = [json.loads(line[len(MARK) :]) for line in done.stdout.splitlines() if line.startswith(MARK)]
+    (imported,) = [r for r in records if r["stage"] == "import" and r["event"] == "end"]
+    return site / "torch", imported["data"]["bytecode"]
+
+
+def test_without_writes_the_probe_keeps_torch_bytecode_in_its_own_folder_and_reports_the_users_state(tmp_path):
+    folder = tmp_path / "torchenv-bytecode"
+    torch_dir, state = run_probe(tmp_path, {"PYTHONDONTWRITEBYTECODE": "1"}, str(folder))
+    assert state["dont_write"] is True and state["cached"] is False  # the user's own state
+    assert state["probe_folder"] == str(folder) and state["probe_cached"] is True
+    assert list(folder.rglob("__init__*.pyc")), "the probe's folder holds torch's bytecode"
+    assert not (torch_dir / "__pycache__").exists(), "nothing is written beside the user's files"
+    _torch_dir, again = run_probe(tmp_path, {"PYTHONDONTWRITEBYTECODE": "1"}, str(folder))
+    assert again["cached"] is False and again["probe_cached"] is True
+
+
+def test_the_probe_leaves_bytecode_to_python_when_the_user_has_or_writes_a_cache(tmp_path):
+    folder = tmp_path / "torchenv-bytecode"
+    torch_dir, state = run_probe(tmp_path, {}, str(folder))  # writable, writes on: Python caches it itself
+    assert state["cached"] is True and "probe_folder" not in state
+    assert (torch_dir / "__pycache__").is_dir() and not folder.exists()
+    _dir, state = run_probe(tmp_path, {"PYTHONDONTWRITEBYTECODE": "1"}, str(folder))  # the cache is there now
+    assert state["cached"] is True and "probe_folder" not in state and not folder.exists()
+
+
+def test_a_users_own_prefix_or_no_folder_is_left_alone(tmp_path):
+    prefix = tmp_path / "users-prefix"
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
+    _dir, state = run_probe(tmp_path, env, str(tmp_path / "ours"))
+    assert "probe_folder" not in state and state["prefix"] == str(prefix) and not (tmp_path / "ours").exists()
+    _dir, state = run_probe(tmp_path, {"PYTHONDONTWRITEBYTECODE": "1"}, None)
+    assert "probe_folder" not in state and state["cached"] is False
+
+
+def test_the_bytecode_folder_is_torchenvs_cache_and_can_be_turned_off():
+    from torchenv.probes.target_launch import probe_bytecode_folder, target_argv
+
+    folder = probe_bytecode_folder({"HOME": "/home/u", "XDG_CACHE_HOME": "/xdg"})
+    assert folder in ("/xdg/torchenv/bytecode", "/home/u/Library/Caches/torchenv/bytecode") or "AppData" in folder
+    assert probe_bytecode_folder({"HOME": "/home/u", "TORCHENV_PROBE_BYTECODE": "0"}) is None
+    assert target_argv("py", bytecode_folder="/f")[-2:] == ["--bytecode-folder", "/f"]
+    assert "--bytecode-folder" not in target_argv("py", with_torch=False, bytecode_folder="/f")
+
+
+def test_a_borrowed_folder_reports_the_users_uncached_import_even_when_the_probe_was_fast(h100_facts):
+    record = dict(UNCACHED, bytecode=dict(UNCACHED["bytecode"], probe_folder="/c/torchenv/bytecode", probe_cached=True))
+    torch = torch_facts(record, import_seconds=0.4)[1]
+    assert torch.bytecode_probe_folder == "/c/torchenv/bytecode"
+    (finding,) = judged(h100_facts, torch)
+    assert "every process" in finding.title
+    assert any("its own bytecode folder (/c/torchenv/bytecode)" in line for line in finding.evidence)
+    cached = dict(record, bytecode=dict(record["bytecode"], cached=True))
+    assert judged(h100_facts, torch_facts(cached, import_seconds=0.4)[1]) == []

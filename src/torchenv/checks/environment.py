@@ -167,7 +167,9 @@ def check_uncached_import(facts: Facts, knowledge):
     if not known(torch.bytecode_cached):
         raise Skip("the probe did not report torch's bytecode cache")
     seconds = torch.stage_seconds.get("import")
-    if torch.bytecode_cached or seconds is None or seconds < UNCACHED_IMPORT_SECONDS:
+    borrowed = torch.bytecode_probe_folder
+    # With a borrowed folder the probe's import is not the user's: theirs compiles torch in every process.
+    if torch.bytecode_cached or (not borrowed and (seconds is None or seconds < UNCACHED_IMPORT_SECONDS)):
         return
     why = (
         "bytecode writes are off in this interpreter (PYTHONDONTWRITEBYTECODE or python -B)"
@@ -175,17 +177,25 @@ def check_uncached_import(facts: Facts, knowledge):
         else "no __pycache__ could be written beside torch's files (not writable for this user?)"
     )
     dont_write = facts.environment.get("PYTHONDONTWRITEBYTECODE")
+    timing = (
+        f"torchenv's probe read torch through its own bytecode folder ({borrowed})"
+        + (f"; import torch: {seconds:.2f} s there" if seconds is not None else "")
+        if borrowed
+        else f"import torch: {seconds:.2f} s in the probe"
+    )
     yield Finding(
         id="torch-import-uncached",
         category="performance",
         severity=Severity.INFO,
         layer="environment",
-        title=f"`import torch` took {seconds:.1f} s: torch's Python files are compiled again on every start",
+        title="torch's Python files are compiled again in every process that imports torch"
+        if borrowed
+        else f"`import torch` took {seconds:.1f} s: torch's Python files are compiled again on every start",
         evidence=(
-            f"torch/__init__.py has no cached bytecode after the import ({torch.location})",
+            f"torch/__init__.py has no cached bytecode beside it ({torch.location})",
             why,
             *((f"PYTHONDONTWRITEBYTECODE={dont_write}",) if dont_write is not None else ()),
-            f"import torch: {seconds:.2f} s in the probe",
+            timing,
         ),
         explanation="Python caches compiled modules in __pycache__. Without that cache every process that imports "
         "torch (each script, DataLoader worker started with spawn, torchrun rank) compiles thousands of torch's "

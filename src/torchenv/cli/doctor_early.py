@@ -75,11 +75,15 @@ def start_early(argv: list[str]) -> Early | None:
     if python is None:
         return None
     from ..probes.runner import Prestarted, Runner
-    from ..probes.target_launch import MARK, probe_environment, target_argv, target_cwd
+    from ..probes.target_launch import MARK, probe_bytecode_folder, probe_environment, target_argv, target_cwd
 
     flags = options["flags"]
     argv_probe = target_argv(
-        python, with_torch="--no-torch" not in flags, smoke="--no-smoke" not in flags, import_companions="--deep" in flags
+        python,
+        with_torch="--no-torch" not in flags,
+        smoke="--no-smoke" not in flags,
+        import_companions="--deep" in flags,
+        bytecode_folder=probe_bytecode_folder(),
     )
     started = Runner().start(argv_probe, env=probe_environment(None), cwd=target_cwd(), records=(MARK,))
     first_stage = "reading the Python environment" if "--no-torch" in flags else "importing torch"

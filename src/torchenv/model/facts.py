@@ -265,6 +265,9 @@ class TorchFacts:
     # PYTHONDONTWRITEBYTECODE)? Without a cache every `import torch` compiles torch's Python again.
     bytecode_cached: bool | Unknown = Unknown("not probed")
     bytecode_writes_off: bool | Unknown = Unknown("not probed")
+    # The folder the probe read torch's bytecode through when the user's interpreter keeps none
+    # (probes/target_launch.probe_bytecode_folder); its import time is then not the user's.
+    bytecode_probe_folder: str | None = None
 
 
 # --- the whole picture ----------------------------------------------------------------------------

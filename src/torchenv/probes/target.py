@@ -25,7 +25,15 @@ from ..model import (
     Unknown,
 )
 from .runner import Runner, RunResult
-from .target_launch import MARK, OWN_IMPORT_ROOT, SCRIPT, probe_environment, target_argv, target_cwd
+from .target_launch import (
+    MARK,
+    OWN_IMPORT_ROOT,
+    SCRIPT,
+    probe_bytecode_folder,
+    probe_environment,
+    target_argv,
+    target_cwd,
+)
 
 __all__ = ["MARK", "OWN_IMPORT_ROOT", "SCRIPT", "TargetFacts", "parse_target_records", "read_target"]
 
@@ -47,7 +55,13 @@ def read_target(
     on_stage: Callable[[str], None] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> TargetFacts:
-    argv = target_argv(python, with_torch=with_torch, smoke=smoke, import_companions=import_companions)
+    argv = target_argv(
+        python,
+        with_torch=with_torch,
+        smoke=smoke,
+        import_companions=import_companions,
+        bytecode_folder=probe_bytecode_folder(environ),
+    )
 
     def on_line(line: str) -> None:
         if on_stage and line.startswith(MARK):
@@ -221,7 +235,12 @@ def _torch_facts(result: RunResult, ended: dict, running: str | None) -> TorchFa
     base["location"] = str(imported.get("location"))
     bytecode = imported.get("bytecode")
     if isinstance(bytecode, dict) and isinstance(bytecode.get("cached"), bool):
-        base.update(bytecode_cached=bytecode["cached"], bytecode_writes_off=bool(bytecode.get("dont_write")))
+        folder = bytecode.get("probe_folder")
+        base.update(
+            bytecode_cached=bytecode["cached"],
+            bytecode_writes_off=bool(bytecode.get("dont_write")),
+            bytecode_probe_folder=folder if isinstance(folder, str) and folder else None,
+        )
     build = ended.get("build")
     if isinstance(build, dict):
         base.update(

@@ -8,6 +8,7 @@ start the probe before it imports anything else of torchenv (`cli/doctor_early.p
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +21,18 @@ MARK = "@@torchenv@@ "
 OWN_IMPORT_ROOT = os.path.realpath(Path(__file__).resolve().parent.parent.parent)
 
 
-def target_argv(python: str, *, with_torch: bool = True, smoke: bool = True, import_companions: bool = False) -> list[str]:
+# "0" keeps the probe off torchenv's own bytecode folder (it then compiles torch as the user's processes do).
+BYTECODE_OPT_OUT = "TORCHENV_PROBE_BYTECODE"
+
+
+def target_argv(
+    python: str,
+    *,
+    with_torch: bool = True,
+    smoke: bool = True,
+    import_companions: bool = False,
+    bytecode_folder: str | None = None,
+) -> list[str]:
     argv = [python, str(SCRIPT)]
     if not with_torch:
         argv.append("--no-torch")
@@ -29,7 +41,29 @@ def target_argv(python: str, *, with_torch: bool = True, smoke: bool = True, imp
             argv.append("--smoke")
         if import_companions:
             argv.append("--import-companions")
+        if bytecode_folder:
+            argv += ["--bytecode-folder", bytecode_folder]
     return argv
+
+
+def probe_bytecode_folder(environ: Mapping[str, str] | None = None) -> str | None:
+    """Where the probe may keep torch's compiled bytecode when the interpreter keeps none itself.
+
+    Images that set PYTHONDONTWRITEBYTECODE=1 and ship torch without __pycache__ make every `import torch`
+    compile torch again: 3.2-4.3 s instead of 1.6-2.0 s on the lent H200 (benchmarks/results/h200-round6).
+    The probe then reads torch through this folder (torchenv's own cache, never the user's files); the
+    `torch-import-uncached` finding still reports the user's own state. None when opted out.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(BYTECODE_OPT_OUT, "").strip().lower() in ("0", "no", "off", "false"):
+        return None
+    home = env.get("HOME") or os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "torchenv", "Cache", "bytecode")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "torchenv", "bytecode")
+    return os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "torchenv", "bytecode")
 
 
 def target_cwd() -> str:

@@ -4,7 +4,7 @@ Prints one JSON record per line, each prefixed with MARK, as it goes: a "begin" 
 every stage and a data record after it. If torch hangs or kills this process, the parent still
 knows everything learned so far and which stage was running.
 
-Usage: python target_probe.py [--no-torch] [--smoke]
+Usage: python target_probe.py [--no-torch] [--smoke] [--import-companions] [--bytecode-folder DIR]
 """
 
 import glob
@@ -326,21 +326,61 @@ def read_settings(torch):
     return settings
 
 
-def bytecode_state(module_file):
-    """Whether torch's own bytecode is cached after the import: without it every `import torch` compiles
-    torch's Python files again (PYTHONDONTWRITEBYTECODE, -B, or a site-packages this user cannot write)."""
-    state = {"dont_write": bool(sys.flags.dont_write_bytecode), "prefix": getattr(sys, "pycache_prefix", None)}
+def borrow_bytecode_folder(folder):
+    """The user's own bytecode state before `import torch`, and the folder this probe reads torch through.
+
+    When torch has no __pycache__ and this interpreter will not write one (PYTHONDONTWRITEBYTECODE, -B, a
+    folder this user cannot write), the probe keeps torch's bytecode in torchenv's own folder, so only
+    the doctor's first run compiles torch. The user's files and their own processes are left as they are.
+    """
+    user = {"dont_write": bool(sys.dont_write_bytecode), "prefix": getattr(sys, "pycache_prefix", None)}
+    if not folder or not hasattr(sys, "pycache_prefix") or user["prefix"]:
+        return user, None  # before Python 3.8, or the user already chose where bytecode goes
     try:
         import importlib.util
 
-        state["cached"] = os.path.exists(importlib.util.cache_from_source(module_file))
+        spec = importlib.util.find_spec("torch")  # finds, never imports
+        origin = spec.origin if spec is not None else None
+        if not origin or not origin.endswith(".py"):
+            return user, None
+        user["cached"] = os.path.exists(importlib.util.cache_from_source(origin))
+        if user["cached"] or (not user["dont_write"] and os.access(os.path.dirname(origin), os.W_OK)):
+            return user, None  # Python reads or writes the user's own cache
+    except Exception:
+        return user, None
+    sys.pycache_prefix = folder
+    sys.dont_write_bytecode = False
+    return user, folder
+
+
+def bytecode_state(module_file, user=None, borrowed=None):
+    """Whether torch's own bytecode is cached after the import: without it every `import torch` compiles
+    torch's Python files again (PYTHONDONTWRITEBYTECODE, -B, or a site-packages this user cannot write).
+    With a borrowed folder the answer is the user's own cache (beside torch's files), not the probe's."""
+    if user is None:
+        user = {"dont_write": bool(sys.flags.dont_write_bytecode), "prefix": getattr(sys, "pycache_prefix", None)}
+    state = dict(user)
+    try:
+        import importlib.util
+
+        if borrowed:
+            state["probe_folder"] = borrowed
+            state["probe_cached"] = os.path.exists(importlib.util.cache_from_source(module_file))
+            sys.pycache_prefix = None  # the user's path, beside the file
+            try:
+                state["cached"] = os.path.exists(importlib.util.cache_from_source(module_file))
+            finally:
+                sys.pycache_prefix = borrowed
+        else:
+            state["cached"] = os.path.exists(importlib.util.cache_from_source(module_file))
     except Exception as exc:  # no cache path for this file (e.g. an optimisation level without one)
         state["error"] = "%s: %s" % (type(exc).__name__, exc)
     return state
 
 
-def probe_torch(run_smoke, import_companions):
+def probe_torch(run_smoke, import_companions, bytecode_folder=None):
     emit("import", "begin")
+    user_bytecode, borrowed = borrow_bytecode_folder(bytecode_folder)
     caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -365,7 +405,7 @@ def probe_torch(run_smoke, import_companions):
             "status": "ok",
             "location": torch_dir,
             "warnings": [str(w.message) for w in caught],
-            "bytecode": bytecode_state(torch.__file__),
+            "bytecode": bytecode_state(torch.__file__, user_bytecode, borrowed),
         },
     )
 
@@ -478,7 +518,8 @@ def main(argv):
     emit("env", "begin")
     emit("env", "end", probe_env())
     if "--no-torch" not in argv:
-        probe_torch("--smoke" in argv, "--import-companions" in argv)
+        folder = argv[argv.index("--bytecode-folder") + 1] if "--bytecode-folder" in argv[:-1] else None
+        probe_torch("--smoke" in argv, "--import-companions" in argv, folder)
     emit("done", "end")
 
 
