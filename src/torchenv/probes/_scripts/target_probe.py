@@ -267,27 +267,68 @@ def relative_error(result, reference):
     return difference / scale
 
 
-def smoke(torch, index):
+def smoke_cases(torch):
+    """The smoke test's operations and their CPU inputs (seeded: the same on every device)."""
     import torch.nn.functional as F
 
-    results = []
     generator = torch.Generator().manual_seed(0)
-    device = torch.device("cuda", index)
-    # Exact fp32 on both sides: TF32 would make a correct GPU look wrong.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     a = torch.randn(512, 512, generator=generator)
     b = torch.randn(512, 512, generator=generator)
     x = torch.randn(8, 3, 32, 32, generator=generator)
     w = torch.randn(16, 3, 3, 3, generator=generator)
-    cases = [
+    return [
         ("matmul", lambda t: t[0] @ t[1], (a, b)),
         ("conv2d", lambda t: F.conv2d(t[0], t[1], padding=1), (x, w)),
     ]
-    for op, fn, inputs in cases:
-        entry = {"device": index, "op": op, "ok": False, "rel_error": None, "milliseconds": None, "error": None}
+
+
+def smoke_references(torch):
+    """(op, fn, inputs, float64 reference or the error computing it) for every case: computed once for
+    all devices, and on a thread while CUDA initialises (`start_references`)."""
+    prepared = []
+    for op, fn, inputs in smoke_cases(torch):
         try:
-            reference = fn(tuple(t.double() for t in inputs))
+            prepared.append((op, fn, inputs, fn(tuple(t.double() for t in inputs)), None))
+        except Exception as exc:
+            prepared.append((op, fn, inputs, None, "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])))
+    return prepared
+
+
+def start_references(torch):
+    """The CPU references on a thread (torch's CPU kernels release the GIL): ~60 ms cold, overlapped with
+    cuInit and the context instead of following them. Returns a function that waits for them."""
+    import threading
+
+    box = {}
+
+    def work():
+        try:
+            box["prepared"] = smoke_references(torch)
+        except BaseException as exc:  # never lose the reason; smoke() computes them again
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="torchenv-smoke-references", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        return box.get("prepared")
+
+    return wait
+
+
+def smoke(torch, index, prepared=None):
+    results = []
+    device = torch.device("cuda", index)
+    # Exact fp32 on both sides: TF32 would make a correct GPU look wrong.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    for op, fn, inputs, reference, failed in prepared or smoke_references(torch):
+        entry = {"device": index, "op": op, "ok": False, "rel_error": None, "milliseconds": None, "error": failed}
+        if failed:
+            results.append(entry)
+            continue
+        try:
             on_gpu = tuple(t.to(device) for t in inputs)
             fn(on_gpu)
             torch.cuda.synchronize(device)
@@ -409,6 +450,9 @@ def probe_torch(run_smoke, import_companions, bytecode_folder=None):
         },
     )
 
+    # A CUDA build will run the smoke test: its CPU references are computed while CUDA initialises.
+    references = start_references(torch) if run_smoke and getattr(torch.version, "cuda", None) else None
+
     emit("build", "begin")
     build = {
         "version": str(torch.__version__),
@@ -474,8 +518,9 @@ def probe_torch(run_smoke, import_companions, bytecode_folder=None):
         if run_smoke:
             emit("smoke", "begin")
             results = []
+            prepared = references() if references is not None else None
             for index in range(len(devices)):
-                results.extend(smoke(torch, index))
+                results.extend(smoke(torch, index, prepared))
             emit("smoke", "end", results)
 
     # After the smoke test: its convolution already loaded cuDNN, so asking for the version is free.
