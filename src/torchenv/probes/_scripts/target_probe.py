@@ -283,8 +283,9 @@ def smoke_cases(torch):
 
 
 def smoke_references(torch):
-    """(op, fn, inputs, float64 reference or the error computing it) for every case: computed once for
-    all devices, and on a thread while CUDA initialises (`start_references`)."""
+    """(op, fn, inputs, float64 reference or the error computing it) for every case, computed once for all
+    devices. (Computing them on a thread while CUDA initialises gained nothing on the H200 and cost up to
+    0.1 s of probe time in one of two runs: benchmarks/results/h200-round7/.)"""
     prepared = []
     for op, fn, inputs in smoke_cases(torch):
         try:
@@ -292,29 +293,6 @@ def smoke_references(torch):
         except Exception as exc:
             prepared.append((op, fn, inputs, None, "%s: %s" % (type(exc).__name__, str(exc).strip()[:2000])))
     return prepared
-
-
-def start_references(torch):
-    """The CPU references on a thread (torch's CPU kernels release the GIL): ~60 ms cold, overlapped with
-    cuInit and the context instead of following them. Returns a function that waits for them."""
-    import threading
-
-    box = {}
-
-    def work():
-        try:
-            box["prepared"] = smoke_references(torch)
-        except BaseException as exc:  # never lose the reason; smoke() computes them again
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, name="torchenv-smoke-references", daemon=True)
-    thread.start()
-
-    def wait():
-        thread.join()
-        return box.get("prepared")
-
-    return wait
 
 
 def smoke(torch, index, prepared=None):
@@ -450,9 +428,6 @@ def probe_torch(run_smoke, import_companions, bytecode_folder=None):
         },
     )
 
-    # A CUDA build will run the smoke test: its CPU references are computed while CUDA initialises.
-    references = start_references(torch) if run_smoke and getattr(torch.version, "cuda", None) else None
-
     emit("build", "begin")
     build = {
         "version": str(torch.__version__),
@@ -518,7 +493,7 @@ def probe_torch(run_smoke, import_companions, bytecode_folder=None):
         if run_smoke:
             emit("smoke", "begin")
             results = []
-            prepared = references() if references is not None else None
+            prepared = smoke_references(torch)
             for index in range(len(devices)):
                 results.extend(smoke(torch, index, prepared))
             emit("smoke", "end", results)
